@@ -1,0 +1,231 @@
+"""The ledger's application service: commands that record events and queries that read the
+read model. Entrypoints (CLI, HTTP) call only this."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from sqlalchemy import Engine, select
+
+from . import commands
+from .domain.budget import Budget, RuleViolation, budget_id
+from .domain.rules import Violation, check_invariants
+from .ingest.importer import ImportPlan, plan_import
+from .readmodel import queries, schema
+from .readmodel.definitions import load_tables
+from .readmodel.projector import Projector
+from .readmodel.render import RenderedTable, render
+from .storage import Storage, configured_url
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class BudgetEvents(Application):
+    """The event store of all budgets (eventsourcing application)."""
+
+    name = "BudgetLedger"
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+
+class UnknownBudget(queries.NotFound):
+    """No budget for that department and year."""
+
+
+class ConcurrentChange(RuntimeError):
+    """Someone else recorded on this budget meanwhile; nothing was recorded. Retry."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    event_id: str
+    position: int
+    kind: str
+
+
+@dataclass
+class ImportResult:
+    department: str
+    fiscal_year: int
+    recorded: int
+    already_imported: bool
+    positions: tuple[int, int] | None
+    plan: ImportPlan | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class Ledger:
+    """One ledger over one database."""
+
+    def __init__(self, url: str | None = None):
+        self.storage = Storage.from_url(configured_url(url))
+        self.events = BudgetEvents(env=self.storage.eventsourcing_env)
+        self.engine: Engine = self.storage.engine()
+        schema.metadata.create_all(self.engine)
+        self.projector = Projector(self.events, self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+        self.events.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------- commands
+
+    def import_document(self, data: bytes, name: str) -> ImportResult:
+        plan = plan_import(data, name)
+        bid = budget_id(plan.department, plan.fiscal_year)
+        try:
+            budget: Budget = self.events.repository.get(bid)
+        except AggregateNotFoundError:
+            budget = None  # type: ignore[assignment]
+        if budget is not None and plan.sha256 in budget.documents:
+            self.projector.catch_up()
+            with self.engine.connect() as conn:
+                position = conn.execute(select(schema.documents.c.position).where(
+                    schema.documents.c.sha256 == plan.sha256)).scalar()
+            return ImportResult(plan.department, plan.fiscal_year, 0, True, None,
+                                notes=[f"同一文件 (sha256 {plan.sha256[:12]}…) 已在位置 {position} 导入, 本次未记录任何事件"])
+        if budget is not None and budget.documents:
+            raise RuleViolation([Violation("one-document",
+                                           f"{plan.department} {plan.fiscal_year}年预算已由另一份公开文件导入; "
+                                           "其后的变化请以调整、调剂或更正记录")])
+        if budget is None:
+            budget = Budget(department=plan.department, fiscal_year=plan.fiscal_year, units=plan.units,
+                            effective=plan.effective, reason=f"导入《{name}》",
+                            provenance={"document": name, "sha256": plan.sha256})
+        budget.import_document(plan.sha256, name=name, tables=plan.tables, rounding=plan.rounding,
+                               effective=plan.effective, reason="部门预算公开导入")
+        for targets, project, unit in plan.projects:
+            budget.register_project(
+                project, unit=unit, category="项目支出",
+                annual_amount=targets.annual_amount if targets else None,
+                targets=targets.targets() if targets else {},
+                effective=plan.effective, reason="项目支出绩效目标表",
+                provenance={"document": name, "sha256": plan.sha256, "line": targets.line if targets else None},
+            )
+        for planned in plan.lines:
+            budget.appropriate([planned.line], effective=plan.effective, reason="年初预算",
+                               provenance=planned.provenance, native=False)
+        for planned, reason in zip(plan.priors, plan.prior_reasons, strict=True):
+            budget.state_prior_year([planned.line], effective=plan.effective, reason=reason,
+                                    provenance=planned.provenance)
+        if plan.procurement:
+            budget.appropriate([p.line for p in plan.procurement], effective=plan.effective, reason="政府采购预算",
+                               provenance=plan.procurement[0].provenance, native=False)
+        violations = check_invariants(budget.balances)
+        if violations:
+            raise RuleViolation(violations)
+        budget.publish("年初预算", effective=plan.effective, reason=f"《{name}》")
+        recordings = self.events.save(budget)
+        self.projector.catch_up()
+        positions = (recordings[0].notification.id, recordings[-1].notification.id) if recordings else None
+        return ImportResult(plan.department, plan.fiscal_year, len(recordings), False, positions, plan)
+
+    def _load(self, department: str, fiscal_year: int) -> Budget:
+        try:
+            return self.events.repository.get(budget_id(department, fiscal_year))
+        except AggregateNotFoundError:
+            raise UnknownBudget(f"没有预算: {department} {fiscal_year}年") from None
+
+    def _save(self, budget: Budget, event_id: str, kind: str) -> Recorded:
+        try:
+            recordings = self.events.save(budget)
+        except IntegrityError:
+            raise ConcurrentChange(f"{budget.department} {budget.fiscal_year}年预算刚被他人修改, 未记录; 请重试") from None
+        self.projector.catch_up()
+        return Recorded(event_id, recordings[-1].notification.id, kind)
+
+    def appropriate(self, department: str, fiscal_year: int, cmd: commands.Appropriate) -> Recorded:
+        budget = self._load(department, fiscal_year)
+        line = cmd.line.to_line(cmd.amount, list(budget.units))
+        eid = budget.appropriate([line], effective=cmd.effective or date.today(), reason=cmd.reason,
+                                 document_no=cmd.document_no)
+        return self._save(budget, eid, "appropriation")
+
+    def adjust(self, department: str, fiscal_year: int, cmd: commands.Adjust) -> Recorded:
+        budget = self._load(department, fiscal_year)
+        line = cmd.line.to_line(cmd.amount, list(budget.units))
+        eid = budget.adjust([line], effective=cmd.effective or date.today(), reason=cmd.reason,
+                            document_no=cmd.document_no)
+        return self._save(budget, eid, "adjustment")
+
+    def transfer(self, department: str, fiscal_year: int, cmd: commands.Transfer) -> Recorded:
+        budget = self._load(department, fiscal_year)
+        units = list(budget.units)
+        eid = budget.transfer(cmd.from_line.to_line(cmd.amount, units), cmd.to_line.to_line(cmd.amount, units),
+                              effective=cmd.effective or date.today(), reason=cmd.reason, document_no=cmd.document_no)
+        return self._save(budget, eid, "transfer")
+
+    def correct(self, department: str, fiscal_year: int, cmd: commands.Correct) -> Recorded:
+        budget = self._load(department, fiscal_year)
+        target = cmd.event.strip()
+        if target.isdigit():
+            self.projector.catch_up()
+            with self.engine.connect() as conn:
+                row = conn.execute(
+                    select(schema.events.c.event_id, schema.events.c.budget_id)
+                    .where(schema.events.c.position == int(target))
+                ).first()
+            if row is None or row.budget_id != str(budget.id):
+                raise RuleViolation([Violation("known-event", f"本预算没有位置为 {target} 的事件")])
+            target = row.event_id
+        eid = budget.correct(target, effective=cmd.effective or date.today(), reason=cmd.reason,
+                             document_no=cmd.document_no)
+        return self._save(budget, eid, "correction")
+
+    def publish(self, department: str, fiscal_year: int, cmd: commands.Publish) -> Recorded:
+        budget = self._load(department, fiscal_year)
+        eid = budget.publish(cmd.name, effective=cmd.effective or date.today(), reason=cmd.reason)
+        return self._save(budget, eid, "publication")
+
+    def rebuild(self, progress=None) -> int:
+        return self.projector.rebuild(progress)
+
+    def catch_up(self) -> int:
+        return self.projector.catch_up()
+
+    # ------------------------------------------------------------------ queries
+
+    def budgets(self) -> list[queries.BudgetRow]:
+        self.projector.catch_up()
+        with self.engine.connect() as conn:
+            return queries.list_budgets(conn)
+
+    def tables(self, department: str, fiscal_year: int, *, number: int | None = None,
+               point: queries.Point | None = None) -> list[RenderedTable]:
+        self.projector.catch_up()
+        point = point or queries.Point()
+        definitions = load_tables()
+        if number is not None and number not in {t.number for t in definitions}:
+            raise queries.NotFound(f"没有表 {number} (1–{len(definitions)})")
+        with self.engine.connect() as conn:
+            budget = queries.find_budget(conn, department, fiscal_year)
+            cells = queries.table_cells(conn, budget, point)
+            ctx = queries.context(conn, budget, point)
+        return [render(t, cells.get(t.number, {}), ctx) for t in definitions if number in (None, t.number)]
+
+    def leaf_sums(self, department: str, fiscal_year: int, point: queries.Point | None = None) -> dict[Any, Any]:
+        self.projector.catch_up()
+        with self.engine.connect() as conn:
+            budget = queries.find_budget(conn, department, fiscal_year)
+            return queries.leaf_sums(conn, budget, point or queries.Point())

@@ -1,0 +1,135 @@
+"""Commands a budget officer gives, as validated values (pydantic v2).
+
+A line names every axis its money appears on, so that 表一–表六 and 表十二 stay reconciled:
+functional code, basic or project, funding source, and for basic expenditure the economic
+classification and personnel/operating; for project expenditure the project.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .domain import classification
+from .domain.money import AmountError, parse_amount
+from .domain.postings import Line
+
+SourceName = Literal["general", "government_fund", "state_capital", "special_account", "unit_funds"]
+
+
+class LineSpec(BaseModel):
+    """Where money sits: one leaf of the budget, named along every axis."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(description="功能分类科目编码 (7位项级)", examples=["2210399"])
+    kind: Literal["basic", "project"] = Field(description="basic 基本支出 / project 项目支出", examples=["basic"])
+    source: SourceName = Field("general", description="资金来源", examples=["general"])
+    period: Literal["current", "carryover"] = Field("current", description="当年 / 上年结转")
+    economic: str | None = Field(None, description="基本支出的经济分类: 部门经济科目/政府经济科目",
+                                 examples=["基本工资/工资奖金津补贴"])
+    cost: Literal["personnel", "operating"] | None = Field(None, description="人员经费 / 公用经费",
+                                                            examples=["personnel"])
+    project: str | None = Field(None, description="项目支出的项目名称")
+    unit: str | None = Field(None, description="单位名称 (只有一个单位时可省略)")
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        value = value.strip()
+        if not (value.isdigit() and len(value) == 7):
+            raise ValueError(f"功能分类科目编码应为7位数字 (项级): {value!r}")
+        if value not in classification.functional():
+            raise ValueError(f"未知的功能分类科目编码: {value}")
+        return value
+
+    @field_validator("economic")
+    @classmethod
+    def _economic(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            classification.resolve_economic(value)
+        except LookupError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    def to_line(self, amount: Decimal, units: list[str]) -> Line:
+        dims: dict[str, str | None] = {
+            "measure": "budget", "source": self.source, "period": self.period, "code": self.code, "kind": self.kind,
+            "cost": self.cost, "project": self.project,
+        }
+        if self.economic:
+            dims["economic"], dims["gov_economic"] = classification.resolve_economic(self.economic)
+        unit = self.unit
+        if unit is None and (self.economic or self.project) and len(units) == 1:
+            unit = units[0]
+        dims["unit"] = unit
+        return Line.of(amount, **dims)
+
+
+def amount_value(value: object) -> Decimal:
+    """An amount given as a number of 元, or text such as '10万元' or '100000.50'."""
+    try:
+        return parse_amount(str(value))
+    except AmountError as exc:
+        raise ValueError(str(exc)) from None
+
+
+class CommandBase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, description="原因", examples=["人员增资"])
+    effective: date | None = Field(None, description="生效日期 (默认: 今天)")
+    document_no: str | None = Field(None, description="批准文号", examples=["长财预〔2024〕12号"])
+
+
+class Appropriate(CommandBase):
+    line: LineSpec
+    amount: Decimal = Field(description="金额 (元), 或带 万元 的文字", examples=["100000.00"])
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _amount(cls, value: object) -> Decimal:
+        amount = amount_value(value)
+        if amount <= 0:
+            raise ValueError("新增预算金额必须为正数")
+        return amount
+
+
+class Adjust(CommandBase):
+    line: LineSpec
+    amount: Decimal = Field(description="调整金额 (元), 减少为负数", examples=["100000.00"])
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _amount(cls, value: object) -> Decimal:
+        amount = amount_value(value)
+        if amount == 0:
+            raise ValueError("调整金额不能为零")
+        return amount
+
+
+class Transfer(CommandBase):
+    from_line: LineSpec
+    to_line: LineSpec
+    amount: Decimal = Field(description="调剂金额 (元), 正数", examples=["50000.00"])
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _amount(cls, value: object) -> Decimal:
+        amount = amount_value(value)
+        if amount <= 0:
+            raise ValueError("调剂金额必须为正数")
+        return amount
+
+
+class Correct(CommandBase):
+    event: str = Field(description="要更正 (冲销) 的事件: 事件 id 或通知位置")
+
+
+class Publish(CommandBase):
+    name: str = Field(min_length=1, description="发布节点名称", examples=["调整预算"])

@@ -1,0 +1,233 @@
+"""The Budget aggregate: one event stream per department and fiscal year.
+
+Command methods check the rules first and only then trigger an event, so a refused
+command records nothing. Event methods (decorated with @event) only change state: they
+run again, unchanged, whenever the budget is replayed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+
+from . import classification
+from .postings import Line
+from .rules import Violation, check_invariants, check_line, check_native_line, marginal_balances
+
+NAMESPACE = uuid.UUID("6f1c3c62-8c1e-4c59-9a57-3f3d1f0b7a10")
+
+
+def budget_id(department: str, fiscal_year: int) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"{department}/{fiscal_year}")
+
+
+class RuleViolation(Exception):
+    """A command that would break a budget rule. Nothing was recorded."""
+
+    def __init__(self, violations: Sequence[Violation]):
+        self.violations = list(violations)
+        super().__init__("；".join(str(v) for v in self.violations))
+
+
+Dims = tuple[tuple[str, str], ...]
+
+
+class Budget(Aggregate):
+    """A department's budget for one fiscal year, as the history of what was recorded."""
+
+    @staticmethod
+    def create_id(department: str, fiscal_year: int) -> uuid.UUID:
+        return budget_id(department, fiscal_year)
+
+    @event("Opened")
+    def __init__(
+        self,
+        department: str,
+        fiscal_year: int,
+        units: list[dict[str, str]],
+        effective: date,
+        reason: str,
+        provenance: dict[str, Any] | None = None,
+    ) -> None:
+        self.department = department
+        self.fiscal_year = fiscal_year
+        self.units = {u["name"]: u["category"] for u in units}
+        self.balances: dict[Dims, Decimal] = defaultdict(Decimal)
+        self.lines_by_event: dict[str, list[Line]] = {}
+        self.corrected: dict[str, str] = {}  # corrected event id → correcting event id
+        self.projects: dict[str, dict[str, Any]] = {}
+        self.documents: dict[str, int] = {}  # sha256 → version that imported it
+        self.publications: dict[str, int] = {}  # name → version
+
+    # ----------------------------------------------------------------- commands
+
+    def appropriate(self, lines: Sequence[Line], *, effective: date, reason: str,
+                    provenance: dict[str, Any] | None = None, document_no: str | None = None,
+                    native: bool = True) -> str:
+        self._check(lines, native=native)
+        eid = _new_id()
+        self._appropriated(eid, [line.to_dict() for line in lines], effective, reason,
+                                  provenance, document_no)
+        return eid
+
+    def adjust(self, lines: Sequence[Line], *, effective: date, reason: str,
+               document_no: str | None = None) -> str:
+        self._check(lines, native=True)
+        eid = _new_id()
+        self._adjusted(eid, [line.to_dict() for line in lines], effective, reason, document_no)
+        return eid
+
+    def transfer(self, source: Line, target: Line, *, effective: date, reason: str,
+                 document_no: str | None = None) -> str:
+        if source.amount <= 0:
+            raise RuleViolation([Violation("positive-transfer", "调剂金额必须为正数")])
+        if source.dims == target.dims:
+            raise RuleViolation([Violation("distinct-lines", "调剂的调出行与调入行相同")])
+        lines = [source.negated(), Line(target.dims, source.amount)]
+        self._check(lines, native=True)
+        eid = _new_id()
+        self._transferred(eid, [line.to_dict() for line in lines], effective, reason, document_no)
+        return eid
+
+    def correct(self, event_id: str, *, effective: date, reason: str,
+                document_no: str | None = None) -> str:
+        if event_id not in self.lines_by_event:
+            raise RuleViolation([Violation("known-event", f"本预算没有可更正的事件 {event_id}")])
+        if event_id in self.corrected:
+            raise RuleViolation([Violation("correct-once", f"事件 {event_id} 已由 {self.corrected[event_id]} 更正")])
+        if not reason.strip():
+            raise RuleViolation([Violation("reason", "更正必须写明原因")])
+        reversal = [line.negated() for line in self.lines_by_event[event_id]]
+        self._check(reversal, native=False)
+        eid = _new_id()
+        self._corrected(eid, event_id, [line.to_dict() for line in reversal], effective,
+                               reason, document_no)
+        return eid
+
+    def state_prior_year(self, lines: Sequence[Line], *, effective: date, reason: str,
+                         provenance: dict[str, Any] | None = None) -> str:
+        for line in lines:
+            if line.d.get("measure") != "prior_year":
+                raise RuleViolation([Violation("prior-year", "上年数必须是 prior_year 口径")])
+        eid = _new_id()
+        self._prior_year_stated(eid, [line.to_dict() for line in lines], effective,
+                                       reason, provenance)
+        return eid
+
+    def register_project(self, name: str, *, unit: str, category: str, annual_amount: Decimal,
+                         targets: dict[str, Any], effective: date, reason: str,
+                         provenance: dict[str, Any] | None = None) -> str:
+        if name in self.projects:
+            raise RuleViolation([Violation("unique-project", f"项目「{name}」已登记")])
+        if unit not in self.units:
+            raise RuleViolation([Violation("known-unit", f"未知单位: {unit}")])
+        eid = _new_id()
+        self._project_registered(eid, name, unit, category, annual_amount, targets,
+                                        effective, reason, provenance)
+        return eid
+
+    def import_document(self, sha256: str, *, name: str, tables: dict[str, str],
+                        rounding: list[dict[str, Any]], effective: date, reason: str) -> str:
+        if sha256 in self.documents:
+            raise RuleViolation([Violation("import-once", f"文件已导入 (版本 {self.documents[sha256]})")])
+        eid = _new_id()
+        self._document_imported(eid, sha256, name, tables, rounding, effective, reason)
+        return eid
+
+    def publish(self, name: str, *, effective: date, reason: str) -> str:
+        if not name.strip():
+            raise RuleViolation([Violation("publication-name", "发布节点必须有名称")])
+        if name in self.publications:
+            raise RuleViolation([Violation("unique-publication", f"发布节点「{name}」已存在")])
+        eid = _new_id()
+        self._published(eid, name, effective, reason)
+        return eid
+
+    # ------------------------------------------------------------------- checks
+
+    def _check(self, lines: Sequence[Line], *, native: bool) -> None:
+        if not lines:
+            raise RuleViolation([Violation("empty", "没有预算行")])
+        problems: list[Violation] = []
+        for line in lines:
+            problems += check_native_line(line) if native else check_line(line)
+            unit = line.d.get("unit")
+            if unit is not None and unit not in self.units:
+                problems.append(Violation("known-unit", f"未知单位: {unit}"))
+            project = line.d.get("project")
+            if project is not None and project not in self.projects:
+                problems.append(Violation("known-project", f"未登记的项目: {project}"))
+        if problems:
+            raise RuleViolation(problems)
+        after = dict(self.balances)
+        for line in lines:
+            after[line.dims] = after.get(line.dims, Decimal(0)) + line.amount
+        problems = marginal_balances(after, lines)
+        if native:
+            problems += check_invariants(after)
+        if problems:
+            raise RuleViolation(problems)
+
+    # ------------------------------------------------------------------- events
+
+    def _post(self, event_id: str, lines: Iterable[dict[str, Any]]) -> None:
+        posted = [Line.from_dict(d) for d in lines]
+        for line in posted:
+            self.balances[line.dims] += line.amount
+        self.lines_by_event[event_id] = posted
+
+    @event("Appropriated")
+    def _appropriated(self, event_id: str, lines: list[dict[str, Any]], effective: date, reason: str,
+                      provenance: dict[str, Any] | None, document_no: str | None) -> None:
+        self._post(event_id, lines)
+
+    @event("Adjusted")
+    def _adjusted(self, event_id: str, lines: list[dict[str, Any]], effective: date, reason: str,
+                  document_no: str | None) -> None:
+        self._post(event_id, lines)
+
+    @event("Transferred")
+    def _transferred(self, event_id: str, lines: list[dict[str, Any]], effective: date, reason: str,
+                     document_no: str | None) -> None:
+        self._post(event_id, lines)
+
+    @event("Corrected")
+    def _corrected(self, event_id: str, corrected_event_id: str, lines: list[dict[str, Any]],
+                   effective: date, reason: str, document_no: str | None) -> None:
+        self._post(event_id, lines)
+        self.corrected[corrected_event_id] = event_id
+
+    @event("PriorYearFigureStated")
+    def _prior_year_stated(self, event_id: str, lines: list[dict[str, Any]], effective: date,
+                           reason: str, provenance: dict[str, Any] | None) -> None:
+        self._post(event_id, lines)
+
+    @event("ProjectRegistered")
+    def _project_registered(self, event_id: str, name: str, unit: str, category: str,
+                            annual_amount: Decimal, targets: dict[str, Any], effective: date,
+                            reason: str, provenance: dict[str, Any] | None) -> None:
+        self.projects[name] = {"unit": unit, "category": category, "annual_amount": annual_amount}
+
+    @event("DocumentImported")
+    def _document_imported(self, event_id: str, sha256: str, name: str, tables: dict[str, str],
+                           rounding: list[dict[str, Any]], effective: date, reason: str) -> None:
+        self.documents[sha256] = self.version
+
+    @event("Published")
+    def _published(self, event_id: str, name: str, effective: date, reason: str) -> None:
+        self.publications[name] = self.version
+
+    # -------------------------------------------------------------------- reads
+
+    def agency_units(self) -> set[str]:
+        return {n for n, c in self.units.items() if c in classification.AGENCY_CATEGORIES}
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())

@@ -1,0 +1,190 @@
+"""Budget rules (勾稽关系) that hold across axes, and the checks a command must pass.
+
+Rules inside one axis (a class equals the sum of its sections, a 合计 the sum of its
+columns) hold by construction: every table cell is a sum of postings. The rules here
+tie different axes of the same money together, so they can be broken by a posting
+that names one axis and not the other.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from . import classification
+from .money import format_wan
+from .postings import AXES, Line, axis_key, matches
+
+
+@dataclass(frozen=True)
+class Invariant:
+    name: str
+    statement: str  # how a budget document states the rule
+    left: Mapping[str, Any]
+    right: Mapping[str, Any]
+    group_by: tuple[str, ...] = ()
+
+
+INVARIANTS: tuple[Invariant, ...] = (
+    Invariant(
+        name="basic-by-function-equals-basic-by-economic",
+        statement="表六 合计 = 表五 基本支出 合计（一般公共预算基本支出按功能分类与按经济分类相等）",
+        left={"measure": "budget", "source": "general", "period": "current", "kind": "basic", "code": True},
+        right={"measure": "budget", "source": "general", "period": "current", "kind": "basic", "economic": True},
+    ),
+    Invariant(
+        name="project-by-function-equals-project-by-project",
+        statement="表十二 合计 = 表三 项目支出 合计（项目支出按功能分类与按项目相等）",
+        left={"measure": "budget", "kind": "project", "code": True},
+        right={"measure": "budget", "project": True},
+        group_by=("source", "period"),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A rule a change would break, in words a budget officer reads."""
+
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def invariant_sums(
+    balances: Mapping[tuple[tuple[str, str], ...], Decimal], invariant: Invariant
+) -> dict[tuple[str, ...], tuple[Decimal, Decimal]]:
+    sums: dict[tuple[str, ...], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    for dims_t, amount in balances.items():
+        dims = dict(dims_t)
+        group = tuple(dims.get(g, "") for g in invariant.group_by)
+        if matches(dims, invariant.left):
+            sums[group][0] += amount
+        if matches(dims, invariant.right):
+            sums[group][1] += amount
+    return {g: (a, b) for g, (a, b) in sums.items()}
+
+
+def check_invariants(balances: Mapping[tuple[tuple[str, str], ...], Decimal]) -> list[Violation]:
+    out = []
+    for inv in INVARIANTS:
+        for group, (left, right) in invariant_sums(balances, inv).items():
+            if left != right:
+                where = "".join(f"[{g}]" for g in group if g)
+                out.append(
+                    Violation(
+                        inv.name,
+                        f"违反勾稽关系 {inv.statement}{where}: 一边 {left} 元, 另一边 {right} 元, 相差 {left - right} 元",
+                    )
+                )
+    return out
+
+
+def check_line(line: Line) -> list[Violation]:
+    """A budget line must name its axes completely, with codes the classifications know."""
+    d = line.d
+    out: list[Violation] = []
+    if d.get("measure") != "budget":
+        return out
+    code = d.get("code")
+    if code is not None:
+        catalogue = classification.functional()
+        if len(code) != 7 or not code.isdigit():
+            out.append(Violation("known-code", f"功能分类科目编码应为7位数字(项级): {code!r}"))
+        elif code not in catalogue:
+            out.append(Violation("known-code", f"未知的功能分类科目编码: {code}"))
+    for dim, catalogue in (
+        ("economic", classification.economic_departmental()),
+        ("gov_economic", classification.economic_governmental()),
+    ):
+        value = d.get(dim)
+        if value is not None and (value not in catalogue or len(value) != 5):
+            out.append(Violation("known-code", f"未知的{catalogue.title}: {value!r}"))
+    return out
+
+
+def check_native_line(line: Line) -> list[Violation]:
+    """A line recorded by a command names every axis its money appears on (DESIGN §5)."""
+    d = line.d
+    missing = [name for name in ("source", "period", "code", "kind") if name not in d]
+    if d.get("kind") == "basic":
+        missing += [n for n in ("economic", "gov_economic", "cost") if n not in d]
+    if d.get("kind") == "project" and "project" not in d:
+        missing.append("project")
+    out = check_line(line)
+    if missing:
+        out.append(
+            Violation(
+                "complete-line",
+                "预算行需写明 " + "、".join(_DIM_WORDS.get(m, m) for m in missing)
+                + "，否则表一至表六与表十二无法保持勾稽一致",
+            )
+        )
+    return out
+
+
+_DIM_WORDS = {
+    "source": "资金来源",
+    "period": "当年/上年结转",
+    "code": "功能分类科目",
+    "kind": "基本支出/项目支出",
+    "economic": "部门经济分类",
+    "gov_economic": "政府经济分类",
+    "cost": "人员经费/公用经费",
+    "project": "项目",
+}
+
+
+def marginal_balances(
+    balances: Mapping[tuple[tuple[str, str], ...], Decimal], lines: Iterable[Line]
+) -> list[Violation]:
+    """No figure a table shows may become negative through a change."""
+    touched: dict[tuple[str, tuple[str, ...]], Decimal] = {}
+    for line in lines:
+        for axis in AXES:
+            key = axis_key(line.d, axis)
+            if key is not None:
+                touched[(axis, key)] = Decimal(0)
+    if not touched:
+        return []
+    for dims_t, amount in balances.items():
+        dims = dict(dims_t)
+        for axis in AXES:
+            key = axis_key(dims, axis)
+            if key is not None and (axis, key) in touched:
+                touched[(axis, key)] += amount
+    return [
+        Violation("non-negative", f"调整后 {_describe(axis, key)} 为 {format_wan(amount, blank_zero=False)} 万元, 预算数不能为负")
+        for (axis, key), amount in touched.items()
+        if amount < 0
+    ]
+
+
+def _describe(axis: str, key: tuple[str, ...]) -> str:
+    parts = dict(zip(AXES[axis], key, strict=True))
+    words = []
+    if "code" in parts:
+        words.append(parts["code"])
+    if "economic" in parts:
+        words.append(
+            classification.economic_departmental().names.get(parts["economic"], parts["economic"])
+            + "/"
+            + classification.economic_governmental().names.get(parts["gov_economic"], parts["gov_economic"])
+        )
+    for dim, labels in (
+        ("kind", classification.KIND_LABELS),
+        ("cost", classification.COST_LABELS),
+        ("three_public", classification.THREE_PUBLIC_LABELS),
+        ("procurement", classification.PROCUREMENT_LABELS),
+        ("source", classification.SOURCE_LABELS),
+    ):
+        if dim in parts:
+            words.append(labels.get(parts[dim], parts[dim]))
+    if "project" in parts:
+        words.append(f"项目「{parts['project']}」")
+    return " ".join(words)

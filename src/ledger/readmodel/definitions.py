@@ -1,0 +1,238 @@
+"""Load the declarative table definitions in projections/ and answer, for one posting,
+which cells of which tables it feeds.
+
+A definition (YAML) names: number, title, a filter (where), literal header rows, and
+one or more panels (side-by-side halves, as in 表一) of rows and columns. Row kinds:
+
+  {key, label, where}          a fixed row, always printed
+  {tree: code}                 the functional classification: 类, 款, 项 rows present
+  {classes: code, label}       every 类 of the functional classification (表一, 表四)
+  {tree: economic}             departmental economic classes with their (部门, 政府) pairs
+  {each: unit}                 one row per unit
+  {tree: unit_project}         one row per unit, followed by its projects
+  {blank: true}                an empty row (keeps the two panels of 表一 aligned)
+
+Columns are filters. `leaf: true` marks the columns (and fixed rows) whose printed cells
+are recorded as postings by an import; the other cells are sums and are only checked.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..domain import classification
+from ..domain.postings import matches
+
+CN_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_ordinal(n: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十, 30 → 三十 (enough for the 类 list)."""
+    tens, ones = divmod(n, 10)
+    text = ("" if tens == 0 else ("十" if tens == 1 else CN_DIGITS[tens] + "十"))
+    return text + (CN_DIGITS[ones] if ones else "") if n else "零"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    where: Mapping[str, Any]
+    leaf: bool
+    label: str
+
+
+@dataclass(frozen=True)
+class RowSpec:
+    kind: str  # fixed | tree_code | classes | tree_economic | each_unit | tree_unit_project | blank
+    key: str = ""
+    label: tuple[str, ...] = ()
+    where: Mapping[str, Any] = field(default_factory=dict)
+    leaf: bool = False
+    label_format: str = ""
+    show_empty: bool = True
+
+
+@dataclass(frozen=True)
+class Panel:
+    index: int
+    label_width: int
+    columns: tuple[Column, ...]
+    rows: tuple[RowSpec, ...]
+    footer: tuple[RowSpec, ...]
+    where: Mapping[str, Any]
+    records: bool
+
+    @property
+    def width(self) -> int:
+        return self.label_width + len(self.columns)
+
+
+@dataclass(frozen=True)
+class TableDef:
+    number: int
+    name: str  # 表一 …
+    title: str
+    where: Mapping[str, Any]
+    header: tuple[tuple[str, ...], ...]
+    panels: tuple[Panel, ...]
+    empty_note: bool
+    aliases: tuple[str, ...]
+    preamble: tuple[str, ...]
+
+    def title_for(self, year: int) -> str:
+        return self.title.format(year=year)
+
+
+def projections_dir() -> Path:
+    """projections/ at the top of the repository, or the copy packaged with the wheel."""
+    override = os.environ.get("LEDGER_PROJECTIONS_DIR")
+    if override:
+        return Path(override)
+    repo = Path(__file__).resolve().parents[3] / "projections"
+    if repo.is_dir():
+        return repo
+    return Path(str(resources.files("ledger").joinpath("_projections")))
+
+
+def _row(spec: Mapping[str, Any]) -> RowSpec:
+    if spec.get("blank"):
+        return RowSpec("blank")
+    if "tree" in spec:
+        return RowSpec({"code": "tree_code", "economic": "tree_economic",
+                        "unit_project": "tree_unit_project"}[spec["tree"]])
+    if "classes" in spec:
+        return RowSpec("classes", label_format=spec.get("label", "{ordinal}、{name}"))
+    if "each" in spec:
+        return RowSpec("each_unit")
+    label = spec["label"]
+    label = (label,) if isinstance(label, str) else tuple(label)
+    return RowSpec("fixed", key=spec["key"], label=label, where=spec.get("where", {}) or {},
+                   leaf=bool(spec.get("leaf", False)), show_empty=bool(spec.get("show_empty", True)))
+
+
+def _panel(index: int, spec: Mapping[str, Any]) -> Panel:
+    columns = tuple(
+        Column(c["key"], c.get("where", {}) or {}, bool(c.get("leaf", False)), c.get("label", c["key"]))
+        for c in spec["columns"]
+    )
+    return Panel(
+        index=index,
+        label_width=int(spec.get("label_width", 2)),
+        columns=columns,
+        rows=tuple(_row(r) for r in spec.get("rows", [])),
+        footer=tuple(_row(r) for r in spec.get("footer", [])),
+        where=spec.get("where", {}) or {},
+        records=bool(spec.get("records", False)),
+    )
+
+
+def _table(data: Mapping[str, Any]) -> TableDef:
+    panels_spec = data.get("panels") or [
+        {k: data[k] for k in ("columns", "rows", "footer", "label_width", "records") if k in data}
+    ]
+    return TableDef(
+        number=int(data["number"]),
+        name=data["name"],
+        title=data["title"],
+        where=data.get("where", {}) or {},
+        header=tuple(tuple(str(c) for c in row) for row in data.get("header", [])),
+        panels=tuple(_panel(i, p) for i, p in enumerate(panels_spec)),
+        empty_note=bool(data.get("empty_note", True)),
+        aliases=tuple(data.get("aliases", [])),
+        preamble=tuple(data.get("preamble", [])),
+    )
+
+
+@cache
+def load_tables(directory: str | None = None) -> tuple[TableDef, ...]:
+    folder = Path(directory) if directory else projections_dir()
+    tables = []
+    for path in sorted(folder.glob("*.yaml")):
+        with path.open(encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+        if isinstance(data, dict) and "number" in data:
+            tables.append(_table(data))
+    tables.sort(key=lambda t: t.number)
+    return tuple(tables)
+
+
+def table_by_number(number: int) -> TableDef:
+    for table in load_tables():
+        if table.number == number:
+            return table
+    raise LookupError(f"没有表{chinese_ordinal(number)} (共 {len(load_tables())} 张表)")
+
+
+# --------------------------------------------------------------------------- the fold
+
+
+def row_keys(spec: RowSpec, dims: Mapping[str, str]) -> list[str]:
+    """The rows of one row spec that a posting feeds."""
+    kind = spec.kind
+    if kind == "fixed":
+        return [spec.key] if matches(dims, spec.where) else []
+    if kind == "tree_code":
+        code = dims.get("code")
+        if code is None:
+            return []
+        return [f"code:{code[:n]}" for n in (3, 5, 7) if len(code) >= n]
+    if kind == "classes":
+        code = dims.get("code")
+        return [f"class:{code[:3]}"] if code else []
+    if kind == "tree_economic":
+        econ, gov = dims.get("economic"), dims.get("gov_economic")
+        if econ is None or gov is None:
+            return []
+        return [f"econ:{econ[:3]}", f"econ:{econ}/{gov}"]
+    if kind == "each_unit":
+        unit = dims.get("unit")
+        return [f"unit:{unit}"] if unit else []
+    if kind == "tree_unit_project":
+        keys = []
+        if dims.get("unit"):
+            keys.append(f"unit:{dims['unit']}")
+        if dims.get("project"):
+            keys.append(f"project:{dims['project']}")
+        return keys
+    return []
+
+
+def cells_for(dims: Mapping[str, str], tables: tuple[TableDef, ...] | None = None) -> list[tuple[int, str, str]]:
+    """Every (table, row, column) cell that a posting with these dimensions adds to."""
+    out: list[tuple[int, str, str]] = []
+    for table in tables or load_tables():
+        if not matches(dims, table.where):
+            continue
+        for panel in table.panels:
+            if not matches(dims, panel.where):
+                continue
+            cols = [c.key for c in panel.columns if matches(dims, c.where)]
+            if not cols:
+                continue
+            for spec in panel.rows + panel.footer:
+                for row in row_keys(spec, dims):
+                    for col in cols:
+                        out.append((table.number, f"{panel.index}/{row}", col))
+    return out
+
+
+def unit_context(dims: Mapping[str, str], agency_units: set[str] | frozenset[str]) -> dict[str, str]:
+    """Dimensions derived from the budget's registry: whether the unit is an agency
+    (行政单位 or 参公事业单位), whose operating cost is its 机关运行经费."""
+    if dims.get("unit") in agency_units:
+        return {**dims, "agency": "yes"}
+    return dict(dims)
+
+
+def class_label(code: str, label_format: str) -> str:
+    classes = classification.functional_classes()
+    index = [c for c, _ in classes].index(code) + 1
+    return label_format.format(ordinal=chinese_ordinal(index), name=classification.functional().name(code))

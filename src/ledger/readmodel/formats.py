@@ -1,0 +1,91 @@
+"""Write rendered tables as text, TSV, CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+
+from ..domain.money import format_wan
+from .render import RenderedTable
+
+EMPTY_NOTE = "注：本表无数据"
+
+
+def _rows(table: RenderedTable) -> list[list[str]]:
+    rows = [list(r.cells) for r in table.rows]
+    if table.empty:
+        rows.append([EMPTY_NOTE])
+    return rows
+
+
+def to_tsv(tables: Sequence[RenderedTable]) -> str:
+    out = []
+    for table in tables:
+        out.append(f"# {table.title}")
+        out += ["\t".join(h) for h in table.header]
+        out += ["\t".join(r) for r in _rows(table)]
+    return "\n".join(out) + "\n"
+
+
+def to_csv(tables: Sequence[RenderedTable]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for i, table in enumerate(tables):
+        if i:
+            writer.writerow([])
+        writer.writerow([f"# {table.title}"])
+        writer.writerows(table.header)
+        writer.writerows(_rows(table))
+    return buffer.getvalue()
+
+
+def to_json_data(tables: Sequence[RenderedTable], **meta: object) -> dict[str, object]:
+    return {
+        **meta,
+        "unit": "万元",
+        "tables": [
+            {
+                "number": t.number,
+                "name": t.name,
+                "title": t.title,
+                "empty": t.empty,
+                "header": t.header,
+                "rows": [
+                    {
+                        "cells": r.cells,
+                        "amounts": [
+                            {"row": row, "column": col, "yuan": str(amount), "wan": format_wan(amount, blank_zero=False)}
+                            for row, col, amount in r.amounts
+                        ],
+                    }
+                    for r in t.rows
+                ],
+            }
+            for t in tables
+        ],
+    }
+
+
+def to_json(tables: Sequence[RenderedTable], **meta: object) -> str:
+    return json.dumps(to_json_data(tables, **meta), ensure_ascii=False, indent=2) + "\n"
+
+
+def to_text(tables: Sequence[RenderedTable], department: str) -> str:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(record=True, width=200, file=io.StringIO(), color_system=None)
+    for table in tables:
+        grid = Table(title=f"{table.name} {table.title}", caption=f"部门名称：{department}    单位：万元",
+                     show_header=False, show_lines=False)
+        width = max([len(r.cells) for r in table.rows] + [len(h) for h in table.header] + [1])
+        for _ in range(width):
+            grid.add_column()
+        for h in table.header:
+            grid.add_row(*(h + [""] * (width - len(h))), style="bold")
+        for row in _rows(table):
+            grid.add_row(*(row + [""] * (width - len(row))))
+        console.print(grid)
+    return console.export_text()
