@@ -149,6 +149,120 @@ def tables(
         fail(f"未知格式 {output!r} (text | tsv | csv | json)")
 
 
+Code = Annotated[Optional[str], typer.Option("--code", help="功能分类科目编码 (7位), 如 2210399")]
+Kind = Annotated[Optional[str], typer.Option("--kind", help="basic 基本支出 | project 项目支出")]
+Economic = Annotated[Optional[str], typer.Option("--economic", help="部门经济科目/政府经济科目, 如 基本工资/工资奖金津补贴")]
+Cost = Annotated[Optional[str], typer.Option("--cost", help="personnel 人员经费 | operating 公用经费")]
+Source = Annotated[str, typer.Option("--source", help="general | government_fund | state_capital | special_account | unit_funds")]
+Period = Annotated[str, typer.Option("--period", help="current 当年 | carryover 上年结转")]
+ProjectOpt = Annotated[Optional[str], typer.Option("--project", help="项目名称 (项目支出)")]
+UnitOpt = Annotated[Optional[str], typer.Option("--unit", help="单位名称 (只有一个单位时可省略)")]
+Amount = Annotated[str, typer.Option("--amount", help="金额: 元 (100000.50) 或 万元 (10万元)")]
+Reason = Annotated[str, typer.Option("--reason", help="原因")]
+EffectiveDate = Annotated[Optional[str], typer.Option("--effective", help="生效日期 YYYY-MM-DD (默认今天)")]
+DocumentNo = Annotated[Optional[str], typer.Option("--document-no", help="批准文号")]
+
+
+def _record(action: str, department: str, year: int, payload: dict, output: str) -> None:
+    """Validate a command, record it, print the event id and position."""
+    from pydantic import ValidationError
+
+    from . import commands
+    from .application import ConcurrentChange
+
+    model = {"appropriate": commands.Appropriate, "adjust": commands.Adjust, "transfer": commands.Transfer,
+             "correct": commands.Correct, "publish": commands.Publish}[action]
+    payload = {k: v for k, v in payload.items() if v is not None}
+    try:
+        command = model.model_validate(payload)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        fail(f"命令无效, 未记录任何事件: {problems}", 2)
+    try:
+        with open_ledger() as ledger:
+            recorded = getattr(ledger, action)(department, year, command)
+    except RuleViolation as exc:
+        fail(f"命令被拒绝, 未记录任何事件: {exc}", 2)
+    except NotFound as exc:
+        fail(str(exc), 3)
+    except ConcurrentChange as exc:
+        fail(str(exc), 4)
+    if output == "json":
+        typer.echo(json.dumps({"event_id": recorded.event_id, "position": recorded.position, "kind": recorded.kind},
+                              ensure_ascii=False))
+    else:
+        typer.echo(f"已记录 {recorded.kind} 事件 {recorded.event_id} (位置 {recorded.position})")
+
+
+def _line(code, kind, economic, cost, source, period, project, unit) -> dict:
+    return {"code": code, "kind": kind, "economic": economic, "cost": cost, "source": source, "period": period,
+            "project": project, "unit": unit}
+
+
+def _parse_line(text: str, option: str, source: str, period: str) -> dict:
+    out: dict[str, str] = {"source": source, "period": period}
+    for part in text.split(","):
+        if "=" not in part:
+            fail(f"{option} 应写作 key=value,...  例如 code=2210399,kind=basic,economic=基本工资/工资奖金津补贴,cost=personnel")
+        key, value = part.split("=", 1)
+        out[key.strip()] = value.strip()
+    return out
+
+
+@app.command()
+def appropriate(department: Department, year: Year, amount: Amount, reason: Reason, code: Code = None,
+                kind: Kind = None, economic: Economic = None, cost: Cost = None, source: Source = "general",
+                period: Period = "current", project: ProjectOpt = None, unit: UnitOpt = None,
+                effective: EffectiveDate = None, document_no: DocumentNo = None, output: Format = "text") -> None:
+    """Record a new appropriation on a budget line."""
+    _record("appropriate", department, year, {
+        "line": _line(code, kind, economic, cost, source, period, project, unit), "amount": amount,
+        "reason": reason, "effective": effective, "document_no": document_no}, output)
+
+
+@app.command()
+def adjust(department: Department, year: Year, amount: Amount, reason: Reason, code: Code = None,
+           kind: Kind = None, economic: Economic = None, cost: Cost = None, source: Source = "general",
+           period: Period = "current", project: ProjectOpt = None, unit: UnitOpt = None,
+           effective: EffectiveDate = None, document_no: DocumentNo = None, output: Format = "text") -> None:
+    """Record a budget adjustment (预算调整) of a line by an amount (negative to reduce)."""
+    _record("adjust", department, year, {
+        "line": _line(code, kind, economic, cost, source, period, project, unit), "amount": amount,
+        "reason": reason, "effective": effective, "document_no": document_no}, output)
+
+
+@app.command()
+def transfer(
+    department: Department, year: Year, amount: Amount, reason: Reason,
+    from_line: Annotated[str, typer.Option("--from", help="调出行: code=...,kind=...,economic=...,cost=...")],
+    to_line: Annotated[str, typer.Option("--to", help="调入行: code=...,kind=...,economic=...,cost=...")],
+    source: Source = "general", period: Period = "current", effective: EffectiveDate = None,
+    document_no: DocumentNo = None, output: Format = "text",
+) -> None:
+    """Record a transfer (调剂) of an amount from one line to another; totals stay unchanged."""
+    _record("transfer", department, year, {
+        "from_line": _parse_line(from_line, "--from", source, period),
+        "to_line": _parse_line(to_line, "--to", source, period), "amount": amount, "reason": reason,
+        "effective": effective, "document_no": document_no}, output)
+
+
+@app.command()
+def correct(department: Department, year: Year, reason: Reason,
+            event: Annotated[str, typer.Option("--event", help="要冲销的事件 id 或通知位置")],
+            effective: EffectiveDate = None, document_no: DocumentNo = None, output: Format = "text") -> None:
+    """Correct an earlier event by reversing it (nothing is edited or deleted)."""
+    _record("correct", department, year, {"event": event, "reason": reason, "effective": effective,
+                                          "document_no": document_no}, output)
+
+
+@app.command()
+def publish(department: Department, year: Year, reason: Reason,
+            name: Annotated[str, typer.Option("--name", help="发布节点名称, 如 调整预算")],
+            effective: EffectiveDate = None, output: Format = "text") -> None:
+    """Record a named, dated checkpoint of the tables (年初预算, 调整预算, ...)."""
+    _record("publish", department, year, {"name": name, "reason": reason, "effective": effective}, output)
+
+
 @app.command()
 def rebuild() -> None:
     """Clear the read model and replay every event from position 0."""
@@ -164,6 +278,23 @@ def budgets() -> None:
         rows = ledger.budgets()
     for b in rows:
         typer.echo(f"{b.department}\t{b.fiscal_year}\t{b.budget_id}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="端口")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", help="进程数")] = 1,
+) -> None:
+    """Serve the HTTP API and the web page (uvicorn)."""
+    import os
+
+    import uvicorn
+
+    if state.database:
+        os.environ["LEDGER_DATABASE_URL"] = state.database
+    typer.echo(f"预算账本服务: http://{host}:{port}/  (API 文档: http://{host}:{port}/docs)")
+    uvicorn.run("ledger.http.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
 def main() -> None:
