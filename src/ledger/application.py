@@ -3,8 +3,10 @@ read model. Entrypoints (CLI, HTTP) call only this."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -14,8 +16,10 @@ from sqlalchemy import Engine, select
 from . import commands
 from .domain.budget import Budget, RuleViolation, budget_id
 from .domain.rules import Violation, check_invariants
+from .explain import figures, narrative
+from .explain.model import Explanation, Money
 from .ingest.importer import ImportPlan, plan_import
-from .readmodel import queries, schema
+from .readmodel import history, queries, schema
 from .readmodel.definitions import load_tables
 from .readmodel.projector import Projector
 from .readmodel.render import RenderedTable, render
@@ -223,6 +227,83 @@ class Ledger:
             cells = queries.table_cells(conn, budget, point)
             ctx = queries.context(conn, budget, point)
         return [render(t, cells.get(t.number, {}), ctx) for t in definitions if number in (None, t.number)]
+
+    def explain(self, department: str, fiscal_year: int, point: queries.Point | None = None) -> Explanation:
+        """Year-over-year changes, shares and the rest of the narrative's figures, from events."""
+        self.projector.catch_up()
+        point = point or queries.Point()
+        with self.engine.connect() as conn:
+            budget = queries.find_budget(conn, department, fiscal_year)
+            rows = queries.postings(conn, budget, point)
+            projects = queries.projects_detail(conn, budget, point)
+            position = queries.last_position(conn, budget, point)
+        sums: dict[Any, Decimal] = defaultdict(Decimal)
+        priors = []
+        for p in rows:
+            sums[p.dims] += p.amount
+            d = dict(p.dims)
+            if d.get("measure") == "prior_year":
+                # A figure read from a document keeps the reason the document states (or none).
+                reason = (p.provenance or {}).get("stated_reason", p.reason)
+                priors.append(figures.PriorStatement(d["figure"], d.get("three_public"), p.amount, reason,
+                                                     p.position))
+        return figures.explain(department, fiscal_year, position, sums, budget.units, priors, projects)
+
+    def explain_text(self, department: str, fiscal_year: int, point: queries.Point | None = None) -> str:
+        return narrative.render(self.explain(department, fiscal_year, point))
+
+    def history(self, department: str, fiscal_year: int, table: int, row: str, column: str,
+                point: queries.Point | None = None) -> history.Lineage:
+        """The events behind one cell; their contributions add up to the cell."""
+        point = point or queries.Point()
+        definition = next((t for t in load_tables() if t.number == table), None)
+        if definition is None:
+            raise queries.NotFound(f"没有表 {table}")
+        rendered = self.tables(department, fiscal_year, number=table, point=point)[0]
+        row_key, col_key, row_label, col_label = history.find_cell(definition, rendered, row, column)
+        amount = next((a for r in rendered.rows for k, c, a in r.amounts if (k, c) == (row_key, col_key)), Decimal(0))
+        with self.engine.connect() as conn:
+            budget = queries.find_budget(conn, department, fiscal_year)
+            rows = queries.postings(conn, budget, point)
+        contributions = history.contributions_to((table, row_key, col_key), rows, budget.agency_units)
+        return history.Lineage(
+            department=department, fiscal_year=fiscal_year, table=table, table_name=definition.name,
+            title=rendered.title, row=row_key, row_label=row_label, column=col_key, column_label=col_label,
+            amount=Money.of(amount), contributions=contributions,
+            total=Money.of(sum((c.amount.value for c in contributions), Decimal("0.00"))),
+        )
+
+    def diff(self, department: str, fiscal_year: int, a: queries.Point, b: queries.Point,
+             labels: tuple[str, str] = ("", "")) -> history.Diff:
+        """Every cell that differs between two points, with the events that made the difference."""
+        before = self.tables(department, fiscal_year, point=a)
+        after = self.tables(department, fiscal_year, point=b)
+        with self.engine.connect() as conn:
+            budget = queries.find_budget(conn, department, fiscal_year)
+            rows_a = queries.postings(conn, budget, a)
+            rows_b = queries.postings(conn, budget, b)
+        seen_a = {(r.event_id, r.dims, r.amount) for r in rows_a}
+        seen_b = {(r.event_id, r.dims, r.amount) for r in rows_b}
+        moved = [r for r in rows_b if (r.event_id, r.dims, r.amount) not in seen_a]
+        moved += [r for r in rows_a if (r.event_id, r.dims, r.amount) not in seen_b]
+        changes = []
+        for definition, ta, tb in zip(load_tables(), before, after, strict=True):
+            amounts_a = {(k, c): v for r in ta.rows for k, c, v in r.amounts}
+            amounts_b = {(k, c): v for r in tb.rows for k, c, v in r.amounts}
+            names = {**history.cell_labels(definition, ta), **history.cell_labels(definition, tb)}
+            for key in sorted(set(amounts_a) | set(amounts_b), key=lambda k: list(names).index(k) if k in names else 0):
+                va, vb = amounts_a.get(key, Decimal(0)), amounts_b.get(key, Decimal(0))
+                if va == vb:
+                    continue
+                row_label, col_label = names.get(key, (key[0], key[1]))
+                changes.append(history.CellChange(
+                    table=definition.number, table_name=definition.name, row=key[0], row_label=row_label,
+                    column=key[1], column_label=col_label, before=Money.of(va), after=Money.of(vb),
+                    delta=Money.of(vb - va),
+                    events=history.contributions_to((definition.number, key[0], key[1]), moved, budget.agency_units),
+                ))
+        return history.Diff(department=department, fiscal_year=fiscal_year, from_point=labels[0],
+                            to_point=labels[1], changes=changes)
 
     def leaf_sums(self, department: str, fiscal_year: int, point: queries.Point | None = None) -> dict[Any, Any]:
         self.projector.catch_up()

@@ -263,6 +263,87 @@ def publish(department: Department, year: Year, reason: Reason,
     _record("publish", department, year, {"name": name, "reason": reason, "effective": effective}, output)
 
 
+def _point_of(text: str) -> Point:
+    """A point named by a position, an ISO time of recording, or a publication name."""
+    text = text.strip()
+    if text.isdigit():
+        return Point(position=int(text))
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return Point(publication=text)
+    return Point(recorded=moment if moment.tzinfo else moment.astimezone())
+
+
+@app.command()
+def explain(department: Department, year: Year, output: Format = "text", as_of: AsOf = None,
+            effective: Effective = None, publication: Publication = None) -> None:
+    """The narrative's figures computed from events: year-over-year changes, shares, composition."""
+    point = parse_point(as_of, effective, publication)
+    try:
+        with open_ledger() as ledger:
+            if output == "json":
+                typer.echo(ledger.explain(department, year, point).model_dump_json(indent=2))
+            else:
+                sys.stdout.write(ledger.explain_text(department, year, point))
+    except NotFound as exc:
+        fail(str(exc), 3)
+
+
+@app.command()
+def history(
+    department: Department, year: Year,
+    table: Annotated[int, typer.Option("--table", "-t", help="表号 1–13")],
+    row: Annotated[str, typer.Option("--row", help="行: 科目编码或行名称, 如 2210399 或 合计")],
+    column: Annotated[str, typer.Option("--column", help="列名称, 如 基本支出")],
+    output: Format = "text", as_of: AsOf = None, effective: Effective = None, publication: Publication = None,
+) -> None:
+    """The events behind one cell (lineage); their contributions add up to the cell."""
+    point = parse_point(as_of, effective, publication)
+    try:
+        with open_ledger() as ledger:
+            lineage = ledger.history(department, year, table, row, column, point)
+    except NotFound as exc:
+        fail(str(exc), 3)
+    if output == "json":
+        typer.echo(lineage.model_dump_json(indent=2))
+        return
+    typer.echo(f"{lineage.table_name} {lineage.title} / {lineage.row_label} / {lineage.column_label}: "
+               f"{lineage.amount.wan} 万元 ({lineage.amount.yuan} 元)")
+    typer.echo("位置\t记录时间\t生效日期\t类型\t金额(元)\t原因\t来源")
+    for c in lineage.contributions:
+        source = c.provenance or {}
+        where = " ".join(str(source[k]) for k in ("table", "row", "column") if source.get(k))
+        if source.get("line"):
+            where += f" 第{source['line']}行"
+        typer.echo(f"{c.position}\t{c.recorded_at.isoformat(timespec='seconds')}\t{c.effective or ''}\t{c.kind}\t"
+                   f"{c.amount.yuan}\t{c.reason}\t{where.strip()}")
+    typer.echo(f"合计\t\t\t\t{lineage.total.yuan}")
+
+
+@app.command()
+def diff(
+    department: Department, year: Year,
+    start: Annotated[str, typer.Option("--from", help="起点: 通知位置、ISO 记录时间或发布节点名称")],
+    end: Annotated[str, typer.Option("--to", help="终点: 通知位置、ISO 记录时间或发布节点名称")],
+    output: Format = "text",
+) -> None:
+    """Every cell that changed between two points, with the events that changed it."""
+    try:
+        with open_ledger() as ledger:
+            result = ledger.diff(department, year, _point_of(start), _point_of(end), labels=(start, end))
+    except NotFound as exc:
+        fail(str(exc), 3)
+    if output == "json":
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    typer.echo(f"{department} {year}年: {start} → {end}, {len(result.changes)} 个单元格变化")
+    for c in result.changes:
+        events = ", ".join(f"{e.kind}@{e.position}" for e in c.events)
+        typer.echo(f"{c.table_name}\t{c.row_label}\t{c.column_label}\t{c.before.wan}\t{c.after.wan}\t"
+                   f"{c.delta.wan}\t{events}")
+
+
 @app.command()
 def rebuild() -> None:
     """Clear the read model and replay every event from position 0."""

@@ -134,3 +134,77 @@ def context(conn: Connection, budget: BudgetRow, point: Point) -> Context:
         q = q.where(schema.projects.c.position <= position)
     projects = [(r.name, r.unit) for r in conn.execute(q.order_by(schema.projects.c.position))]
     return Context(budget.department, budget.fiscal_year, [u["name"] for u in budget.units], projects)
+
+
+@dataclass(frozen=True)
+class PostingRow:
+    """A posting with the event that recorded it (for lineage, diffs and explanations)."""
+
+    position: int
+    event_id: str
+    kind: str
+    recorded_at: datetime
+    effective: date | None
+    reason: str
+    document_no: str | None
+    provenance: dict | None
+    dims: tuple[tuple[str, str], ...]
+    amount: Decimal
+
+
+def postings(conn: Connection, budget: BudgetRow, point: Point | None = None) -> list[PostingRow]:
+    p, e = schema.postings.c, schema.events.c
+    point = point or Point()
+    position = resolve_position(conn, budget, point)
+    q = (
+        select(p, e.kind.label("event_kind"), e.reason, e.document_no, e.detail)
+        .join(schema.events, schema.events.c.event_id == p.event_id)
+        .where(_posting_filter(budget, point, position))
+        .order_by(p.position, p.id)
+    )
+    out = []
+    for row in conn.execute(q):
+        m = row._mapping
+        dims = tuple((name, m[name]) for name in DIMENSIONS if m[name] is not None)
+        out.append(PostingRow(
+            position=m["position"], event_id=m["event_id"], kind=m["event_kind"], recorded_at=m["recorded_at"],
+            effective=m["effective"], reason=m["reason"], document_no=m["document_no"],
+            provenance=(m["detail"] or {}).get("provenance"), dims=dims, amount=schema.from_fen(m["amount_fen"]),
+        ))
+    return out
+
+
+def last_position(conn: Connection, budget: BudgetRow, point: Point) -> int | None:
+    """The position of the last event of this budget that the point includes."""
+    e = schema.events.c
+    position = resolve_position(conn, budget, point)
+    q = select(func.max(e.position)).where(e.budget_id == budget.budget_id)
+    if position is not None:
+        q = q.where(e.position <= position)
+    if point.recorded is not None:
+        q = q.where(e.recorded_at <= point.recorded)
+    if point.effective is not None:
+        q = q.where(e.effective <= point.effective)
+    value = conn.execute(q).scalar()
+    return int(value) if value is not None else None
+
+
+def projects_detail(conn: Connection, budget: BudgetRow, point: Point) -> list[dict]:
+    position = resolve_position(conn, budget, point)
+    q = select(schema.projects).where(schema.projects.c.budget_id == budget.budget_id)
+    if position is not None:
+        q = q.where(schema.projects.c.position <= position)
+    rows = conn.execute(q.order_by(schema.projects.c.position))
+    return [
+        {"name": r.name, "unit": r.unit, "targets": r.targets, "position": r.position,
+         "annual_amount": schema.from_fen(r.annual_amount_fen) if r.annual_amount_fen is not None else None}
+        for r in rows
+    ]
+
+
+def publications(conn: Connection, budget: BudgetRow) -> list[dict]:
+    q = select(schema.publications).where(schema.publications.c.budget_id == budget.budget_id)
+    return [
+        {"name": r.name, "position": r.position, "effective": r.effective, "recorded_at": r.recorded_at}
+        for r in conn.execute(q.order_by(schema.publications.c.position))
+    ]

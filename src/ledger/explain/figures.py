@@ -1,0 +1,160 @@
+"""Compute the explanation from sums of postings (exact 元) at one point in the history."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from ..domain import classification
+from ..domain.money import percent
+from ..domain.postings import FISCAL_SOURCES, matches
+from .model import Comparison, Explanation, Item, Money, ProjectSummary, Share
+
+Sums = Mapping[tuple[tuple[str, str], ...], Decimal]
+
+BUDGET = {"measure": "budget", "code": True}
+GENERAL_CURRENT = {**BUDGET, "source": "general", "period": "current"}
+ECONOMIC = {"measure": "budget", "economic": True, "source": "general", "period": "current", "kind": "basic"}
+THREE_PUBLIC = {"measure": "budget", "three_public": True, "source": list(FISCAL_SOURCES)}
+OPERATING_COST = {"measure": "budget", "economic": True, "kind": "basic", "cost": "operating", "agency": True,
+                  "source": list(FISCAL_SOURCES)}
+
+# The figures the narrative compares with last year: key → (label, filter of this year's postings).
+COMPARED: dict[str, tuple[str, dict[str, Any]]] = {
+    "income_total": ("预算收入总计", BUDGET),
+    "expenditure_total": ("预算支出总计", BUDGET),
+    "general_public_current": ("一般公共预算当年支出", GENERAL_CURRENT),
+    "three_public": ("“三公”经费", THREE_PUBLIC),
+    "operating_cost": ("机关运行经费", OPERATING_COST),
+}
+
+
+@dataclass(frozen=True)
+class PriorStatement:
+    figure: str
+    item: str | None
+    amount: Decimal
+    reason: str | None
+    position: int
+
+
+def total(sums: Sums, where: Mapping[str, Any], agency: frozenset[str] = frozenset()) -> Decimal:
+    out = Decimal("0.00")
+    for dims_t, amount in sums.items():
+        dims = dict(dims_t)
+        if dims.get("unit") in agency:
+            dims["agency"] = "yes"
+        if matches(dims, where):
+            out += amount
+    return out
+
+
+def _compare(key: str, label: str, current: Decimal, priors: Sequence[PriorStatement], year: int) -> Comparison:
+    prior = sum((p.amount for p in priors), Decimal("0.00"))
+    delta = current - prior
+    reasons = [p.reason for p in priors if p.reason]
+    return Comparison(
+        key=key, label=label, current=Money.of(current), prior=Money.of(prior), delta=Money.of(abs(delta)),
+        percent=None if prior == 0 else f"{percent(abs(delta), prior):.2f}",
+        direction="增加" if delta > 0 else "减少" if delta < 0 else "持平",
+        reason=reasons[0] if reasons else None, prior_year=year - 1,
+        stated_at=max(p.position for p in priors) if priors else None,
+    )
+
+
+def _shares(group: str, parts: Sequence[tuple[str, str, Decimal]], whole: Decimal) -> list[Share]:
+    return [
+        Share(group=group, key=key, label=label, amount=Money.of(amount), total=Money.of(whole),
+              percent=f"{percent(amount, whole):.2f}")
+        for key, label, amount in parts
+    ]
+
+
+def explain(department: str, fiscal_year: int, position: int | None, sums: Sums, units: Sequence[dict[str, str]],
+            priors: Sequence[PriorStatement], projects: Sequence[dict[str, Any]]) -> Explanation:
+    agency = frozenset(u["name"] for u in units if u["category"] in classification.AGENCY_CATEGORIES)
+    categories = {u["category"] for u in units if u["name"] in agency}
+    t = lambda where: total(sums, where, agency)  # noqa: E731
+    totals = {
+        "income_total": t(BUDGET),
+        "income_current": t({**BUDGET, "period": "current"}),
+        "income_carryover": t({**BUDGET, "period": "carryover"}),
+        "expenditure_total": t(BUDGET),
+        "expenditure_current": t({**BUDGET, "period": "current"}),
+        "expenditure_carryover": t({**BUDGET, "period": "carryover"}),
+        "fiscal": t({**BUDGET, "source": list(FISCAL_SOURCES)}),
+        "fiscal_current": t({**BUDGET, "source": list(FISCAL_SOURCES), "period": "current"}),
+        "fiscal_carryover": t({**BUDGET, "source": list(FISCAL_SOURCES), "period": "carryover"}),
+        "general_public_current": t(GENERAL_CURRENT),
+        "basic": t({**BUDGET, "kind": "basic"}),
+        "project": t({**BUDGET, "kind": "project"}),
+        "general_basic": t({**GENERAL_CURRENT, "kind": "basic"}),
+        "personnel": t({**ECONOMIC, "cost": "personnel"}),
+        "operating": t({**ECONOMIC, "cost": "operating"}),
+        "three_public": t(THREE_PUBLIC),
+        "operating_cost": t(OPERATING_COST),
+        "procurement": t({"measure": "budget", "procurement": True}),
+        "projects": t({"measure": "budget", "project": True, "period": "current"}),
+    }
+    for source in classification.SOURCE_LABELS:
+        totals[f"source:{source}"] = t({**BUDGET, "source": source, "period": "current"})
+
+    comparisons = []
+    for key, (label, where) in COMPARED.items():
+        stated = [p for p in priors if p.figure == key]
+        if stated:
+            comparisons.append(_compare(key, label, t(where), stated, fiscal_year))
+    for item, label in classification.THREE_PUBLIC_LABELS.items():
+        stated = [p for p in priors if p.figure == "three_public" and p.item == item]
+        if stated:
+            comparisons.append(_compare(f"three_public:{item}", label, t({**THREE_PUBLIC, "three_public": item}),
+                                        stated, fiscal_year))
+
+    shares = _shares("kind", [(k, classification.KIND_LABELS[k], totals[k]) for k in ("basic", "project")],
+                     totals["expenditure_total"])
+    shares += _shares("source", [(s, label, totals[f"source:{s}"]) for s, label in classification.SOURCE_LABELS.items()]
+                      + [("carryover", "上年结转", totals["income_carryover"])], totals["income_total"])
+    classes = []
+    for code, name in classification.functional_classes():
+        amount = t({**GENERAL_CURRENT, "code": f"{code}*"})
+        if amount:
+            classes.append((code, name, amount))
+    shares += _shares("class", classes, totals["general_public_current"])
+
+    dept = classification.economic_departmental()
+
+    def items_of(cost: str) -> list[Item]:
+        found: dict[str, Decimal] = {}
+        for dims_t, amount in sums.items():
+            dims = dict(dims_t)
+            if matches(dims, {**ECONOMIC, "cost": cost}):
+                found[dims["economic"]] = found.get(dims["economic"], Decimal(0)) + amount
+        return [Item(key=code, label=dept.names.get(code, code), amount=Money.of(a))
+                for code, a in sorted(found.items()) if a]
+
+    three_public = [
+        Item(key=k, label=label, amount=Money.of(t({**THREE_PUBLIC, "three_public": k})))
+        for k, label in classification.THREE_PUBLIC_LABELS.items()
+    ]
+    procurement = [
+        Item(key=k, label=label, amount=Money.of(t({"measure": "budget", "procurement": k})))
+        for k, label in classification.PROCUREMENT_LABELS.items()
+    ]
+    project_rows = []
+    for project in projects:
+        amount = t({"measure": "budget", "project": project["name"], "period": "current"})
+        annual = project.get("annual_amount")
+        project_rows.append(ProjectSummary(
+            name=project["name"], unit=project["unit"], amount=Money.of(amount),
+            annual_amount=Money.of(annual) if annual is not None else None,
+            indicators=len((project.get("targets") or {}).get("indicators", [])),
+        ))
+    return Explanation(
+        department=department, fiscal_year=fiscal_year, position=position,
+        totals={k: Money.of(v) for k, v in totals.items()}, comparisons=comparisons, shares=shares,
+        personnel_items=items_of("personnel"), operating_items=items_of("operating"), three_public=three_public,
+        procurement=procurement, projects=project_rows, agency_units=sorted(agency),
+        agency_kind="、".join(sorted({"参公单位" if c == "参公事业单位" else c for c in categories})),
+    )
