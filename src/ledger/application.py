@@ -19,10 +19,11 @@ from .domain.rules import Violation, check_invariants
 from .explain import figures, narrative
 from .explain.model import Explanation, Money
 from .ingest.importer import ImportPlan, plan_import
-from .readmodel import history, queries, schema
-from .readmodel.definitions import load_tables
+from . import integrity
+from .readmodel import formats, history, queries, schema
+from .readmodel.definitions import cells_for, load_tables, unit_context
 from .readmodel.projector import Projector
-from .readmodel.render import RenderedTable, render
+from .readmodel.render import Context, RenderedTable, render
 from .storage import Storage, configured_url
 
 
@@ -82,6 +83,36 @@ class Ledger:
         self.engine: Engine = self.storage.engine()
         schema.metadata.create_all(self.engine)
         self.projector = Projector(self.events, self.engine)
+        self.chain = integrity.ChainProjector(self.events, self.engine)
+
+    def _catch_up(self) -> int:
+        """Bring the hash chain and the read model up to the last recorded event."""
+        self.chain.catch_up()
+        return self.projector.catch_up()
+
+    def _publication_anchor(self, budget: Budget) -> dict[str, Any]:
+        """The chain head now, and the digest of the tables as the budget stands (from its own
+        state, so an import can publish in the same atomic save as its events)."""
+        self._catch_up()
+        position, head = self.chain.head()
+        cells: dict[int, dict[tuple[str, str], Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+        agency = budget.agency_units()
+        tables = load_tables()
+        for dims_t, amount in budget.balances.items():
+            dims = dict(dims_t)
+            if dims.get("measure") == "budget" and amount:
+                for table_no, row, col in cells_for(unit_context(dims, frozenset(agency)), tables):
+                    cells[table_no][(row, col)] += amount
+        ctx = Context(budget.department, budget.fiscal_year, list(budget.units),
+                      [(name, p["unit"]) for name, p in budget.projects.items()])
+        rendered = [render(t, cells.get(t.number, {}), ctx) for t in tables]
+        return {"chain_position": position, "chain_head": head,
+                "tables_digest": integrity.tables_digest(formats.to_tsv(rendered))}
+
+    def verify(self) -> integrity.Report:
+        """Check the history for tampering. Deliberately does not catch up first: an event the
+        chain has not seen is itself a finding."""
+        return integrity.verify(self)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -103,7 +134,7 @@ class Ledger:
         except AggregateNotFoundError:
             budget = None  # type: ignore[assignment]
         if budget is not None and plan.sha256 in budget.documents:
-            self.projector.catch_up()
+            self._catch_up()
             with self.engine.connect() as conn:
                 position = conn.execute(select(schema.documents.c.position).where(
                     schema.documents.c.sha256 == plan.sha256)).scalar()
@@ -139,9 +170,9 @@ class Ledger:
         violations = check_invariants(budget.balances)
         if violations:
             raise RuleViolation(violations)
-        budget.publish("年初预算", effective=plan.effective, reason=f"《{name}》")
+        budget.publish("年初预算", effective=plan.effective, reason=f"《{name}》", **self._publication_anchor(budget))
         recordings = self.events.save(budget)
-        self.projector.catch_up()
+        self._catch_up()
         positions = (recordings[0].notification.id, recordings[-1].notification.id) if recordings else None
         return ImportResult(plan.department, plan.fiscal_year, len(recordings), False, positions, plan)
 
@@ -156,7 +187,7 @@ class Ledger:
             recordings = self.events.save(budget)
         except IntegrityError:
             raise ConcurrentChange(f"{budget.department} {budget.fiscal_year}年预算刚被他人修改, 未记录; 请重试") from None
-        self.projector.catch_up()
+        self._catch_up()
         return Recorded(event_id, recordings[-1].notification.id, kind)
 
     def appropriate(self, department: str, fiscal_year: int, cmd: commands.Appropriate) -> Recorded:
@@ -184,7 +215,7 @@ class Ledger:
         budget = self._load(department, fiscal_year)
         target = cmd.event.strip()
         if target.isdigit():
-            self.projector.catch_up()
+            self._catch_up()
             with self.engine.connect() as conn:
                 row = conn.execute(
                     select(schema.events.c.event_id, schema.events.c.budget_id)
@@ -199,25 +230,26 @@ class Ledger:
 
     def publish(self, department: str, fiscal_year: int, cmd: commands.Publish) -> Recorded:
         budget = self._load(department, fiscal_year)
-        eid = budget.publish(cmd.name, effective=cmd.effective or date.today(), reason=cmd.reason)
+        eid = budget.publish(cmd.name, effective=cmd.effective or date.today(), reason=cmd.reason,
+                             **self._publication_anchor(budget))
         return self._save(budget, eid, "publication")
 
     def rebuild(self, progress=None) -> int:
         return self.projector.rebuild(progress)
 
     def catch_up(self) -> int:
-        return self.projector.catch_up()
+        return self._catch_up()
 
     # ------------------------------------------------------------------ queries
 
     def budgets(self) -> list[queries.BudgetRow]:
-        self.projector.catch_up()
+        self._catch_up()
         with self.engine.connect() as conn:
             return queries.list_budgets(conn)
 
     def tables(self, department: str, fiscal_year: int, *, number: int | None = None,
                point: queries.Point | None = None) -> list[RenderedTable]:
-        self.projector.catch_up()
+        self._catch_up()
         point = point or queries.Point()
         definitions = load_tables()
         if number is not None and number not in {t.number for t in definitions}:
@@ -230,7 +262,7 @@ class Ledger:
 
     def explain(self, department: str, fiscal_year: int, point: queries.Point | None = None) -> Explanation:
         """Year-over-year changes, shares and the rest of the narrative's figures, from events."""
-        self.projector.catch_up()
+        self._catch_up()
         point = point or queries.Point()
         with self.engine.connect() as conn:
             budget = queries.find_budget(conn, department, fiscal_year)
@@ -306,7 +338,7 @@ class Ledger:
                             to_point=labels[1], changes=changes)
 
     def leaf_sums(self, department: str, fiscal_year: int, point: queries.Point | None = None) -> dict[Any, Any]:
-        self.projector.catch_up()
+        self._catch_up()
         with self.engine.connect() as conn:
             budget = queries.find_budget(conn, department, fiscal_year)
             return queries.leaf_sums(conn, budget, point or queries.Point())

@@ -345,6 +345,25 @@ def diff(
 
 
 @app.command()
+def verify(output: Format = "text") -> None:
+    """Recompute the hash chains, publication anchors and read model from the events.
+
+    Exits 1 when anything was tampered with; prints the first problem of each kind."""
+    with open_ledger() as ledger:
+        report = ledger.verify()
+    if output == "json":
+        typer.echo(json.dumps({"ok": report.ok, "events": report.events, "publications": report.publications,
+                               "cells": report.cells, "problems": report.problems}, ensure_ascii=False, indent=2))
+    elif report.ok:
+        typer.echo(f"校验通过: {report.events} 个事件的哈希链完整, {report.publications} 个发布节点相符, "
+                   f"读模型 {report.cells} 个单元格与事件一致")
+    else:
+        typer.echo("校验失败:\n" + "\n".join(f"  {p}" for p in report.problems), err=True)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
 def rebuild() -> None:
     """Clear the read model and replay every event from position 0."""
     with open_ledger() as ledger:

@@ -140,13 +140,16 @@ class Budget(Aggregate):
         self._document_imported(eid, sha256, name, tables, rounding, effective, reason)
         return eid
 
-    def publish(self, name: str, *, effective: date, reason: str) -> str:
+    def publish(self, name: str, *, effective: date, reason: str, chain_position: int, chain_head: str,
+                tables_digest: str) -> str:
+        """A named checkpoint. It anchors the hash chain (its head when published) and the
+        digest of the tables as published, so that later tampering is evident."""
         if not name.strip():
             raise RuleViolation([Violation("publication-name", "发布节点必须有名称")])
         if name in self.publications:
             raise RuleViolation([Violation("unique-publication", f"发布节点「{name}」已存在")])
         eid = _new_id()
-        self._published(eid, name, effective, reason)
+        self._published(eid, name, effective, reason, chain_position, chain_head, tables_digest)
         return eid
 
     # ------------------------------------------------------------------- checks
@@ -220,7 +223,8 @@ class Budget(Aggregate):
         self.documents[sha256] = self.version
 
     @event("Published")
-    def _published(self, event_id: str, name: str, effective: date, reason: str) -> None:
+    def _published(self, event_id: str, name: str, effective: date, reason: str, chain_position: int,
+                   chain_head: str, tables_digest: str) -> None:
         self.publications[name] = self.version
 
     # -------------------------------------------------------------------- reads

@@ -1,0 +1,246 @@
+"""Tamper evidence: hash chains over the recorded events, and `verify`.
+
+Every recorded event gets a hash of its stored form (aggregate id, version, topic, state).
+Two chains link these hashes: one per budget stream (in version order) and one global chain
+over the notification log (in position order). The chain is written by its own projection
+(tracking name "chain") as events are recorded; unlike the table projections it is never
+cleared by a rebuild, because it is the evidence. Publication events carry the global chain
+head and a digest of the rendered tables at the moment of publication, so the event store
+itself anchors the chain.
+
+`verify` recomputes everything from the stored events and reports the first problem of each
+kind: an edited, deleted, inserted or reordered event, a publication whose recorded head or
+table digest does not match, and any read-model row that disagrees with a fresh rebuild.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eventsourcing.application import Application
+from sqlalchemy import BigInteger, Column, Engine, Integer, String, Table, create_engine, insert, select, update
+
+from .readmodel import formats, schema
+from .readmodel.queries import Point
+
+GENESIS = "0" * 64
+NAME = "chain"
+PAGE = 5000
+
+chain = Table(
+    "ledger_chain",
+    schema.metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("budget_id", String(36), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("event_hash", String(64), nullable=False),
+    Column("budget_chain", String(64), nullable=False),
+    Column("global_chain", String(64), nullable=False),
+)
+
+
+def event_hash(notification) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{notification.originator_id}|{notification.originator_version}|{notification.topic}|".encode())
+    state = notification.state
+    # A tampered row may no longer hold bytes (e.g. text written over a BLOB): hash what is there.
+    digest.update(state if isinstance(state, (bytes, bytearray, memoryview)) else str(state).encode())
+    return digest.hexdigest()
+
+
+def link(previous: str, item: str, index: int) -> str:
+    return hashlib.sha256(f"{previous}|{index}|{item}".encode()).hexdigest()
+
+
+def tables_digest(tsv: str) -> str:
+    return hashlib.sha256(tsv.encode("utf-8")).hexdigest()
+
+
+class ChainProjector:
+    """Appends the hashes of newly recorded events to ledger_chain."""
+
+    def __init__(self, app: Application, engine: Engine):
+        self.app, self.engine = app, engine
+
+    def head(self) -> tuple[int, str]:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(chain.c.position, chain.c.global_chain).order_by(chain.c.position.desc())
+                               .limit(1)).first()
+        return (int(row.position), row.global_chain) if row else (0, GENESIS)
+
+    def budget_head(self, conn, budget_id: str) -> str:
+        row = conn.execute(select(chain.c.budget_chain).where(chain.c.budget_id == budget_id)
+                           .order_by(chain.c.position.desc()).limit(1)).first()
+        return row.budget_chain if row else GENESIS
+
+    def catch_up(self) -> int:
+        done = 0
+        while True:
+            with self.engine.connect() as conn:
+                start = conn.execute(select(schema.tracking.c.position).where(schema.tracking.c.name == NAME)).scalar()
+            start = int(start or 0)
+            notifications = self.app.recorder.select_notifications(start=start + 1, limit=PAGE)
+            if not notifications:
+                return done
+            with self.engine.begin() as conn:
+                if start == 0:
+                    if conn.execute(select(schema.tracking).where(schema.tracking.c.name == NAME)).first():
+                        continue
+                    conn.execute(insert(schema.tracking).values(name=NAME, position=notifications[-1].id))
+                elif conn.execute(update(schema.tracking).where(schema.tracking.c.name == NAME,
+                                                                schema.tracking.c.position == start)
+                                  .values(position=notifications[-1].id)).rowcount != 1:
+                    continue
+                row = conn.execute(select(chain.c.global_chain).order_by(chain.c.position.desc()).limit(1)).first()
+                global_head = row.global_chain if row else GENESIS
+                heads: dict[str, str] = {}
+                rows = []
+                for n in notifications:
+                    bid = str(n.originator_id)
+                    if bid not in heads:
+                        heads[bid] = self.budget_head(conn, bid)
+                    h = event_hash(n)
+                    heads[bid] = link(heads[bid], h, n.originator_version)
+                    global_head = link(global_head, h, n.id)
+                    rows.append({"position": n.id, "budget_id": bid, "version": n.originator_version,
+                                 "event_hash": h, "budget_chain": heads[bid], "global_chain": global_head})
+                conn.execute(insert(chain), rows)
+            done += len(notifications)
+            if len(notifications) < PAGE:
+                return done
+
+
+@dataclass
+class Report:
+    events: int = 0
+    publications: int = 0
+    cells: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(ledger) -> Report:  # ledger: application.Ledger (not imported: it imports us)
+    """Recompute the chains, the publication anchors and the read model from the events."""
+    report = Report()
+    app, engine = ledger.events, ledger.engine
+    with engine.connect() as conn:
+        stored = {r.position: r for r in conn.execute(select(chain).order_by(chain.c.position))}
+    global_head = GENESIS
+    budget_heads: dict[str, tuple[str, int]] = {}
+    seen: set[int] = set()
+    first: dict[str, str] = {}
+    start = 0
+    publications = []
+    while True:
+        page = app.recorder.select_notifications(start=start + 1, limit=PAGE)
+        for n in page:
+            seen.add(n.id)
+            report.events += 1
+            h = event_hash(n)
+            bid = str(n.originator_id)
+            head, version = budget_heads.get(bid, (GENESIS, 0))
+            if n.originator_version != version + 1 and "deleted" not in first:
+                first["deleted"] = (f"位置 {n.id}: 预算 {bid} 的版本从 {version} 跳到 {n.originator_version}, "
+                                    "中间的事件被删除")
+            budget_heads[bid] = (link(head, h, n.originator_version), n.originator_version)
+            global_head = link(global_head, h, n.id)
+            row = stored.get(n.id)
+            if row is None:
+                # Every command chains its events right after recording them, so an event the
+                # chain has never seen was written around the ledger.
+                first.setdefault("inserted", f"位置 {n.id}: 事件不在哈希链上 (绕过本系统写入或插入)")
+            elif row.event_hash != h:
+                first.setdefault("edited", f"位置 {n.id}: 事件内容与记录时的哈希不符 (被修改或调换顺序)")
+            elif row.global_chain != global_head and not first:
+                first["chain"] = f"位置 {n.id}: 全局哈希链在此处断开"
+            if n.topic.endswith("Budget.Published"):
+                publications.append(n)
+        if len(page) < PAGE:
+            break
+        start = page[-1].id
+    missing = sorted(set(stored) - seen)
+    if missing:
+        first.setdefault("deleted", f"位置 {missing[0]}: 已上链的事件不在事件库中 (被删除)")
+    report.problems += list(first.values())
+
+    # Everything below is recomputed from the events, in a scratch read model.
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = create_engine(f"sqlite:///{Path(tmp) / 'verify.sqlite'}")
+        try:
+            schema.metadata.create_all(scratch)
+            from .readmodel.projector import Projector
+
+            Projector(ledger.events, scratch).rebuild()
+        except Exception as exc:  # events that no longer decode cannot be projected
+            report.problems.append(f"无法由事件重算读模型: {type(exc).__name__}: {str(exc)[:200]}")
+            scratch.dispose()
+            return report
+        _check_publications(app, scratch, publications, stored, report)
+        report.cells, mismatch = _compare_read_model(scratch, engine)
+        scratch.dispose()
+    if mismatch:
+        report.problems.append(mismatch)
+    return report
+
+
+def _check_publications(app, scratch: Engine, publications, stored, report: Report) -> None:
+    for n in publications:
+        report.publications += 1
+        try:
+            event = app.mapper.to_domain_event(n)
+        except Exception as exc:  # a tampered event may not even decode
+            report.problems.append(f"位置 {n.id}: 发布节点事件无法解码 ({type(exc).__name__})")
+            continue
+        anchor_at, anchor = event.chain_position, event.chain_head
+        expected_head = stored[anchor_at].global_chain if anchor_at in stored else GENESIS
+        if anchor != expected_head:
+            report.problems.append(f"位置 {n.id}: 发布节点「{event.name}」记录的链头 (位置 {anchor_at}) 与哈希链不符")
+        with scratch.connect() as conn:
+            budget = conn.execute(select(schema.budgets).where(schema.budgets.c.budget_id == str(n.originator_id))).first()
+        rendered = _tables_at(scratch, budget.department, budget.fiscal_year, n.id)
+        if tables_digest(formats.to_tsv(rendered)) != event.tables_digest:
+            report.problems.append(f"位置 {n.id}: 发布节点「{event.name}」的表格与发布时记录的摘要不符")
+
+
+def _tables_at(engine: Engine, department: str, fiscal_year: int, position: int):
+    """The tables as of a position, read without catching up (verify must not chain or
+    project anything it is checking)."""
+    from .readmodel import queries
+    from .readmodel.definitions import load_tables
+    from .readmodel.render import render
+
+    point = Point(position=position)
+    with engine.connect() as conn:
+        budget = queries.find_budget(conn, department, fiscal_year)
+        cells = queries.table_cells(conn, budget, point)
+        ctx = queries.context(conn, budget, point)
+    return [render(t, cells.get(t.number, {}), ctx) for t in load_tables()]
+
+
+def _compare_read_model(scratch: Engine, engine: Engine) -> tuple[int, str | None]:
+    """Compare the read model row by row with one rebuilt from the events."""
+    c = schema.cells.c
+    query = select(c.budget_id, c.table_no, c.row_key, c.col_key, c.amount_fen)
+    with scratch.connect() as conn:
+        expected = {tuple(r[:4]): r[4] for r in conn.execute(query) if r[4] != 0}
+        expected_postings = conn.execute(select(schema.postings.c.position, schema.postings.c.amount_fen)
+                                         .order_by(schema.postings.c.id)).all()
+    with engine.connect() as conn:
+        actual = {tuple(r[:4]): r[4] for r in conn.execute(query) if r[4] != 0}
+        actual_postings = conn.execute(select(schema.postings.c.position, schema.postings.c.amount_fen)
+                                       .order_by(schema.postings.c.id)).all()
+    for key in sorted(set(expected) | set(actual), key=str):
+        if expected.get(key) != actual.get(key):
+            budget, table, row, col = key
+            return len(actual), (f"读模型 ledger_cells 表{table} {row} {col}: 存的是 {actual.get(key)} 分, "
+                                 f"由事件重算为 {expected.get(key)} 分")
+    if [tuple(r) for r in expected_postings] != [tuple(r) for r in actual_postings]:
+        return len(actual), "读模型 ledger_postings 与由事件重算的结果不一致"
+    return len(actual), None
+

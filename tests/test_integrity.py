@@ -1,0 +1,145 @@
+"""Tamper evidence: `verify` recomputes the hash chains, the publication anchors and the read
+model from the stored events, and names the first event or row that does not match."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from conftest import DEPARTMENT, SEED, YEAR
+from sqlalchemy import text
+
+from ledger.commands import Adjust, LineSpec, Publish
+
+
+def events_table(led) -> tuple[str, str]:
+    """The eventsourcing table and its position column, on either store."""
+    table = led.events.recorder.events_table_name
+    return table, ("rowid" if led.storage.kind == "sqlite" else "notification_id")
+
+
+def position_of(led, kind: str, nth: int = 0) -> int:
+    with led.engine.connect() as conn:
+        rows = conn.execute(text("SELECT position FROM ledger_events WHERE kind = :k ORDER BY position"), {"k": kind})
+        return [r[0] for r in rows][nth]
+
+
+def state_at(led, position: int) -> bytes:
+    table, pos = events_table(led)
+    with led.engine.connect() as conn:
+        return bytes(conn.execute(text(f"SELECT state FROM {table} WHERE {pos} = :p"), {"p": position}).scalar())
+
+
+def execute(led, sql: str, **params) -> None:
+    with led.engine.begin() as conn:
+        conn.execute(text(sql), params)
+
+
+def edit_amount(led):
+    position = position_of(led, "appropriation", 5)
+    state = state_at(led, position)
+    amount = state.split(b'"amount":{"_type_":"decimal_str","_data_":"')[1].split(b'"')[0]
+    forged = state.replace(amount, str(int(float(amount)) + 100).encode() + b".00", 1)
+    table, pos = events_table(led)
+    execute(led, f"UPDATE {table} SET state = :s WHERE {pos} = :p", s=forged, p=position)
+    return f"位置 {position}: 事件内容与记录时的哈希不符"
+
+
+def delete_event(led):
+    position = position_of(led, "appropriation", 10)
+    table, pos = events_table(led)
+    execute(led, f"DELETE FROM {table} WHERE {pos} = :p", p=position)
+    return "被删除"
+
+
+def insert_event(led):
+    table, pos = events_table(led)
+    with led.engine.connect() as conn:
+        last = conn.execute(text(f"SELECT originator_id, originator_version, topic, state FROM {table} "
+                                 f"WHERE topic LIKE '%Appropriated' ORDER BY {pos} DESC LIMIT 1")).first()
+        version = conn.execute(text(f"SELECT MAX(originator_version) FROM {table}")).scalar()
+    execute(led, f"INSERT INTO {table} (originator_id, originator_version, topic, state) VALUES (:o, :v, :t, :s)",
+            o=last.originator_id, v=version + 1, t=last.topic, s=bytes(last.state))
+    return "不在哈希链上"
+
+
+def reorder_events(led):
+    a, b = position_of(led, "appropriation", 3), position_of(led, "appropriation", 4)
+    sa, sb = state_at(led, a), state_at(led, b)
+    table, pos = events_table(led)
+    execute(led, f"UPDATE {table} SET state = :s WHERE {pos} = :p", s=sb, p=a)
+    execute(led, f"UPDATE {table} SET state = :s WHERE {pos} = :p", s=sa, p=b)
+    return f"位置 {a}: 事件内容与记录时的哈希不符"
+
+
+def edit_event_and_its_hash(led):
+    """A forger who also rewrites the event's own hash still breaks the global chain."""
+    message = edit_amount(led)
+    position = int(message.split()[1].rstrip(":"))
+    from ledger.integrity import event_hash
+
+    forged = led.events.recorder.select_notifications(start=position, limit=1)[0]
+    execute(led, "UPDATE ledger_chain SET event_hash = :h WHERE position = :p", h=event_hash(forged), p=position)
+    return f"位置 {position}: 全局哈希链在此处断开"
+
+
+def edit_read_model_cell(led):
+    execute(led, "UPDATE ledger_cells SET amount_fen = amount_fen + 1 WHERE table_no = 3 AND row_key = '0/total' "
+                 "AND col_key = 'total'")
+    return "读模型 ledger_cells 表3 0/total total"
+
+
+def delete_posting(led):
+    execute(led, "DELETE FROM ledger_postings WHERE id = (SELECT MIN(id) FROM ledger_postings)")
+    return "读模型"
+
+
+def edit_publication_anchor_digest(led):
+    """Changing the events before a publication makes its table digest disagree."""
+    position = position_of(led, "appropriation", 2)
+    state = state_at(led, position)
+    amount = state.split(b'"amount":{"_type_":"decimal_str","_data_":"')[1].split(b'"')[0]
+    forged = state.replace(amount, str(int(float(amount)) + 10000).encode() + b".00", 1)
+    table, pos = events_table(led)
+    execute(led, f"UPDATE {table} SET state = :s WHERE {pos} = :p", s=forged, p=position)
+    return "的表格与发布时记录的摘要不符"
+
+
+TAMPERINGS: list[Callable] = [edit_amount, delete_event, insert_event, reorder_events, edit_event_and_its_hash,
+                              edit_read_model_cell, delete_posting, edit_publication_anchor_digest]
+
+
+@pytest.fixture
+def history(imported):
+    imported.adjust(DEPARTMENT, YEAR, Adjust(
+        line=LineSpec(code="2210399", kind="basic", economic="基本工资/工资奖金津补贴", cost="personnel"),
+        amount="10万元", reason="人员增资"))
+    imported.publish(DEPARTMENT, YEAR, Publish(name="调整预算", reason="年中调整"))
+    return imported
+
+
+def test_an_untouched_history_verifies(history):
+    report = history.verify()
+    assert report.ok, report.problems
+    assert report.events == history.projector.max_position()
+    assert report.publications == 2 and report.cells > 300
+
+
+@pytest.mark.parametrize("tamper", TAMPERINGS, ids=lambda f: f.__name__)
+def test_tampering_is_detected(history, tamper):
+    expected = tamper(history)
+    report = history.verify()
+    assert not report.ok
+    assert any(expected in problem for problem in report.problems), report.problems
+
+
+def test_verify_exits_non_zero_naming_the_event(cli, database_url):
+    cli("import", str(SEED))
+    assert "校验通过" in cli("verify").stdout
+    from ledger.application import Ledger
+
+    with Ledger(database_url) as led:
+        expected = edit_amount(led)
+    result = cli("verify", check=False)
+    assert result.returncode == 1
+    assert expected in result.stderr
