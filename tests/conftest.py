@@ -35,12 +35,12 @@ def _pg_connect(url: str):
     )
 
 
-def new_database_url(tmp_path: Path) -> tuple[str, object]:
+def new_database_url(tmp_path: Path, store: str = STORE) -> tuple[str, object]:
     """A URL of a new, empty store, and a function that removes it."""
-    if STORE == "sqlite":
+    if store == "sqlite":
         return f"sqlite:///{tmp_path / 'ledger.sqlite'}", lambda: None
-    if STORE != "postgresql":
-        raise RuntimeError(f"LEDGER_TEST_STORE must be sqlite or postgresql, not {STORE!r}")
+    if store != "postgresql":
+        raise RuntimeError(f"LEDGER_TEST_STORE must be sqlite or postgresql, not {store!r}")
     name = f"ledger_test_{uuid.uuid4().hex[:16]}"
     with _pg_connect(POSTGRES_ADMIN_URL) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -57,6 +57,14 @@ def new_database_url(tmp_path: Path) -> tuple[str, object]:
 @pytest.fixture
 def database_url(tmp_path: Path):
     url, drop = new_database_url(tmp_path)
+    yield url
+    drop()
+
+
+@pytest.fixture
+def postgresql_url(tmp_path: Path):
+    """A new PostgreSQL database whatever the store under test (for server faults)."""
+    url, drop = new_database_url(tmp_path, "postgresql")
     yield url
     drop()
 

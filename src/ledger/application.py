@@ -11,7 +11,7 @@ from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
 from . import commands
 from .domain.budget import Budget, RuleViolation, budget_id
@@ -79,9 +79,14 @@ class Ledger:
 
     def __init__(self, url: str | None = None):
         self.storage = Storage.from_url(configured_url(url))
-        self.events = BudgetEvents(env=self.storage.eventsourcing_env)
         self.engine: Engine = self.storage.engine()
-        schema.metadata.create_all(self.engine)
+        # Several processes may open a new database at once: PostgreSQL's CREATE TABLE IF NOT
+        # EXISTS is not safe against itself, so table creation is serialised by a lock.
+        with self.engine.begin() as conn:
+            if self.engine.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(4242424242)"))
+            self.events = BudgetEvents(env=self.storage.eventsourcing_env)
+            schema.metadata.create_all(conn)
         self.projector = Projector(self.events, self.engine)
         self.chain = integrity.ChainProjector(self.events, self.engine)
 
