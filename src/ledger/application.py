@@ -131,7 +131,7 @@ class Ledger:
 
     # ----------------------------------------------------------------- commands
 
-    def import_document(self, data: bytes, name: str) -> ImportResult:
+    def import_document(self, data: bytes, name: str, progress=None) -> ImportResult:
         plan = plan_import(data, name)
         bid = budget_id(plan.department, plan.fiscal_year)
         try:
@@ -177,7 +177,8 @@ class Ledger:
             raise RuleViolation(violations)
         budget.publish("年初预算", effective=plan.effective, reason=f"《{name}》", **self._publication_anchor(budget))
         recordings = self.events.save(budget)
-        self._catch_up()
+        self.chain.catch_up()
+        self.projector.catch_up(progress)
         positions = (recordings[0].notification.id, recordings[-1].notification.id) if recordings else None
         return ImportResult(plan.department, plan.fiscal_year, len(recordings), False, positions, plan)
 

@@ -85,8 +85,10 @@ def import_(
     except OSError as exc:
         fail(f"无法读取 {path}: {exc.strerror}")
     try:
-        with open_ledger() as ledger:
-            result = ledger.import_document(data, path.name)
+        from .progress import progress
+
+        with open_ledger() as ledger, progress("投影事件") as advance:
+            result = ledger.import_document(data, path.name, progress=advance)
     except DocumentRejected as exc:
         fail(f"{path.name} 未导入, 未记录任何事件:\n" + "\n".join(f"  {p}" for p in exc.problems), 2)
     except RuleViolation as exc:
@@ -366,8 +368,10 @@ def verify(output: Format = "text") -> None:
 @app.command()
 def rebuild() -> None:
     """Clear the read model and replay every event from position 0."""
-    with open_ledger() as ledger:
-        count = ledger.rebuild()
+    from .progress import progress
+
+    with open_ledger() as ledger, progress("重放事件", ledger.projector.max_position()) as advance:
+        count = ledger.rebuild(advance)
     typer.echo(f"已重放 {count} 个事件")
 
 
