@@ -1,20 +1,36 @@
 # syntax=docker/dockerfile:1
-# Build stage: wheels for the ledger and its pinned dependencies.
-FROM python:3.11-slim AS build
+# The ledger's HTTP service. Linted by hadolint in the test suite (tests/test_dockerfile.py).
+#
+#   docker build -t budget-ledger .
+#   docker run -p 8000:8000 -e LEDGER_DATABASE_URL=postgresql://USER:PW@HOST:5432/DB budget-ledger
+#
+# Without LEDGER_DATABASE_URL the service keeps an embedded SQLite store in /var/lib/ledger
+# (mount a volume there to keep it).
+
+# Build stage: wheels of the ledger and of exactly the pinned versions of its dependencies.
+FROM python:3.11.11-slim-bookworm AS build
 WORKDIR /src
 COPY pyproject.toml constraints.txt README.md ./
 COPY src ./src
 COPY projections ./projections
 COPY examples ./examples
-RUN pip wheel --no-cache-dir -c constraints.txt --wheel-dir /wheels .
+RUN pip wheel --no-cache-dir --constraint constraints.txt --wheel-dir /wheels .
 
-# Runtime stage: no compilers, a non-root user.
-FROM python:3.11-slim
+# Runtime stage: no build tooling, an unprivileged user, installs only the built wheels.
+FROM python:3.11.11-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    LEDGER_DATABASE_URL=sqlite:////var/lib/ledger/ledger.sqlite
+RUN groupadd --system --gid 10001 ledger \
+    && useradd --system --uid 10001 --gid ledger --home-dir /var/lib/ledger --create-home ledger
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels \
-    && useradd --create-home --uid 10001 ledger
-USER ledger
-WORKDIR /home/ledger
-ENV LEDGER_DATABASE_URL=sqlite:////home/ledger/data/ledger.sqlite
+# --no-index: only what the build stage resolved against constraints.txt, nothing fetched anew.
+RUN pip install --no-cache-dir --no-index --find-links /wheels /wheels/budget_ledger-*.whl \
+    && rm -rf /wheels
+USER 10001:10001
+WORKDIR /var/lib/ledger
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/api/health', timeout=4).status == 200 else 1)"]
 ENTRYPOINT ["ledger"]
-CMD ["budgets"]
+CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]

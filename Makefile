@@ -1,6 +1,6 @@
 # The two commands of the README:
-#   make run    set up, load the bundled example, print the rebuilt tables
-#   make test   set up, run every test on SQLite and on PostgreSQL
+#   make run    set up, load the bundled example into the embedded SQLite store, serve the page and API
+#   make test   set up, run every test (tests/ and features/) on SQLite and on PostgreSQL
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -21,17 +21,23 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	@touch $(STAMP)
 
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
 run: setup
 	$(BIN)/ledger import $(EXAMPLE)
-	$(BIN)/ledger tables --department 长治市住房公积金管理中心 --year 2024
+	$(BIN)/ledger serve --host $(HOST) --port $(PORT)
 
 test: test-sqlite test-postgresql
 
+# Each pass also writes the scenarios' results (cucumber JSON) and the rules page (served at /rules).
 test-sqlite: setup
-	LEDGER_TEST_STORE=sqlite $(BIN)/python -m pytest -q -p no:cacheprovider
+	LEDGER_TEST_STORE=sqlite $(BIN)/python -m pytest -q -p no:cacheprovider --cucumberjson=reports/cucumber-sqlite.json
+	$(BIN)/python -m ledger.rulesreport reports/cucumber-sqlite.json reports/rules-sqlite.html features
 
 test-postgresql: setup
-	LEDGER_TEST_STORE=postgresql $(BIN)/python -m pytest -q -p no:cacheprovider
+	LEDGER_TEST_STORE=postgresql $(BIN)/python -m pytest -q -p no:cacheprovider --cucumberjson=reports/cucumber-postgresql.json
+	$(BIN)/python -m ledger.rulesreport reports/cucumber-postgresql.json reports/rules-postgresql.html features
 
 clean:
 	rm -rf $(VENV) data reports

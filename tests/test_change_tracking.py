@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from conftest import DEPARTMENT, SEED, YEAR
+from support import DEPARTMENT, SEED, YEAR
 from disclosure import tsv_sections
 
 from ledger.commands import Adjust, LineSpec, Transfer

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from conftest import DEPARTMENT, YEAR, _pg_connect
+from support import DEPARTMENT, YEAR, _pg_connect
 
 from ledger.application import ConcurrentChange, Ledger
 from ledger.commands import Adjust, LineSpec

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from conftest import DEPARTMENT, SEED, YEAR
+from support import DEPARTMENT, SEED, YEAR
 
 from ledger.application import Ledger
 from ledger.commands import LineSpec
@@ -71,7 +71,7 @@ def delays(total: float) -> list[float]:
 
 @pytest.fixture
 def reference(tmp_path_factory) -> str:
-    from conftest import new_database_url
+    from support import new_database_url
 
     url, drop = new_database_url(tmp_path_factory.mktemp("reference"))
     with Ledger(url) as led:

@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 
 import pytest
-from conftest import DEPARTMENT, SEED, YEAR
+from support import DEPARTMENT, SEED, YEAR
 from disclosure import amount_rows, tsv_sections
 
 from ledger.commands import Appropriate, LineSpec

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import DEPARTMENT, SEED, YEAR
+from support import DEPARTMENT, SEED, YEAR
 from sqlalchemy import text
 
 from ledger.commands import Adjust, LineSpec, Publish

@@ -9,13 +9,24 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from .domain import classification
 from .domain.money import AmountError, parse_amount
 from .domain.postings import Line
+
+def _printable(value: str) -> str:
+    """Text recorded in events: no control characters (NUL cannot even be stored in PostgreSQL)."""
+    bad = next((ch for ch in value if ord(ch) < 32 and ch not in "\t\n"), None)
+    if bad is not None:
+        raise ValueError(f"含有控制字符 U+{ord(bad):04X}")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_printable)]
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable)]
 
 SourceName = Literal["general", "government_fund", "state_capital", "special_account", "unit_funds"]
 
@@ -25,16 +36,17 @@ class LineSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(description="功能分类科目编码 (7位项级)", examples=["2210399"])
+    code: str = Field(description="功能分类科目编码 (7位项级)", examples=["2210399"],
+                      json_schema_extra={"pattern": r"^\s*\d{7}\s*$"})
     kind: Literal["basic", "project"] = Field(description="basic 基本支出 / project 项目支出", examples=["basic"])
     source: SourceName = Field("general", description="资金来源", examples=["general"])
     period: Literal["current", "carryover"] = Field("current", description="当年 / 上年结转")
     economic: str | None = Field(None, description="基本支出的经济分类: 部门经济科目/政府经济科目",
-                                 examples=["基本工资/工资奖金津补贴"])
+                                 examples=["基本工资/工资奖金津补贴"], max_length=200)
     cost: Literal["personnel", "operating"] | None = Field(None, description="人员经费 / 公用经费",
                                                             examples=["personnel"])
-    project: str | None = Field(None, description="项目支出的项目名称")
-    unit: str | None = Field(None, description="单位名称 (只有一个单位时可省略)")
+    project: Name | None = Field(None, description="项目支出的项目名称")
+    unit: Name | None = Field(None, description="单位名称 (只有一个单位时可省略)")
 
     @field_validator("code")
     @classmethod
@@ -73,6 +85,9 @@ class LineSpec(BaseModel):
 
 def amount_value(value: object) -> Decimal:
     """An amount given as a number of 元, or text such as '10万元' or '100000.50'."""
+    if isinstance(value, float):
+        # A binary float is not an amount of money: ask for the decimal text instead.
+        raise ValueError(f"金额请写成字符串 (如 \"{value}\"), 不用浮点数")
     try:
         return parse_amount(str(value))
     except AmountError as exc:
@@ -82,9 +97,9 @@ def amount_value(value: object) -> Decimal:
 class CommandBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, description="原因", examples=["人员增资"])
+    reason: Text = Field(min_length=1, max_length=2000, description="原因", examples=["人员增资"])
     effective: date | None = Field(None, description="生效日期 (默认: 今天)")
-    document_no: str | None = Field(None, description="批准文号", examples=["长财预〔2024〕12号"])
+    document_no: Name | None = Field(None, description="批准文号", examples=["长财预〔2024〕12号"])
 
 
 class Appropriate(CommandBase):
@@ -128,8 +143,8 @@ class Transfer(CommandBase):
 
 
 class Correct(CommandBase):
-    event: str = Field(description="要更正 (冲销) 的事件: 事件 id 或通知位置")
+    event: str = Field(description="要更正 (冲销) 的事件: 事件 id 或通知位置", min_length=1, max_length=80)
 
 
 class Publish(CommandBase):
-    name: str = Field(min_length=1, description="发布节点名称", examples=["调整预算"])
+    name: Name = Field(description="发布节点名称", examples=["调整预算"])

@@ -104,7 +104,9 @@ class Budget(Aggregate):
         if not reason.strip():
             raise RuleViolation([Violation("reason", "更正必须写明原因")])
         reversal = [line.negated() for line in self.lines_by_event[event_id]]
-        self._check(reversal, native=False)
+        # Reversing a figure imported on one axis alone would leave the other axis standing:
+        # a correction must keep the cross-axis rules too.
+        self._check(reversal, native=False, invariants=True)
         eid = _new_id()
         self._corrected(eid, event_id, [line.to_dict() for line in reversal], effective,
                                reason, document_no)
@@ -154,7 +156,7 @@ class Budget(Aggregate):
 
     # ------------------------------------------------------------------- checks
 
-    def _check(self, lines: Sequence[Line], *, native: bool) -> None:
+    def _check(self, lines: Sequence[Line], *, native: bool, invariants: bool | None = None) -> None:
         if not lines:
             raise RuleViolation([Violation("empty", "没有预算行")])
         problems: list[Violation] = []
@@ -172,7 +174,7 @@ class Budget(Aggregate):
         for line in lines:
             after[line.dims] = after.get(line.dims, Decimal(0)) + line.amount
         problems = marginal_balances(after, lines)
-        if native:
+        if native if invariants is None else invariants:
             problems += check_invariants(after)
         if problems:
             raise RuleViolation(problems)

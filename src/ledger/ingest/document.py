@@ -15,6 +15,13 @@ from ..readmodel.definitions import TableDef, load_tables
 from .errors import DocumentRejected, Problem
 
 MAX_BYTES = 5 * 1024 * 1024
+# A department's table has at most some hundreds of rows (the functional classification has
+# under a thousand items); the cap keeps a hostile file from making the rounding solver run
+# for minutes.
+MAX_ROWS = 3000
+# The longest line of a real disclosure is a paragraph of a few hundred characters; a line of
+# tens of thousands is not text to read, and would only feed the line-wise patterns.
+MAX_LINE_CHARS = 20_000
 
 
 @dataclass(frozen=True)
@@ -29,7 +36,7 @@ class PrintedTable:
     title_line: int
     header: list[PrintedRow] = field(default_factory=list)
     rows: list[PrintedRow] = field(default_factory=list)
-    marked_empty: bool = False
+    empty_note_line: int | None = None  # where 「注：本表无数据」 stands, if it does
     unit_of_amounts: str = "万元"
 
 
@@ -45,28 +52,78 @@ class Disclosure:
 
 
 _YEAR = re.compile(r"(\d{4})年度?部门预算公开")
-_DEPT = re.compile(r"^部门名称[：:]\s*(.+?)\s*$")
+_DEPT = re.compile(r"^部门名称[：:]\s*(.*\S)")  # callers strip the line; (.+?)\s*$ was quadratic on spaces
 _BOUNDARY = re.compile(r"^(预算公开表|部门公开表)\s*\d+\s*$|^#{1,3}\s*第[一二三四]部分")
 _TABLEISH = re.compile(r"^#*\s*(\d{4})年.{2,60}表(（[^）]*）)?\s*$")
 
 
+# Characters that have no place in a printed disclosure: C0/C1 controls (NUL, escape
+# sequences that repaint a terminal) and the bidirectional overrides that make text display
+# in another order than it reads ("Trojan Source").
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def decode(data: bytes, name: str) -> str:
     if len(data) > MAX_BYTES:
-        raise DocumentRejected([Problem(None, f"文件过大: {len(data)} 字节, 上限 {MAX_BYTES} 字节")])
+        raise DocumentRejected([Problem(None, f"{name} 文件过大: {len(data)} 字节, 上限 {MAX_BYTES} 字节")])
     if not data.strip():
         raise DocumentRejected([Problem(None, f"{name} 是空文件")])
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or data[:200].count(b"\x00") > len(data[:200]) // 4:
+        raise DocumentRejected([Problem(1, "文件是 UTF-16 编码, 请另存为 UTF-8 文本")])
+    head = data[:8192]
+    controls = sum(1 for b in head if b < 0x20 and b not in b"\t\n\r")
+    if controls > len(head) // 20:
+        raise DocumentRejected([Problem(1, f"不是文本文件: 前 {len(head)} 字节中有 {controls} 个控制字节 "
+                                           "(二进制数据)")])
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise DocumentRejected([Problem(line, f"不是 UTF-8 文本 (第 {exc.start} 字节起无法解码)")]) from None
-    for number, line in enumerate(text.split("\n"), start=1):
-        bad = next((ch for ch in line if ch == "\x00" or (ord(ch) < 32 and ch not in "\t\r")), None)
-        if bad is not None:
-            raise DocumentRejected([Problem(number, f"含有控制字符 U+{ord(bad):04X}, 不是文本文件")])
+        raise DocumentRejected([Problem(line, f"不是 UTF-8 文本 (第 {exc.start} 字节起无法解码)"
+                                              + _legacy_hint(data, exc.start))]) from None
+    bad = _FORBIDDEN.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        raise DocumentRejected([Problem(line, f"含有控制字符 U+{ord(bad.group()):04X}, 不是可以公开的文本")])
+    lines = enumerate(text.split("\n"), start=1)
+    long = next(((n, len(line)) for n, line in lines if len(line) > MAX_LINE_CHARS), None)
+    if long:
+        number, length = long
+        raise DocumentRejected([Problem(number, f"这一行有 {length} 个字符 (上限 {MAX_LINE_CHARS}), 不是可读的公开文本")])
     return text
+
+
+def _legacy_hint(data: bytes, offset: int) -> str:
+    """Chinese offices often save as GBK: say so when the offending line reads as GB18030."""
+    start = data.rfind(b"\n", 0, offset) + 1
+    end = data.find(b"\n", offset)
+    line = data[start: end if end >= 0 else len(data)]
+    try:
+        text = line.decode("gb18030")
+    except UnicodeDecodeError:
+        return ""
+    wide = [ch for ch in text if ord(ch) > 0x7F]
+    if len(wide) < 2 or not all("\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" for ch in wide):
+        return ""
+    return "; 这一行看起来是 GBK/GB18030 编码, 请将文件另存为 UTF-8"
+
+
+# Names printed in a disclosure (department, unit, project) become part of the record and
+# are shown on web pages and in exports; markup and SQL punctuation have no place in them.
+LABEL_MAX = 200
+_CODE_LIKE = frozenset("<>\"'`;\\{}$|")
+
+
+def label_problem(text: str) -> str | None:
+    """Why a printed name cannot be recorded, or None."""
+    if len(text) > LABEL_MAX:
+        return f"名称过长: {len(text)} 个字符 (上限 {LABEL_MAX}), 开头为「{text[:20]}…」"
+    bad = sorted({ch for ch in text if ch in _CODE_LIKE})
+    if bad:
+        return f"名称含有不允许的字符 {' '.join(bad)} (像是程序代码或注入): 「{text}」"
+    return None
 
 
 def split_cells(line: str) -> list[str]:
@@ -99,13 +156,14 @@ def parse(data: bytes, name: str) -> Disclosure:
         match = _DEPT.match(line.strip())
         if match:
             department = match.group(1)
+            wrong = label_problem(department)
+            if wrong:
+                raise DocumentRejected([Problem(number, f"部门名称: {wrong}")])
             break
     if not department:
         raise DocumentRejected([Problem(None, "找不到「部门名称：」行, 无法确定部门")])
 
-    narrative_start = next(
-        (n for n, line in enumerate(lines, start=1) if re.match(r"^#*\s*第三部分", line.strip())), len(lines) + 1
-    )
+    narrative_start = _part(lines, "第三部分", 1) or len(lines) + 1
 
     definitions = load_tables()
     titles = {d.title_for(fiscal_year): d for d in definitions}
@@ -115,7 +173,7 @@ def parse(data: bytes, name: str) -> Disclosure:
         if bare in titles:
             table = titles[bare]
             if table.number in found:
-                problems.append(Problem(number, f"表{table.name}《{bare}》重复出现 (第{found[table.number]}行已有)"))
+                problems.append(Problem(number, f"{table.name}《{bare}》重复出现 (第{found[table.number]}行已有)"))
             else:
                 found[table.number] = number
         elif _TABLEISH.match(line.strip()) and "....." not in line:
@@ -123,6 +181,12 @@ def parse(data: bytes, name: str) -> Disclosure:
     last = len(lines)
     while last > 1 and not lines[last - 1].strip():
         last -= 1
+    # A disclosure has four parts; a file that stops before the last one was cut short, and
+    # what it lacks (the narrative, the performance targets) would silently be missing.
+    if narrative_start > len(lines):
+        problems.append(Problem(last, "缺少第三部分 情况说明: 文件在此行结束, 可能被截断"))
+    elif not _part(lines, "第四部分", narrative_start):
+        problems.append(Problem(last, "缺少第四部分 名词解释: 文件在此行结束, 可能被截断"))
     for table in definitions:
         if table.number not in found:
             later = [found[n] for n in sorted(found) if n > table.number]
@@ -154,6 +218,12 @@ def parse(data: bytes, name: str) -> Disclosure:
     )
 
 
+def _part(lines: list[str], part: str, start: int) -> int | None:
+    """Line number of the heading of a part (第三部分 …) from line `start` on."""
+    pattern = re.compile(rf"^#*\s*{part}")
+    return next((n for n in range(start, len(lines) + 1) if pattern.match(lines[n - 1].strip())), None)
+
+
 def _read_table(table: TableDef, lines: list[str], start: int, end: int, department: str,
                 problems: list[Problem]) -> PrintedTable:
     printed = PrintedTable(table, start)
@@ -165,7 +235,7 @@ def _read_table(table: TableDef, lines: list[str], start: int, end: int, departm
         if not line or _BOUNDARY.match(line):
             continue
         if line.startswith("注：本表无数据") or line.startswith("注:本表无数据"):
-            printed.marked_empty = True
+            printed.empty_note_line = number
             continue
         match = _DEPT.match(line)
         if match:
@@ -182,5 +252,8 @@ def _read_table(table: TableDef, lines: list[str], start: int, end: int, departm
             printed.header.append(PrintedRow(number, cells))
             header_left -= 1
             continue
+        if len(printed.rows) == MAX_ROWS:
+            problems.append(Problem(number, f"表中超过 {MAX_ROWS} 行, 不像一个部门的预算表, 不予处理", table.name))
+            break
         printed.rows.append(PrintedRow(number, cells))
     return printed

@@ -18,10 +18,10 @@ from ..domain.rules import INVARIANTS
 from ..readmodel.definitions import cells_for, load_tables, unit_context
 from . import document as doc
 from .errors import DocumentRejected, Problem
-from .narrative import Narrative, parse_narrative
+from .narrative import Narrative, check_percent, parse_narrative
 from .performance import PerformanceTable, parse_performance
 from .rounding import CellBound, Equality, solve
-from .tables import Leaf, ReadTable, read_table
+from .tables import Leaf, PrintedCell, ReadTable, read_table
 
 # Where the narrative's figures stand in the tables: (table, row key, column key).
 FIGURE_CELLS = {
@@ -87,14 +87,16 @@ def plan_import(data: bytes, name: str) -> ImportPlan:
     performance = parse_performance(disclosure.lines, disclosure.narrative_start, problems)
     by_name = {p.name: p for p in performance}
     projects = []
+    listed: set[str] = set()
     for table_no in (12, 13):
         for project, unit in read[table_no].projects:
-            if project not in {p for _t, p, _u in projects}:
+            if project not in listed:
+                listed.add(project)
                 projects.append((by_name.get(project), project, unit))
-    listed = {p for _t, p, _u in projects}
     for table in performance:
         if table.name and table.name not in listed:
             problems.append(Problem(table.line, f"绩效目标表的项目「{table.name}」不在表十二/表十三中"))
+    _check_project_amounts(projects, read, problems)
 
     leaves: list[Leaf] = [leaf for number in sorted(read) for leaf in read[number].leaves]
     for leaf in leaves:
@@ -203,6 +205,27 @@ def plan_import(data: bytes, name: str) -> ImportPlan:
     )
 
 
+def _check_project_amounts(projects, read: dict[int, ReadTable], problems: list[Problem]) -> None:
+    """A project's printed 万元 must be its 绩效目标表 amount in 元, rounded: name both places
+    here, where the solver could only say that its equalities cannot all hold."""
+    totals: dict[str, list[PrintedCell]] = defaultdict(list)
+    for number in (12, 13):
+        for (row, column), cell in read[number].cells.items():
+            if column == "total" and row.split("/", 1)[1].startswith("project:"):
+                totals[row.split("/", 1)[1].removeprefix("project:")].append(cell)
+    for targets, project, _unit in projects:
+        if targets is None or targets.annual_amount is None:
+            continue
+        cells = totals[project]
+        printed = sum((c.value for c in cells), Decimal(0))
+        if cells and abs(printed * 10000 - targets.annual_amount) > 50 * len(cells):
+            where = f" (第{'、'.join(str(c.line) for c in cells)}行合计)" if len(cells) > 1 else ""
+            problems.append(Problem(cells[0].line, (
+                f"项目「{project}」印刷 {printed} 万元{where}, 但其绩效目标表 (第{targets.line}行) 的年度资金总额为 "
+                f"{targets.annual_amount} 元, 即 {to_wan(targets.annual_amount)} 万元; 差异超出尾差"),
+                "表十二" if cells[0].table == 12 else "表十三"))
+
+
 def _priors(narrative: Narrative, printed, totals, name: str, sha: str, problems: list[Problem]):
     priors, reasons = [], []
     items = {p.item for p in narrative.priors if p.figure == "three_public" and p.item}
@@ -216,12 +239,14 @@ def _priors(narrative: Narrative, printed, totals, name: str, sha: str, problems
         if cell is None and table_value != p.current_wan:
             problems.append(Problem(p.line, f"情况说明写{p.current_wan}万元, 表中为{table_value}万元: {p.sentence}"))
             continue
+        check_percent(p, problems)
         if p.figure == "three_public" and p.item is None and items:
             continue  # the items are recorded; the total is their sum
         dims = {"measure": "prior_year", "figure": p.figure, "three_public": p.item}
         priors.append(PlannedLine(
             Line.of(wan_to_yuan(p.prior_wan), **dims),
-            {"document": name, "sha256": sha, "section": "第三部分 情况说明", "line": p.line, "text": p.sentence},
+            {"document": name, "sha256": sha, "section": "第三部分 情况说明", "line": p.line, "text": p.sentence,
+             "stated_reason": p.reason},
         ))
         reasons.append(p.reason or "上年预算数, 由情况说明的比较推得")
     return priors, reasons

@@ -16,6 +16,8 @@ from ..domain.money import AmountError, yuan
 from .errors import Problem
 
 _HEADING = "项目支出绩效目标表"
+# ASCII digits, optional thousands separators, at most two decimals (分).
+_YUAN = re.compile(r"^(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?$", re.ASCII)
 _FIELDS = ("项目概况", "立项依据", "项目设立必要性", "保证项目实施的制度、措施", "项目实施计划")
 
 
@@ -59,7 +61,12 @@ def _after(cells: list[str], label: str) -> str | None:
 def _amount(text: str | None, line: int, what: str, problems: list[Problem]) -> Decimal | None:
     if text is None:
         return None
+    if text.strip().startswith(("-", "−")):
+        problems.append(Problem(line, f"绩效目标表 {what} 不能为负数「{text}」"))
+        return None
     try:
+        if not _YUAN.match(text.strip()):
+            raise AmountError(text)
         return yuan(text.replace(",", ""))
     except AmountError:
         problems.append(Problem(line, f"绩效目标表 {what} 不是金额(元)「{text}」"))
@@ -71,6 +78,7 @@ def parse_performance(lines: list[str], start: int, problems: list[Problem]) -> 
     tables: list[PerformanceTable] = []
     current: PerformanceTable | None = None
     in_indicators = False
+    amount_printed: set[int] = set()  # tables whose annual amount is printed (valid or not)
     for number in range(start, len(lines) + 1):
         raw = lines[number - 1]
         text = raw.strip()
@@ -95,6 +103,8 @@ def parse_performance(lines: list[str], start: int, problems: list[Problem]) -> 
             current.attribute = _after(cells, "项目属性") or ""
             current.period = _after(cells, "项目期") or ""
         elif head.startswith("项目资金"):
+            if _after(cells, "年度资金总额：") is not None:
+                amount_printed.add(current.line)
             current.total_amount = _amount(_after(cells, "实施期资金总额："), number, "实施期资金总额", problems)
             current.annual_amount = _amount(_after(cells, "年度资金总额："), number, "年度资金总额", problems)
         elif head in _FIELDS:
@@ -111,9 +121,14 @@ def parse_performance(lines: list[str], start: int, problems: list[Problem]) -> 
             values = [c for c in cells if c]
             if values:
                 current.indicators.append({"line": number, "cells": values})
+    first: dict[str, int] = {}
     for table in tables:
+        if table.name in first:
+            problems.append(Problem(table.line,
+                                    f"项目「{table.name}」的绩效目标表重复出现 (第{first[table.name]}行已有)"))
+        first.setdefault(table.name, table.line)
         if not table.name:
             problems.append(Problem(table.line, "绩效目标表缺少项目名称"))
-        if table.annual_amount is None:
+        if table.annual_amount is None and table.line not in amount_printed:
             problems.append(Problem(table.line, f"绩效目标表「{table.name}」缺少年度资金总额"))
     return tables

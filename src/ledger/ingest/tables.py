@@ -11,10 +11,11 @@ from typing import Any
 from ..domain import classification
 from ..domain.money import MAX_YUAN, WAN
 from ..readmodel.definitions import Panel, RowSpec, TableDef, class_label
-from .document import PrintedTable, trimmed
+from .document import PrintedTable, label_problem, trimmed
 from .errors import Problem
 
-_NUMBER = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$|^\d+(\.\d+)?$")
+# ASCII digits only: \d would also take full-width and other scripts' digits.
+_NUMBER = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$|^\d+(\.\d+)?$", re.ASCII)
 MAX_WAN = MAX_YUAN / WAN
 
 
@@ -58,7 +59,8 @@ def parse_amount_cell(text: str, line: int, table: str, what: str, problems: lis
         problems.append(Problem(line, f"{what}: 金额不能为负数「{text}」", table))
         return Decimal(0)
     if not _NUMBER.match(text):
-        problems.append(Problem(line, f"{what}: 不是金额「{text}」", table))
+        hint = " (数字应为半角)" if any(ch.isdigit() and not ch.isascii() for ch in text) else ""
+        problems.append(Problem(line, f"{what}: 不是金额「{text}」{hint}", table))
         return Decimal(0)
     value = Decimal(text.replace(",", ""))
     if value != value.quantize(Decimal("0.01")):
@@ -80,7 +82,8 @@ class _PanelReader:
         self.specs = panel.rows + panel.footer
         self.kinds = {s.kind for s in self.specs}
         self.unit: str | None = None
-        self.codes_seen: list[str] = []
+        self.codes_seen: set[str] = set()
+        self.projects_seen: set[tuple[str, str]] = set()
 
     def fixed_label(self, spec: RowSpec) -> list[str]:
         text = [t.format(department=self.ctx["department"], year=self.ctx["year"]) for t in spec.label]
@@ -115,7 +118,7 @@ class _PanelReader:
             if code in self.codes_seen:
                 self.problems.append(Problem(line, f"科目编码 {code} 重复出现", self.table.name))
                 return None
-            self.codes_seen.append(code)
+            self.codes_seen.add(code)
             return f"code:{code}", {"code": code}, len(code) == 7, f"{code} {name}"
         if "tree_economic" in self.kinds:
             dept_name, gov_name = label[0], (label[1] if len(label) > 1 else "")
@@ -136,7 +139,15 @@ class _PanelReader:
                 return None
             self.used.add(key)
             return key, {"economic": dept, "gov_economic": gov}, True, f"{dept_name}/{gov_name}"
+        if label[0] and ({"each_unit", "tree_unit_project"} & self.kinds):
+            wrong = label_problem(label[0])
+            if wrong:
+                self.problems.append(Problem(line, wrong, self.table.name))
+                return None
         if "each_unit" in self.kinds and label[0]:
+            if label[0] in self.out.units:
+                self.problems.append(Problem(line, f"单位「{label[0]}」重复出现", self.table.name))
+                return None
             self.out.units.append(label[0])
             return f"unit:{label[0]}", {"unit": label[0]}, False, label[0]
         if "tree_unit_project" in self.kinds and label[0]:
@@ -146,6 +157,10 @@ class _PanelReader:
             if self.unit is None:
                 self.problems.append(Problem(line, f"项目「{label[0]}」之前没有单位行", self.table.name))
                 return None
+            if (label[0], self.unit) in self.projects_seen:
+                self.problems.append(Problem(line, f"项目「{label[0]}」重复出现", self.table.name))
+                return None
+            self.projects_seen.add((label[0], self.unit))
             self.out.projects.append((label[0], self.unit))
             return f"project:{label[0]}", {"project": label[0], "unit": self.unit}, True, label[0]
         self.problems.append(Problem(line, f"无法识别的行「{text}」", self.table.name))
@@ -184,6 +199,8 @@ def read_table(printed: PrintedTable, ctx: dict[str, Any], problems: list[Proble
                     dims = {**_concrete(dict(table.where)), **_concrete(dict(panel.where)), **row_dims,
                             **_concrete(dict(column.where))}
                     out.leaves.append(Leaf(cell, dims))
-    if printed.marked_empty and not out.empty:
-        problems.append(Problem(printed.title_line, "表注明「本表无数据」, 但表中有金额", table.name))
+    if printed.empty_note_line is not None and not out.empty:
+        first = min((c for c in out.cells.values() if c.value != 0), key=lambda c: c.line)
+        problems.append(Problem(printed.empty_note_line, f"表注明「本表无数据」, 但第{first.line}行 {first.row_label} "
+                                                         f"{first.column_label} 有金额 {first.value}", table.name))
     return out

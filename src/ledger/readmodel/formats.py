@@ -56,7 +56,7 @@ def to_json_data(tables: Sequence[RenderedTable], **meta: object) -> dict[str, o
                     {
                         "cells": r.cells,
                         "amounts": [
-                            {"row": row, "column": col, "yuan": str(amount), "wan": format_wan(amount, blank_zero=False)}
+                            {"row": row, "column": col, "yuan": f"{amount:.2f}", "wan": format_wan(amount, blank_zero=False)}
                             for row, col, amount in r.amounts
                         ],
                     }

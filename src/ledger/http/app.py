@@ -1,0 +1,106 @@
+"""The application: `create_app()` is what `ledger serve` runs (uvicorn --factory)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from . import errors
+from .deps import ReadAccess, Settings
+from .idempotency import IdempotencyStore
+from .limits import UploadLimit
+from .routers import audit, budgets, commands, documents, explanations, health, tables
+from .versions import HttpLedger
+
+STATIC = Path(__file__).parent / "static"
+REPO = Path(__file__).resolve().parents[3]
+
+
+def rules_page() -> str:
+    """Render the cucumber JSON of the last `make test` (LEDGER_RULES_REPORT to choose another)."""
+    import json
+    import os
+
+    from ..rulesreport import render_html
+
+    candidates = [os.environ.get("LEDGER_RULES_REPORT", ""), REPO / "reports" / "cucumber-sqlite.json",
+                  REPO / "reports" / "cucumber-postgresql.json", REPO / "reports" / "cucumber.json"]
+    report = next((Path(c) for c in candidates if c and Path(c).is_file()), None)
+    features = REPO / "features"
+    if report is None:
+        return ("<!doctype html><meta charset=utf-8><title>预算规则</title><h1>预算规则：可执行的场景</h1>"
+                "<p>尚无运行结果。运行 <code>make test</code> 后, 本页显示 features/ 中每个场景及其结果"
+                " (或以 LEDGER_RULES_REPORT 指定 cucumber JSON 文件)。</p>")
+    data = json.loads(report.read_text(encoding="utf-8"))
+    return render_html(data, features_dir=features if features.is_dir() else None)
+
+DESCRIPTION = """预算账本的 HTTP 接口: 由事件重建的部门预算公开报表 (表一…表十三)、情况说明、单元格来历、
+时点比较与事件日志; 预算人员以令牌记录拨款、调整、调剂、更正与发布.
+
+* 金额: `yuan` 为精确的元 (字符串), `wan` 为印刷的万元 (两位小数, 四舍五入).
+* 时点: 预算的每个读取接口都接受 `as_of` (通知位置或 ISO 时间)、`effective` (生效日期)、`publication` (发布节点).
+* 写入: `Authorization: Bearer 令牌` (officer 记录命令, admin 导入文件;
+  设置 LEDGER_READ_TOKEN_REQUIRED 时读取也需 reader 令牌); `If-Match` 为读取时的 ETag;
+  `Idempotency-Key` 使重试返回首次结果而不重复记录.
+"""
+
+TAGS = [
+    {"name": "预算报表", "description": "十三张公开报表, JSON 或 CSV / XLSX 下载"},
+    {"name": "情况说明", "description": "由事件重新生成的第三部分 情况说明及其数据"},
+    {"name": "审计", "description": "事件日志、单元格来历、两个时点的比较"},
+    {"name": "记录命令", "description": "拨款、调整、调剂、更正、发布 (officer)"},
+    {"name": "导入", "description": "导入部门预算公开文件 (admin)"},
+    {"name": "预算", "description": "账本中的预算"},
+    {"name": "健康检查", "description": "服务状态"},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ledger = HttpLedger(settings.database_url)
+        app.state.ledger = ledger
+        app.state.idempotency = IdempotencyStore(ledger.engine)
+        try:
+            yield
+        finally:
+            ledger.close()
+
+    # The docs page is served from static/swagger-ui (no CDN), like the web page: it works offline.
+    app = FastAPI(title="预算账本 API", version="0.1.0", description=DESCRIPTION, openapi_tags=TAGS,
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    errors.install(app)
+    reads = [ReadAccess] if settings.read_token_required else []
+    for module in (budgets, tables, explanations, audit):
+        app.include_router(module.router, dependencies=reads)
+    for module in (commands, documents, health):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
+
+    @app.get("/rules", include_in_schema=False)
+    def rules() -> HTMLResponse:
+        """The budget rules (features/) with their results from the last test run."""
+        return HTMLResponse(rules_page())
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title="预算账本 API 文档",
+                                   swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger-ui/swagger-ui.css",
+                                   swagger_favicon_url="/static/swagger-ui/favicon-32x32.png")
+
+    app.add_middleware(UploadLimit, max_bytes=settings.max_upload_bytes, paths=("/api/documents",))
+    return app

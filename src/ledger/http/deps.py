@@ -1,0 +1,199 @@
+"""What every route shares: settings, the one Ledger of this process, bearer-token roles,
+and the point in history a read asks for (the same as-of / effective / publication as the CLI)."""
+
+from __future__ import annotations
+
+import hmac
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path as FilePath
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Path, Query, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BeforeValidator, Field
+
+from ..readmodel.queries import Point
+from .versions import HttpLedger
+
+# Roles, each allowing what the ones before it allow: reading, commands, imports.
+ROLES = ("reader", "officer", "admin")
+
+# Text that reaches the stores: no control characters (PostgreSQL refuses NUL in text).
+PLAIN_TEXT = r"^[^\x00-\x1f\x7f]*$"
+MAX_POSITION = 2**63 - 1
+
+
+class TokenConfigError(ValueError):
+    """A token setting the service cannot use; the message never contains a token."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = None
+    tokens: tuple[tuple[str, bytes], ...] = ()  # (role, token)
+    read_token_required: bool = False
+    max_upload_bytes: int = 5 * 1024 * 1024
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        tokens: list[tuple[str, bytes]] = []
+        if env.get("LEDGER_TOKENS_FILE"):
+            path = FilePath(env["LEDGER_TOKENS_FILE"])
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise TokenConfigError(f"LEDGER_TOKENS_FILE {path}: {exc.strerror}") from None
+            tokens += parse_token_lines(text.splitlines(), source=str(path), separator=None)
+        if env.get("LEDGER_TOKENS"):
+            tokens += parse_token_lines(env["LEDGER_TOKENS"].split(","), source="LEDGER_TOKENS", separator=":")
+        return cls(
+            database_url=env.get("LEDGER_DATABASE_URL") or None,
+            tokens=tuple(tokens),
+            read_token_required=env.get("LEDGER_READ_TOKEN_REQUIRED", "").lower() in ("1", "true", "yes"),
+            max_upload_bytes=int(env.get("LEDGER_MAX_UPLOAD_BYTES") or cls.max_upload_bytes),
+        )
+
+
+def parse_token_lines(lines: list[str], *, source: str, separator: str | None) -> list[tuple[str, bytes]]:
+    """`role token` lines (a file) or `role:token` items (an environment variable)."""
+    out = []
+    for number, raw in enumerate(lines, 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split(separator, 1) if separator else line.split(None, 1)
+        if len(parts) != 2 or not parts[1].strip():
+            raise TokenConfigError(f"{source} 第{number}项: 应写作 角色{separator or ' '}令牌 (角色: {', '.join(ROLES)})")
+        role, token = parts[0].strip(), parts[1].strip()
+        if role not in ROLES:
+            raise TokenConfigError(f"{source} 第{number}项: 未知角色 {role!r} (角色: {', '.join(ROLES)})")
+        if len(token) < 16:
+            raise TokenConfigError(f"{source} 第{number}项: 令牌至少16个字符")
+        out.append((role, token.encode("utf-8")))
+    return out
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_ledger(request: Request) -> HttpLedger:
+    return request.app.state.ledger
+
+
+LedgerDep = Annotated[HttpLedger, Depends(get_ledger)]
+
+_bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer 令牌 (角色: officer 记录命令, admin 导入文件)")
+
+
+def role_of(settings: Settings, presented: str) -> str | None:
+    """The role of a token, comparing against every configured token in constant time."""
+    given = presented.encode("utf-8")
+    found = None
+    for role, token in settings.tokens:
+        if hmac.compare_digest(given, token) and (found is None or ROLES.index(role) > ROLES.index(found)):
+            found = role
+    return found
+
+
+def require(role: str) -> Callable[..., str]:
+    """A dependency that lets a request through when its bearer token's role allows `role`."""
+
+    def check(request: Request,
+              credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
+        settings = get_settings(request)
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "需要令牌: 请在 Authorization 头中提供 Bearer 令牌",
+                                headers={"WWW-Authenticate": "Bearer"})
+        found = role_of(settings, credentials.credentials)
+        if found is None:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "令牌无效", headers={"WWW-Authenticate": "Bearer"})
+        if ROLES.index(found) < ROLES.index(role):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"角色 {found} 无权执行此操作 (需要 {role})")
+        return found
+
+    return check
+
+
+# Reads are open unless LEDGER_READ_TOKEN_REQUIRED; the application adds this to the read
+# routers only then, so the OpenAPI document shows exactly which operations need a token.
+ReadAccess = Depends(require("reader"))
+OfficerAccess = Depends(require("officer"))
+AdminAccess = Depends(require("admin"))
+
+
+def _as_of(value: object) -> object:
+    """A notification position (integer) or a recorded time (ISO 8601), with a message that says so."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            return text
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"应为通知位置 (整数) 或 ISO 时间, 例如 2024-03-01T12:00:00+00:00: {value!r}") from None
+    return value
+
+
+def _iso_date(value: object) -> object:
+    """Only YYYY-MM-DD (not a number of seconds, which the date type would also take)."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"应为日期 YYYY-MM-DD: {value!r}") from None
+    return value
+
+
+EffectiveDate = Annotated[date, BeforeValidator(_iso_date)]
+AsOf = Annotated[Annotated[int, Field(ge=0, le=MAX_POSITION)] | datetime, BeforeValidator(_as_of)]
+
+
+def make_point(as_of: int | datetime | None, effective: date | None, publication: str | None) -> Point:
+    position = recorded = None
+    if isinstance(as_of, datetime):
+        # A time without a zone is the machine's local time, as on the command line.
+        recorded = as_of if as_of.tzinfo is not None else as_of.astimezone()
+    elif as_of is not None:
+        position = as_of
+    return Point(position=position, recorded=recorded, effective=effective, publication=publication or None)
+
+
+AS_OF_DOC = "通知位置 (整数) 或记录时间 (ISO 8601): 只计此前记录的事件"
+EFFECTIVE_DOC = "生效日期 YYYY-MM-DD: 只计此日及以前生效的事件"
+PUBLICATION_DOC = "发布节点名称, 如 年初预算: 按该节点发布时的状态"
+
+
+def point_params(
+    as_of: Annotated[AsOf | None, Query(description=AS_OF_DOC, examples=[90])] = None,
+    effective: Annotated[EffectiveDate | None, Query(description=EFFECTIVE_DOC, examples=["2024-01-01"])] = None,
+    publication: Annotated[str | None, Query(description=PUBLICATION_DOC, max_length=200, pattern=PLAIN_TEXT,
+                                             examples=["年初预算"])] = None,
+) -> Point:
+    return make_point(as_of, effective, publication)
+
+
+PointDep = Annotated[Point, Depends(point_params)]
+
+
+def point_label(point: Point) -> str:
+    """How a point is named in responses and file names."""
+    parts = []
+    if point.publication:
+        parts.append(f"发布节点 {point.publication}")
+    if point.position is not None:
+        parts.append(f"截至位置 {point.position}")
+    if point.recorded is not None:
+        parts.append(f"截至 {point.recorded.isoformat()} 记录")
+    if point.effective is not None:
+        parts.append(f"截至 {point.effective.isoformat()} 生效")
+    return "；".join(parts) or "最新"
+
+
+DepartmentPath = Annotated[str, Path(description="部门名称", min_length=1, max_length=200, pattern=PLAIN_TEXT,
+                                     examples=["长治市住房公积金管理中心"])]
+YearPath = Annotated[int, Path(description="预算年度", ge=1900, le=2999, examples=[2024])]

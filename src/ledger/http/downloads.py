@@ -1,0 +1,62 @@
+"""Tables as files: CSV (the CLI's layout) and XLSX (one sheet per table, as printed)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from decimal import Decimal
+from urllib.parse import quote
+
+from fastapi.responses import Response
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
+from ..readmodel import formats
+from ..readmodel.render import RenderedTable
+from .layout import amount_columns
+
+CSV_TYPE = "text/csv; charset=utf-8"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _attachment(data: bytes, media_type: str, name: str, ascii_name: str) -> Response:
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+    return Response(data, media_type=media_type, headers={"Content-Disposition": disposition})
+
+
+def csv_response(tables: Sequence[RenderedTable], name: str, ascii_name: str) -> Response:
+    # The byte-order mark lets spreadsheet programs read the Chinese labels as UTF-8.
+    return _attachment(("\ufeff" + formats.to_csv(tables)).encode("utf-8"), CSV_TYPE, name, ascii_name)
+
+
+def to_xlsx(tables: Sequence[RenderedTable], department: str) -> bytes:
+    book = Workbook()
+    book.remove(book.active)
+    for table in tables:
+        sheet = book.create_sheet(table.name)
+        sheet.append([table.title])
+        sheet["A1"].font = Font(bold=True, size=13)
+        sheet.append([f"部门名称：{department}", "", "", "单位：万元"])
+        for header in table.header:
+            sheet.append(header)
+            for cell in sheet[sheet.max_row]:
+                cell.font = Font(bold=True)
+                cell.alignment = Alignment(horizontal="center", wrap_text=True)
+        amounts = amount_columns(table.number)
+        for row in table.rows:
+            # Printed 万元 figures as exact decimals (not floats), shown with two places.
+            sheet.append([Decimal(c) if i in amounts and c else c for i, c in enumerate(row.cells)])
+            for i, cell in enumerate(sheet[sheet.max_row]):
+                if i in amounts:
+                    cell.number_format = "0.00"
+        if table.empty:
+            sheet.append([formats.EMPTY_NOTE])
+        for letter, width in zip("ABCDEFGHIJ", (14, 36, 14, 14, 14, 14, 14, 14, 14, 14), strict=False):
+            sheet.column_dimensions[letter].width = width
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def xlsx_response(tables: Sequence[RenderedTable], department: str, name: str, ascii_name: str) -> Response:
+    return _attachment(to_xlsx(tables, department), XLSX_TYPE, name, ascii_name)

@@ -1,0 +1,34 @@
+"""The explanation behind the narrative (figures, shares, year-over-year changes) and the
+regenerated narrative itself (第三部分 情况说明)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
+
+from ...explain.model import Explanation
+from ..deps import DepartmentPath, LedgerDep, PointDep, YearPath, point_label
+from ..errors import READ_ERRORS
+from ..schemas import NarrativeOut
+
+router = APIRouter(prefix="/api/budgets/{department}/{fiscal_year}", tags=["情况说明"])
+
+
+@router.get("/explanation", response_model=Explanation, responses=READ_ERRORS,
+            summary="情况说明的数据: 同比变动、结构占比、三公经费、政府采购、项目")
+def explanation(department: DepartmentPath, fiscal_year: YearPath, ledger: LedgerDep, point: PointDep) -> Explanation:
+    return ledger.explain(department, fiscal_year, point)
+
+
+@router.get("/narrative", response_model=NarrativeOut,
+            responses={200: {"content": {"text/plain": {}}}, **READ_ERRORS},
+            summary="由事件重新生成的第三部分 情况说明")
+def narrative(department: DepartmentPath, fiscal_year: YearPath, ledger: LedgerDep, point: PointDep,
+              format: Annotated[Literal["json", "text"], Query(description="json | text")] = "json"):
+    text = ledger.explain_text(department, fiscal_year, point)
+    if format == "text":
+        return PlainTextResponse(text)
+    return NarrativeOut(department=department, fiscal_year=fiscal_year, point=point_label(point), text=text,
+                        paragraphs=[line.strip() for line in text.splitlines() if line.strip()])

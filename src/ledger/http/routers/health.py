@@ -1,0 +1,17 @@
+"""Is the service up, and how far has the read model caught up with the event log."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ..deps import LedgerDep
+from ..schemas import Health
+
+router = APIRouter(tags=["健康检查"])
+
+
+@router.get("/api/health", response_model=Health, summary="服务状态")
+def health(ledger: LedgerDep) -> Health:
+    budgets = ledger.budgets()  # catches the read model up first
+    return Health(status="ok", store=ledger.storage.kind, position=ledger.projector.max_position(),
+                  projected=ledger.projector.position(), budgets=len(budgets))

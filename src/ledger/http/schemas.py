@@ -1,0 +1,157 @@
+"""Response models (pydantic v2). Amounts are decimal strings: `yuan` exact in 元, `wan` as
+printed in 万元. Examples are the reference document's own figures (长治市住房公积金管理中心 2024)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, Field
+
+DEPARTMENT_EXAMPLE = "长治市住房公积金管理中心"
+YEAR_EXAMPLE = 2024
+
+KIND_LABELS = {
+    "budget_opened": "预算开立",
+    "document_imported": "导入公开文件",
+    "project_registered": "登记项目",
+    "appropriation": "拨款",
+    "adjustment": "预算调整",
+    "transfer": "调剂",
+    "correction": "更正 (冲销)",
+    "prior_year_figure": "上年数",
+    "publication": "发布",
+}
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back the recorded time (UTC) without its zone; say it.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
+
+
+class Unit(BaseModel):
+    name: str = Field(examples=[DEPARTMENT_EXAMPLE])
+    category: str = Field(examples=["参公事业单位"])
+
+
+class BudgetSummary(BaseModel):
+    department: str = Field(examples=[DEPARTMENT_EXAMPLE])
+    fiscal_year: int = Field(examples=[YEAR_EXAMPLE])
+    budget_id: str = Field(examples=["94c96f36-567e-56df-bf31-8204185eda04"])
+    units: list[Unit]
+
+
+class PublicationOut(BaseModel):
+    name: str = Field(examples=["年初预算"])
+    position: int = Field(examples=[90])
+    effective: date | None = Field(examples=["2024-01-01"])
+    recorded_at: UtcDateTime
+
+
+class DocumentOut(BaseModel):
+    name: str = Field(examples=["changzhi-hpf-2024-budget.txt"])
+    sha256: str
+    position: int
+
+
+class BudgetDetail(BudgetSummary):
+    version: int = Field(description="预算版本 (事件数); 也作为 ETag, 写入时可用 If-Match 指定", examples=[90])
+    position: int | None = Field(description="本预算最后一个事件的通知位置", examples=[90])
+    publications: list[PublicationOut]
+    documents: list[DocumentOut]
+
+
+class AmountOut(BaseModel):
+    row: str = Field(description="行键", examples=["0/total"])
+    column: str = Field(description="列键", examples=["total"])
+    yuan: str = Field(description="精确金额 (元)", examples=["18025162.66"])
+    wan: str = Field(description="印刷金额 (万元, 两位小数)", examples=["1802.52"])
+    cell: int | None = Field(None, description="该金额在本行 cells 中的位置", examples=[2])
+
+
+class RowOut(BaseModel):
+    cells: list[str] = Field(description="按文件排版的一行: 标签与金额 (万元), 零为空",
+                             examples=[["", "合计", "1802.52", "1590.82", "211.70"]])
+    amounts: list[AmountOut]
+
+
+class TableOut(BaseModel):
+    number: int = Field(examples=[3])
+    name: str = Field(examples=["表三"])
+    title: str = Field(examples=["2024年预算支出总表"])
+    empty: bool = Field(description="本表无数据", examples=[False])
+    header: list[list[str]] = Field(examples=[[["项目", "", "2024年预算数"],
+                                               ["科目编码", "科目名称", "合计", "基本支出", "项目支出"]]])
+    rows: list[RowOut]
+
+
+class TablesOut(BaseModel):
+    department: str = Field(examples=[DEPARTMENT_EXAMPLE])
+    fiscal_year: int = Field(examples=[YEAR_EXAMPLE])
+    point: str = Field(description="所取的时点", examples=["最新"])
+    unit: str = Field(examples=["万元"])
+    tables: list[TableOut]
+
+
+class NarrativeOut(BaseModel):
+    department: str = Field(examples=[DEPARTMENT_EXAMPLE])
+    fiscal_year: int = Field(examples=[YEAR_EXAMPLE])
+    point: str = Field(examples=["最新"])
+    text: str = Field(description="由事件重新生成的第三部分 情况说明",
+                      examples=["2024年度长治市住房公积金管理中心预算收入总计1,802.52万元，…比上年增加12.46万元，增长0.70%"])
+    paragraphs: list[str]
+
+
+class RecordedOut(BaseModel):
+    department: str = Field(examples=[DEPARTMENT_EXAMPLE])
+    fiscal_year: int = Field(examples=[YEAR_EXAMPLE])
+    event_id: str
+    position: int = Field(description="通知位置", examples=[91])
+    kind: str = Field(examples=["adjustment"])
+    version: int = Field(description="记录后的预算版本 (也在 ETag 头中)", examples=[91])
+
+
+class ImportOut(BaseModel):
+    department: str = Field(examples=[DEPARTMENT_EXAMPLE])
+    fiscal_year: int = Field(examples=[YEAR_EXAMPLE])
+    recorded: int = Field(description="记录的事件数", examples=[90])
+    already_imported: bool = Field(description="同一文件已导入过, 本次未记录", examples=[False])
+    positions: list[int] | None = Field(description="首末事件的通知位置", examples=[[1, 90]])
+    version: int = Field(examples=[90])
+    tables: dict[str, str] | None = Field(description="表一…表十三: data 或 empty", examples=[{"表一": "data"}])
+    rounding_cells: list[str] = Field(description="下级印刷数相加不等于本格的印刷格 (尾差)")
+    rounding: list[dict[str, Any]] = Field(description="为重现印刷数取了精确金额的末级数")
+    notes: list[str]
+
+
+class EventOut(BaseModel):
+    position: int = Field(description="通知位置 (全局顺序)", examples=[91])
+    budget_id: str
+    event_id: str
+    version: int = Field(description="事件在其预算中的版本", examples=[91])
+    kind: str = Field(examples=["adjustment"])
+    kind_label: str = Field(examples=["预算调整"])
+    recorded_at: UtcDateTime
+    effective: date | None = Field(examples=["2024-06-30"])
+    reason: str = Field(examples=["人员增资"])
+    document_no: str | None = Field(examples=["长财预〔2024〕12号"])
+    detail: dict[str, Any]
+
+
+class EventPage(BaseModel):
+    """One page of the notification log. Pass `next_after` as `after` to read the next page."""
+
+    items: list[EventOut]
+    next_after: int | None = Field(description="下一页的游标 (本页最后一个位置); 没有更多时为空", examples=[100])
+    last_position: int = Field(description="日志当前的最后位置", examples=[90])
+
+
+class Health(BaseModel):
+    status: str = Field(examples=["ok"])
+    store: str = Field(examples=["sqlite"])
+    position: int = Field(description="事件日志的最后位置", examples=[90])
+    projected: int = Field(description="读模型已处理到的位置", examples=[90])
+    budgets: int = Field(examples=[1])

@@ -1,0 +1,77 @@
+"""Helpers for the HTTP tests: the reference budget's names, bearer headers, uploads, and the
+real server (`ledger serve`) in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = ROOT / "examples" / "changzhi-hpf-2024-budget.txt"
+DEPARTMENT = "长治市住房公积金管理中心"
+YEAR = 2024
+BUDGET = f"/api/budgets/{quote(DEPARTMENT)}/{YEAR}"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def upload(client, token: str | None, data: bytes, name: str = SEED.name, **headers: str):
+    auth = bearer(token) if token else {}
+    return client.post("/api/documents", files={"file": (name, data, "text/plain")}, headers={**auth, **headers})
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """`ledger serve` in a subprocess; its output is kept to check what it logged."""
+
+    def __init__(self, database_url: str, tokens: dict[str, str], log: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        env = {**os.environ, "LEDGER_DATABASE_URL": database_url, "PYTHONIOENCODING": "utf-8",
+               "LEDGER_TOKENS": ",".join(f"{role}:{token}" for role, token in tokens.items())}
+        self.env = env
+        self._out = log.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "ledger", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=env, stdout=self._out, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{self.url}/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise AssertionError(f"ledger serve did not start:\n{self.output()}")
+            time.sleep(0.2)
+
+    def output(self) -> str:
+        self._out.flush()
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self._out.close()

@@ -1,0 +1,107 @@
+"""The web page in a real browser (Debian's chromium driven by Playwright) against the real
+server: it shows 表三 as published, draws the charts, and its timeline shows earlier points."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+from disclosure import amount_rows
+
+from .api_support import BUDGET, ROOT, SEED, bearer
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+SCREENSHOT = ROOT / "reports" / "web-page.png"
+SERIES_LENGTH = "id => echarts.getInstanceByDom(document.getElementById(id)).getOption().series[0].data.length"
+TOTAL_CELL = "table.published[data-table='3'] tbody tr:first-child td:nth-child(3)"
+
+
+def table_three_total(url: str, **params: str) -> str:
+    rows = httpx.get(f"{url}{BUDGET}/tables/3", params=params).json()["tables"][0]["rows"]
+    return rows[0]["cells"][2]
+
+
+@pytest.fixture
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield launched
+        launched.close()
+
+
+def test_the_page_shows_tables_charts_and_an_audit_timeline(server, tokens, browser):
+    titles = [t["title"] for t in httpx.get(f"{server.url}{BUDGET}/tables").json()["tables"]]
+    printed_total = amount_rows(SEED.read_text(encoding="utf-8"), titles)["2024年预算支出总表"][0][2]
+    adjustment = httpx.post(f"{server.url}{BUDGET}/adjustments", headers=bearer(tokens["officer"]), json={
+        "line": {"code": "2210399", "kind": "basic", "economic": "基本工资/工资奖金津补贴", "cost": "personnel"},
+        "amount": "-20000.00", "reason": "社保缴费基数调整", "effective": "2024-06-30"}).json()
+    now_total = table_three_total(server.url)
+    assert Decimal(now_total) == Decimal(printed_total) - Decimal("2.00")
+
+    page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    problems: list[str] = []
+    requested: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(server.url + "/")
+    page.wait_for_selector("body[data-point='now']", state="attached", timeout=30_000)
+
+    assert page.title() == "预算账本 · 部门预算公开"
+    assert page.locator("#budget option").first.inner_text() == "长治市住房公积金管理中心 2024年"
+    page.click("#table-tabs button[data-number='3']")
+    assert page.locator(".sheet h3").inner_text() == "2024年预算支出总表"
+    assert page.locator(TOTAL_CELL).inner_text() == now_total
+
+    explanation = httpx.get(f"{server.url}{BUDGET}/explanation").json()
+    events = httpx.get(f"{server.url}{BUDGET}/events", params={"limit": 1000}).json()["items"]
+    classes = [s for s in explanation["shares"] if s["group"] == "class" and s["amount"]["wan"] != "0.00"]
+    for chart, points in (("chart-class", len(classes)), ("chart-three-public", len(explanation["three_public"])),
+                          ("chart-yoy", len([c for c in explanation["comparisons"] if ":" not in c["key"]])),
+                          ("timeline-chart", len(events))):
+        canvas = page.locator(f"#{chart} canvas").first
+        box = canvas.bounding_box()
+        assert box and box["width"] > 200 and box["height"] > 150, chart
+        drawn = page.evaluate(SERIES_LENGTH, chart)
+        assert drawn == points, chart
+        assert points > 0
+    assert "一般公共预算当年拨款结构图" in page.locator("#narrative-section").inner_text()
+    assert "三公经费分布图" in page.locator("#narrative-section").inner_text()
+    spent = f'{Decimal(explanation["totals"]["expenditure_total"]["wan"]):,}万元'
+    assert spent in page.locator("#narrative").inner_text()
+
+    # The timeline: the point before the adjustment shows the table as the document printed it.
+    before = adjustment["position"] - 1
+    page.locator("#timeline-slider").fill(str(before))
+    page.wait_for_selector(f"body[data-point='{before}']", state="attached", timeout=30_000)
+    assert page.locator(TOTAL_CELL).inner_text() == printed_total == table_three_total(server.url, as_of=str(before))
+    assert f"位置 {before}" in page.locator("#point-label").inner_text()
+    page.click("#back-to-now")
+    page.wait_for_selector("body[data-point='now']", state="attached", timeout=30_000)
+    assert page.locator(TOTAL_CELL).inner_text() == now_total
+
+    # A cell's lineage opens from the table.
+    page.locator(TOTAL_CELL).click()
+    page.wait_for_selector("#lineage h3", timeout=30_000)
+    assert "表三" in page.locator("#lineage h3").inner_text()
+    assert str(adjustment["position"]) in page.locator("#lineage tbody").inner_text()
+    page.click("#lineage button")
+
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    assert SCREENSHOT.stat().st_size > 50_000
+
+    # The API docs render from the application's own files too.
+    page.goto(server.url + "/docs")
+    page.wait_for_selector(".swagger-ui .info .title", timeout=30_000)
+    assert "预算账本 API" in page.locator(".swagger-ui .info .title").inner_text()
+    assert problems == []
+    assert all(url.startswith(server.url) or url.startswith("data:") for url in requested), requested
