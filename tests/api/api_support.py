@@ -38,7 +38,7 @@ def free_port() -> int:
 class Server:
     """`ledger serve` in a subprocess; its output is kept to check what it logged."""
 
-    def __init__(self, database_url: str, tokens: dict[str, str], log: Path):
+    def __init__(self, database_url: str, tokens: dict[str, str], log: Path, workers: int = 1):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -47,7 +47,8 @@ class Server:
         self.env = env
         self._out = log.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "ledger", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [sys.executable, "-m", "ledger", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--workers", str(workers)],
             env=env, stdout=self._out, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
