@@ -35,14 +35,19 @@ def execute(led, sql: str, **params) -> None:
         conn.execute(text(sql), params)
 
 
-def edit_amount(led):
-    position = position_of(led, "appropriation", 5)
+def bump_amount(led, nth: int, yuan: int) -> int:
+    """Rewrite the amount inside the nth appropriation's stored state; returns its position."""
+    position = position_of(led, "appropriation", nth)
     state = state_at(led, position)
     amount = state.split(b'"amount":{"_type_":"decimal_str","_data_":"')[1].split(b'"')[0]
-    forged = state.replace(amount, str(int(float(amount)) + 100).encode() + b".00", 1)
+    forged = state.replace(amount, str(int(float(amount)) + yuan).encode() + b".00", 1)
     table, pos = events_table(led)
     execute(led, f"UPDATE {table} SET state = :s WHERE {pos} = :p", s=forged, p=position)
-    return f"位置 {position}: 事件内容与记录时的哈希不符"
+    return position
+
+
+def edit_amount(led):
+    return f"位置 {bump_amount(led, 5, 100)}: 事件内容与记录时的哈希不符"
 
 
 def delete_event(led):
@@ -96,12 +101,7 @@ def delete_posting(led):
 
 def edit_publication_anchor_digest(led):
     """Changing the events before a publication makes its table digest disagree."""
-    position = position_of(led, "appropriation", 2)
-    state = state_at(led, position)
-    amount = state.split(b'"amount":{"_type_":"decimal_str","_data_":"')[1].split(b'"')[0]
-    forged = state.replace(amount, str(int(float(amount)) + 10000).encode() + b".00", 1)
-    table, pos = events_table(led)
-    execute(led, f"UPDATE {table} SET state = :s WHERE {pos} = :p", s=forged, p=position)
+    bump_amount(led, 2, 10000)
     return "的表格与发布时记录的摘要不符"
 
 

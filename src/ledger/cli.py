@@ -211,26 +211,23 @@ def _parse_line(text: str, option: str, source: str, period: str) -> dict:
     return out
 
 
-@app.command()
-def appropriate(department: Department, year: Year, amount: Amount, reason: Reason, code: Code = None,
+def _line_command(action: str, help_text: str) -> None:
+    """Register a command that records an amount on one budget line (appropriate, adjust)."""
+
+    def command(department: Department, year: Year, amount: Amount, reason: Reason, code: Code = None,
                 kind: Kind = None, economic: Economic = None, cost: Cost = None, source: Source = "general",
                 period: Period = "current", project: ProjectOpt = None, unit: UnitOpt = None,
                 effective: EffectiveDate = None, document_no: DocumentNo = None, output: Format = "text") -> None:
-    """Record a new appropriation on a budget line."""
-    _record("appropriate", department, year, {
-        "line": _line(code, kind, economic, cost, source, period, project, unit), "amount": amount,
-        "reason": reason, "effective": effective, "document_no": document_no}, output)
+        _record(action, department, year, {
+            "line": _line(code, kind, economic, cost, source, period, project, unit), "amount": amount,
+            "reason": reason, "effective": effective, "document_no": document_no}, output)
+
+    command.__doc__ = help_text
+    app.command(action)(command)
 
 
-@app.command()
-def adjust(department: Department, year: Year, amount: Amount, reason: Reason, code: Code = None,
-           kind: Kind = None, economic: Economic = None, cost: Cost = None, source: Source = "general",
-           period: Period = "current", project: ProjectOpt = None, unit: UnitOpt = None,
-           effective: EffectiveDate = None, document_no: DocumentNo = None, output: Format = "text") -> None:
-    """Record a budget adjustment (预算调整) of a line by an amount (negative to reduce)."""
-    _record("adjust", department, year, {
-        "line": _line(code, kind, economic, cost, source, period, project, unit), "amount": amount,
-        "reason": reason, "effective": effective, "document_no": document_no}, output)
+_line_command("appropriate", "Record a new appropriation on a budget line.")
+_line_command("adjust", "Record a budget adjustment (预算调整) of a line by an amount (negative to reduce).")
 
 
 @app.command()
