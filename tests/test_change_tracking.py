@@ -4,7 +4,7 @@ lineage and diffs."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -191,6 +191,10 @@ def test_effective_date_and_recorded_time_select_the_history(imported):
     moment = next(c.recorded_at for c in lineage.contributions if c.event_id == recorded.event_id)
     before_it = Point(recorded=moment - timedelta(microseconds=1))
     assert imported.tables(DEPARTMENT, YEAR, number=3, point=before_it) == published
+    beijing = timezone(timedelta(hours=8))  # the same instant written in another zone
+    assert imported.tables(DEPARTMENT, YEAR, number=3,
+                           point=Point(recorded=(moment - timedelta(microseconds=1)).astimezone(beijing))) == published
+    assert imported.tables(DEPARTMENT, YEAR, number=3, point=Point(recorded=moment.astimezone(beijing))) != published
     assert imported.tables(DEPARTMENT, YEAR, number=3, point=Point(recorded=moment)) != published
 
 

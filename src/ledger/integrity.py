@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from eventsourcing.application import Application
-from sqlalchemy import BigInteger, Column, Engine, Integer, String, Table, create_engine, insert, select, update
+from sqlalchemy import BigInteger, Column, Engine, Index, Integer, String, Table, create_engine, insert, select, update
 
 from .readmodel import formats, schema
 from .readmodel.queries import Point
@@ -39,6 +39,7 @@ chain = Table(
     Column("event_hash", String(64), nullable=False),
     Column("budget_chain", String(64), nullable=False),
     Column("global_chain", String(64), nullable=False),
+    Index("ix_ledger_chain_budget", "budget_id", "position"),  # each page looks up its budgets' heads
 )
 
 

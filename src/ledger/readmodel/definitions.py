@@ -232,6 +232,7 @@ def unit_context(dims: Mapping[str, str], agency_units: set[str] | frozenset[str
     return dict(dims)
 
 
+@cache
 def class_label(code: str, label_format: str) -> str:
     classes = classification.functional_classes()
     index = [c for c, _ in classes].index(code) + 1

@@ -87,7 +87,7 @@ def _posting_filter(budget: BudgetRow, point: Point, position: int | None):
     if position is not None:
         conditions.append(p.position <= position)
     if point.recorded is not None:
-        conditions.append(p.recorded_at <= point.recorded)
+        conditions.append(p.recorded_at <= _as_stored(point.recorded))
     if point.effective is not None:
         conditions.append(p.effective <= point.effective)
     return and_(*conditions)
@@ -182,6 +182,11 @@ def postings(conn: Connection, budget: BudgetRow, point: Point | None = None) ->
     return out
 
 
+def _as_stored(moment: datetime) -> datetime:
+    """Times are recorded in UTC; SQLite keeps only the wall time, so compare in UTC."""
+    return moment.astimezone(timezone.utc) if moment.tzinfo else moment.astimezone().astimezone(timezone.utc)
+
+
 def _utc(moment: datetime) -> datetime:
     """SQLite gives back naive datetimes; events are recorded in UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
@@ -195,7 +200,7 @@ def last_position(conn: Connection, budget: BudgetRow, point: Point) -> int | No
     if position is not None:
         q = q.where(e.position <= position)
     if point.recorded is not None:
-        q = q.where(e.recorded_at <= point.recorded)
+        q = q.where(e.recorded_at <= _as_stored(point.recorded))
     if point.effective is not None:
         q = q.where(e.effective <= point.effective)
     value = conn.execute(q).scalar()
