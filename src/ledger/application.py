@@ -182,11 +182,17 @@ class Ledger:
         positions = (recordings[0].notification.id, recordings[-1].notification.id) if recordings else None
         return ImportResult(plan.department, plan.fiscal_year, len(recordings), False, positions, plan)
 
-    def _load(self, department: str, fiscal_year: int) -> Budget:
+    def _load(self, department: str, fiscal_year: int, expected_version: int | None = None) -> Budget:
+        """The budget as it stands; with an expected version (HTTP If-Match), refuse if it has
+        moved on. A write landing between this load and the save is refused by the store."""
         try:
-            return self.events.repository.get(budget_id(department, fiscal_year))
+            budget = self.events.repository.get(budget_id(department, fiscal_year))
         except AggregateNotFoundError:
             raise UnknownBudget(f"没有预算: {department} {fiscal_year}年") from None
+        if expected_version is not None and budget.version != expected_version:
+            raise ConcurrentChange(f"{department} {fiscal_year}年预算已是版本 {budget.version}, 不是 If-Match 所指的版本 "
+                                   f"{expected_version}; 未记录任何事件. 请重新读取后再提交")
+        return budget
 
     def _save(self, budget: Budget, event_id: str, kind: str) -> Recorded:
         try:
@@ -196,29 +202,33 @@ class Ledger:
         self._catch_up()
         return Recorded(event_id, recordings[-1].notification.id, kind)
 
-    def appropriate(self, department: str, fiscal_year: int, cmd: commands.Appropriate) -> Recorded:
-        budget = self._load(department, fiscal_year)
+    def appropriate(self, department: str, fiscal_year: int, cmd: commands.Appropriate,
+               expected_version: int | None = None) -> Recorded:
+        budget = self._load(department, fiscal_year, expected_version)
         line = cmd.line.to_line(cmd.amount, list(budget.units))
         eid = budget.appropriate([line], effective=cmd.effective or date.today(), reason=cmd.reason,
                                  document_no=cmd.document_no)
         return self._save(budget, eid, "appropriation")
 
-    def adjust(self, department: str, fiscal_year: int, cmd: commands.Adjust) -> Recorded:
-        budget = self._load(department, fiscal_year)
+    def adjust(self, department: str, fiscal_year: int, cmd: commands.Adjust,
+               expected_version: int | None = None) -> Recorded:
+        budget = self._load(department, fiscal_year, expected_version)
         line = cmd.line.to_line(cmd.amount, list(budget.units))
         eid = budget.adjust([line], effective=cmd.effective or date.today(), reason=cmd.reason,
                             document_no=cmd.document_no)
         return self._save(budget, eid, "adjustment")
 
-    def transfer(self, department: str, fiscal_year: int, cmd: commands.Transfer) -> Recorded:
-        budget = self._load(department, fiscal_year)
+    def transfer(self, department: str, fiscal_year: int, cmd: commands.Transfer,
+               expected_version: int | None = None) -> Recorded:
+        budget = self._load(department, fiscal_year, expected_version)
         units = list(budget.units)
         eid = budget.transfer(cmd.from_line.to_line(cmd.amount, units), cmd.to_line.to_line(cmd.amount, units),
                               effective=cmd.effective or date.today(), reason=cmd.reason, document_no=cmd.document_no)
         return self._save(budget, eid, "transfer")
 
-    def correct(self, department: str, fiscal_year: int, cmd: commands.Correct) -> Recorded:
-        budget = self._load(department, fiscal_year)
+    def correct(self, department: str, fiscal_year: int, cmd: commands.Correct,
+               expected_version: int | None = None) -> Recorded:
+        budget = self._load(department, fiscal_year, expected_version)
         target = cmd.event.strip()
         if target.isdigit():
             self._catch_up()
@@ -234,8 +244,9 @@ class Ledger:
                              document_no=cmd.document_no)
         return self._save(budget, eid, "correction")
 
-    def publish(self, department: str, fiscal_year: int, cmd: commands.Publish) -> Recorded:
-        budget = self._load(department, fiscal_year)
+    def publish(self, department: str, fiscal_year: int, cmd: commands.Publish,
+               expected_version: int | None = None) -> Recorded:
+        budget = self._load(department, fiscal_year, expected_version)
         eid = budget.publish(cmd.name, effective=cmd.effective or date.today(), reason=cmd.reason,
                              **self._publication_anchor(budget))
         return self._save(budget, eid, "publication")

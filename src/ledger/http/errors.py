@@ -40,10 +40,6 @@ class InvalidField(Exception):
         super().__init__(f"{location}: {message}")
 
 
-class VersionConflict(Exception):
-    """If-Match named a version the budget is no longer (or not yet) at."""
-
-
 class IdempotencyConflict(Exception):
     """The same Idempotency-Key is still being processed by another request."""
 
@@ -115,7 +111,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RuleViolation, _rule)
     app.add_exception_handler(DocumentRejected, _rejected)
     app.add_exception_handler(ConcurrentChange, _conflict)
-    app.add_exception_handler(VersionConflict, _conflict)
     app.add_exception_handler(IdempotencyConflict, _conflict)
     app.add_exception_handler(IdempotencyMismatch, _mismatch)
 

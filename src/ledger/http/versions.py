@@ -1,37 +1,24 @@
 """Budget versions for HTTP: the ETag a read returns and the If-Match a write may carry.
 
 The version is the Budget aggregate's version (its number of events). A write that names an
-expected version is checked against the budget as loaded for that very command; if another
-write lands between that load and the save, the event store's optimistic concurrency refuses
-the save (ConcurrentChange). So a stale If-Match can never record.
+expected version passes it to the command (Ledger._load checks it against the budget as
+loaded for that very command); if another write lands between that load and the save, the
+event store's optimistic concurrency refuses the save. Either way ConcurrentChange, 409: a
+stale If-Match can never record.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-
 from sqlalchemy import func, select
 
 from ..application import Ledger, UnknownBudget
-from ..domain.budget import Budget, budget_id
+from ..domain.budget import budget_id
 from ..readmodel import schema
-from .errors import InvalidField, VersionConflict
-
-_expected: ContextVar[int | None] = ContextVar("expected_version", default=None)
+from .errors import InvalidField
 
 
 class HttpLedger(Ledger):
-    """The ledger, with commands that can require the budget to be at an expected version."""
-
-    def _load(self, department: str, fiscal_year: int) -> Budget:
-        budget = super()._load(department, fiscal_year)
-        expected = _expected.get()
-        if expected is not None and budget.version != expected:
-            raise VersionConflict(f"{department} {fiscal_year}年预算已是版本 {budget.version}, 不是 If-Match 所指的版本 "
-                                  f"{expected}; 未记录任何事件. 请重新读取后再提交")
-        return budget
+    """The ledger, with the version reads that ETags need."""
 
     def version(self, department: str, fiscal_year: int) -> int:
         """The budget's current version, from the caught-up read model (replaying the budget
@@ -49,15 +36,6 @@ class HttpLedger(Ledger):
         """The budget's version right after an event (from the read model)."""
         with self.engine.connect() as conn:
             return conn.execute(select(schema.events.c.version).where(schema.events.c.event_id == event_id)).scalar()
-
-
-@contextmanager
-def expecting(version: int | None) -> Iterator[None]:
-    token = _expected.set(version)
-    try:
-        yield
-    finally:
-        _expected.reset(token)
 
 
 def etag(version: int) -> str:

@@ -15,7 +15,7 @@ from ..deps import DepartmentPath, LedgerDep, OfficerAccess, YearPath
 from ..errors import WRITE_ERRORS, InvalidField
 from ..idempotency import Outcome, check_key, fingerprint
 from ..schemas import RecordedOut
-from ..versions import etag, expecting, parse_if_match
+from ..versions import etag, parse_if_match
 
 router = APIRouter(prefix="/api/budgets/{department}/{fiscal_year}", tags=["记录命令"], dependencies=[OfficerAccess])
 
@@ -64,8 +64,7 @@ def _record(action: str, department: str, fiscal_year: int, command: BaseModel, 
     key = check_key(key)
 
     def run() -> Outcome:
-        with expecting(expected):
-            recorded = getattr(ledger, action)(department, fiscal_year, command)
+        recorded = getattr(ledger, action)(department, fiscal_year, command, expected_version=expected)
         version = ledger.version_at(recorded.event_id) or ledger.version(department, fiscal_year)
         body = RecordedOut(department=department, fiscal_year=fiscal_year, event_id=recorded.event_id,
                            position=recorded.position, kind=recorded.kind, version=version)
