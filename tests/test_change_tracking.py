@@ -11,7 +11,7 @@ import pytest
 from support import DEPARTMENT, SEED, YEAR
 from disclosure import tsv_sections
 
-from ledger.commands import Adjust, LineSpec, Transfer
+from ledger.commands import Adjust, Appropriate, LineSpec, Transfer
 from ledger.domain.budget import RuleViolation
 from ledger.readmodel.queries import Point
 
@@ -154,11 +154,18 @@ def test_transfer_keeps_totals_and_changes_only_the_two_lines_and_their_parents(
         expected[("表六", "0/econ:30101/50101", col)] = -amount
         expected[("表六", "0/econ:30108/50102", col)] = amount
     assert moved == expected
+    assert all([e.event_id for e in c.events] == [recorded.event_id] for c in diff.changes)
     after = imported.tables(DEPARTMENT, YEAR)
     for b, a in zip(before, after, strict=True):
         totals_b = {(k, c): v for r in b.rows for k, c, v in r.amounts if "total" in k or "income" in k or "expenditure" in k}
         totals_a = {(k, c): v for r in a.rows for k, c, v in r.amounts if "total" in k or "income" in k or "expenditure" in k}
         assert totals_a == totals_b, b.name
+    # A total that moved afterwards is explained by what moved it, not by the transfer inside it.
+    more = imported.appropriate(DEPARTMENT, YEAR, Appropriate(
+        line=LineSpec(code="2210399", kind="project", project="业务费"), amount="5000", reason="新增"))
+    both = imported.diff(DEPARTMENT, YEAR, Point(position=recorded.position - 1), Point(position=more.position))
+    total = next(c for c in both.changes if (c.table_name, c.row, c.column) == ("表三", "0/total", "total"))
+    assert [e.event_id for e in total.events] == [more.event_id]
 
 
 def test_lineage_of_every_cell_adds_up_to_the_cell(imported):

@@ -116,9 +116,12 @@ def contributions_to(cell: tuple[int, str, str], postings: Sequence[PostingRow],
     out = []
     for rows in by_event.values():
         first = rows[0]
+        net = sum((r.amount for r in rows), Decimal("0.00"))
+        if net == 0:
+            continue  # e.g. a transfer between two lines both under this cell: it did not change it
         out.append(Contribution(
             position=first.position, event_id=first.event_id, kind=first.kind, recorded_at=first.recorded_at,
-            effective=first.effective, amount=Money.of(sum((r.amount for r in rows), Decimal("0.00"))),
+            effective=first.effective, amount=Money.of(net),
             reason=first.reason, document_no=first.document_no, provenance=first.provenance,
         ))
     return sorted(out, key=lambda c: c.position)
