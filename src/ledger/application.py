@@ -90,10 +90,10 @@ class Ledger:
         self.projector = Projector(self.events, self.engine)
         self.chain = integrity.ChainProjector(self.events, self.engine)
 
-    def _catch_up(self) -> int:
+    def _catch_up(self, progress=None) -> int:
         """Bring the hash chain and the read model up to the last recorded event."""
         self.chain.catch_up()
-        return self.projector.catch_up()
+        return self.projector.catch_up(progress)
 
     def _publication_anchor(self, budget: Budget) -> dict[str, Any]:
         """The chain head now, and the digest of the tables as the budget stands (from its own
@@ -177,8 +177,7 @@ class Ledger:
             raise RuleViolation(violations)
         budget.publish("年初预算", effective=plan.effective, reason=f"《{name}》", **self._publication_anchor(budget))
         recordings = self.events.save(budget)
-        self.chain.catch_up()
-        self.projector.catch_up(progress)
+        self._catch_up(progress)
         positions = (recordings[0].notification.id, recordings[-1].notification.id) if recordings else None
         return ImportResult(plan.department, plan.fiscal_year, len(recordings), False, positions, plan)
 

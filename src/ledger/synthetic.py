@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from .domain.budget import Budget, RuleViolation
+from .domain.classification import UNIT_CATEGORIES
 from .domain.postings import Line
 from .domain.rules import check_invariants, marginal_balances
 
@@ -45,7 +46,6 @@ BUREAUS = (
     ("水利局", "21303"), ("交通运输局", "21401"), ("自然资源局", "22001"), ("粮食和物资储备局", "22201"),
     ("应急管理局", "22401"), ("公安局", "20402"),
 )
-UNIT_CATEGORIES = ("行政单位", "参公事业单位", "事业单位")
 
 # Economic items of basic expenditure: (departmental, governmental for agencies,
 # governmental for 事业单位, cost, functional item or None for the bureau's own items).

@@ -49,12 +49,6 @@ class Catalogue:
                 return code
         return None
 
-    def parent(self, code: str) -> str | None:
-        for cut in (5, 3):
-            if len(code) > cut and code[:cut] in self.names:
-                return code[:cut]
-        return None
-
 
 def _load(filename: str, title: str) -> Catalogue:
     text = resources.files("ledger.reference").joinpath(filename).read_text(encoding="utf-8")

@@ -9,7 +9,7 @@ postings over filters on these dimensions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -142,6 +142,3 @@ def axis_key(dims: Mapping[str, str], axis: str) -> tuple[str, ...] | None:
         return None
     return tuple(dims[name] for name in names)
 
-
-def total(lines: Iterable[Line]) -> Decimal:
-    return sum((line.amount for line in lines), Decimal("0.00"))

@@ -60,10 +60,6 @@ class ImportPlan:
     rounding: list[dict[str, Any]] = field(default_factory=list)
     rounding_cells: list[str] = field(default_factory=list)
 
-    @property
-    def event_count(self) -> int:
-        return 4 + len(self.projects) + len(self.lines) + len(self.priors) + (1 if self.procurement else 0)
-
 
 def plan_import(data: bytes, name: str) -> ImportPlan:
     disclosure = doc.parse(data, name)
