@@ -14,7 +14,7 @@ import subprocess
 import sys
 from decimal import Decimal
 
-from support import ROOT
+from support import ROOT, STORE
 
 from ledger import synthetic
 from ledger.application import Ledger
@@ -25,6 +25,7 @@ from ledger.readmodel.queries import Point
 FIGURES = (
     "append_events_per_s", "import_with_projection_events_per_s", "single_append_events_per_s",
     "single_command_per_s", "rebuild_events_per_s", "floor_events_per_s", "floor_mapper_events_per_s",
+    "floor_fold_events_per_s",
     "rebuild_over_floor", "catch_up_p50_ms", "catch_up_p99_ms", "as_of_p50_ms", "as_of_p95_ms",
     "rebuild_peak_rss_mb", "api_requests_per_s", "api_p99_ms", "bare_requests_per_s", "bare_p99_ms", "api_ratio",
 )
@@ -39,7 +40,7 @@ def test_one_command_reports_every_figure(database_url, tmp_path):
         capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONIOENCODING": "utf-8"},
     )
     assert run.returncode == 0, run.stderr[-3000:]
-    assert re.search(r"^rebuild: [\d,]+ events/s$", run.stdout, re.M), run.stdout
+    assert re.search(r"^rebuild: [\d,]+ events/s \((sql|fold)\)$", run.stdout, re.M), run.stdout
     assert re.search(r"^rebuild/floor: \d+\.\d\d$", run.stdout, re.M), run.stdout
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["machine"]["cores"] >= 1 and report["machine"]["memory_gib"] > 0
@@ -50,6 +51,9 @@ def test_one_command_reports_every_figure(database_url, tmp_path):
     assert recorded == result["shape"]["departments"] * 2 * (synthetic.OPENING_EVENTS + 95 + 1)
     # Half the samples are whole commands, half single appends: one event each, all replayed.
     assert result["rebuild"]["events"] == result["floor"]["events"] == recorded + samples
+    assert result["floor_fold"]["events"] == result["floor_mapper"]["events"] == recorded + samples
+    # On SQLite the rebuild is the SQL one, measured against the SQL decoding floor.
+    assert result["rebuild"]["path"] == ("sql" if STORE == "sqlite" else "fold")
     assert result["api"]["table"]["non_2xx"] == 0
     with Ledger(database_url) as ledger:
         assert ledger.projector.max_position() == recorded + samples

@@ -13,11 +13,16 @@ SQLAlchemy's own column conversions, so they are stored exactly as SQLAlchemy st
 them; and a rebuild drops the non-unique indexes while it loads and builds them again at
 the end, which is several times cheaper than keeping them up to date row by row (a rebuild
 killed meanwhile leaves them dropped: the next catch-up of a new Projector restores them).
+
+On the embedded SQLite store, where the events and the read model share one file, a rebuild
+is mostly set-based SQL instead, in one transaction (bulk.py); it falls back to the fold
+for any stored form it does not reproduce exactly.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -31,8 +36,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ..domain.classification import AGENCY_CATEGORIES
 from ..domain.postings import DIMENSIONS
 
-from . import schema
+from . import bulk, schema
 from .definitions import TableDef, cells_for, load_tables, unit_context
+
+log = logging.getLogger(__name__)
 
 NAME = "tables"
 PAGE_SIZE = 5000
@@ -122,19 +129,35 @@ class Projector:
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
         self._indexes_checked = True
-        with self.engine.begin() as conn:
-            for table in schema.PROJECTED:
-                conn.execute(delete(table))
-            conn.execute(delete(schema.tracking).where(schema.tracking.c.name == NAME))
-            for index in _bulk_indexes():
-                index.drop(conn, checkfirst=True)
         self._agency.clear()
         try:
+            if bulk.usable(self):
+                # The embedded store: SQL writes the read model where the events are, in one
+                # transaction (bulk.py); then anything recorded meanwhile is caught up.
+                try:
+                    with self.engine.begin() as conn:
+                        self._clear(conn)
+                        count, end = bulk.rebuild(self, conn, progress)
+                        if end:
+                            conn.execute(insert(schema.tracking).values(name=NAME, position=end))
+                    return count + self.catch_up(progress)
+                except bulk.Unrecognised as exc:
+                    log.warning("rebuild: %s; rebuilding event by event", exc)
+                    self._agency.clear()
+            with self.engine.begin() as conn:
+                self._clear(conn)
             return self.catch_up(progress)
         finally:
             with self.engine.begin() as conn:
                 for index in _bulk_indexes():
                     index.create(conn, checkfirst=True)
+
+    def _clear(self, conn: Connection) -> None:
+        for table in schema.PROJECTED:
+            conn.execute(delete(table))
+        conn.execute(delete(schema.tracking).where(schema.tracking.c.name == NAME))
+        for index in _bulk_indexes():
+            index.drop(conn, checkfirst=True)
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
         """Project everything recorded since the stored position; returns events projected."""
@@ -382,6 +405,13 @@ class _CellTemplates:
         return cls(tables)
 
     def cells(self, dims: dict[str, str], is_agency: bool) -> list[tuple[int, str, str]]:
+        _key, fixed, named = self.parts(dims, is_agency)
+        return fixed + named if named else fixed
+
+    def parts(self, dims: dict[str, str], is_agency: bool) -> tuple[Any, list[tuple[int, str, str]],
+                                                                     list[tuple[int, str, str]]]:
+        """The line's classification pattern (names left out), the cells every line of that
+        pattern feeds, and the cells that carry this line's unit or project name."""
         unit, project = dims.get("unit"), dims.get("project")
         general = dict(dims)
         if unit is not None:
@@ -397,10 +427,10 @@ class _CellTemplates:
                 (named if "\x00" in cell[1] else fixed).append(cell)
             memo = self._memo[key] = (fixed, named)
         fixed, named = memo
-        if not named:
-            return fixed
-        return fixed + [(t, row.replace(self.UNIT, unit or "").replace(self.PROJECT, project or ""), col)
-                        for t, row, col in named]
+        if named:
+            named = [(t, row.replace(self.UNIT, unit or "").replace(self.PROJECT, project or ""), col)
+                     for t, row, col in named]
+        return key, fixed, named
 
 
 def _bulk_indexes():
@@ -432,16 +462,22 @@ class _Sink:
             self._prepared[table.name] = (sql, processors)
         return self._prepared[table.name]
 
+    def convert(self, table: Table, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """The rows with each value as SQLAlchemy would bind it."""
+        _sql, processors = self._prepare(table)
+        if not processors:
+            return rows
+        converted = []
+        for row in rows:
+            values = list(row)
+            for i, process in processors:
+                values[i] = process(values[i])
+            converted.append(tuple(values))
+        return converted
+
     def write(self, conn: Connection, table: Table, rows: list[tuple[Any, ...]]) -> None:
-        sql, processors = self._prepare(table)
-        if processors:
-            converted = []
-            for row in rows:
-                values = list(row)
-                for i, process in processors:
-                    values[i] = process(values[i])
-                converted.append(values)
-            rows = converted
+        sql, _processors = self._prepare(table)
+        rows = self.convert(table, rows)
         driver = conn.connection.driver_connection
         if self.dialect.name == "postgresql":
             with driver.cursor() as cursor, cursor.copy(sql) as copy:
