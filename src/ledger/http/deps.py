@@ -36,6 +36,7 @@ class Settings:
     tokens: tuple[tuple[str, bytes], ...] = ()  # (role, token)
     read_token_required: bool = False
     max_upload_bytes: int = 5 * 1024 * 1024
+    table_cache_size: int = 256  # current tables kept as JSON bytes per process (0: none)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -81,7 +82,7 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_ledger(request: Request) -> HttpLedger:
+async def get_ledger(request: Request) -> HttpLedger:  # async: no thread-pool hop for a lookup
     return request.app.state.ledger
 
 
@@ -168,7 +169,7 @@ EFFECTIVE_DOC = "生效日期 YYYY-MM-DD: 只计此日及以前生效的事件"
 PUBLICATION_DOC = "发布节点名称, 如 年初预算: 按该节点发布时的状态"
 
 
-def point_params(
+async def point_params(  # async: no thread-pool hop for what does no I/O
     as_of: Annotated[AsOf | None, Query(description=AS_OF_DOC, examples=[90])] = None,
     effective: Annotated[EffectiveDate | None, Query(description=EFFECTIVE_DOC, examples=["2024-01-01"])] = None,
     publication: Annotated[str | None, Query(description=PUBLICATION_DOC, max_length=200, pattern=PLAIN_TEXT,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from ...readmodel import formats
 from ..deps import DepartmentPath, LedgerDep, PointDep, YearPath, point_label
@@ -16,39 +17,56 @@ from ..versions import etag
 
 router = APIRouter(prefix="/api/budgets/{department}/{fiscal_year}", tags=["预算报表"])
 
+JSON = "application/json"
 Format = Annotated[Literal["json", "csv", "xlsx"], Query(description="json | csv | xlsx (下载)")]
 FILE_RESPONSES = {200: {"content": {CSV_TYPE.split(";")[0]: {}, XLSX_TYPE: {}},
                         "description": "表格 (JSON), 或 format=csv / xlsx 时的下载文件"}, **READ_ERRORS}
 
 
-def _tables(ledger, department: str, fiscal_year: int, number: int | None, point, output: str,
-            response: Response):
+def _body(rendered, department: str, fiscal_year: int, point) -> bytes:
+    """The JSON of TablesOut, validated and serialised once: it is returned as a Response, so
+    FastAPI does not validate it against the response model again."""
+    data = formats.to_json_data(rendered, department=department, fiscal_year=fiscal_year, point=point_label(point))
+    for table, out in zip(rendered, data["tables"], strict=True):
+        for row, row_out in zip(table.rows, out["rows"], strict=True):
+            for amount, cell in zip(row_out["amounts"], amount_cells(table.number, row), strict=True):
+                amount["cell"] = cell
+    return TablesOut.model_validate(data).model_dump_json().encode()
+
+
+def _tables(ledger, department: str, fiscal_year: int, number: int | None, point, output: str) -> Response:
     rendered = ledger.tables(department, fiscal_year, number=number, point=point)
-    label = point_label(point)
     stem = f"{department}{fiscal_year}年预算" + (f"{rendered[0].name}" if number else "报表")
     ascii_stem = f"budget-{fiscal_year}" + (f"-table{number}" if number else "-tables")
     if output == "csv":
         return csv_response(rendered, f"{stem}.csv", f"{ascii_stem}.csv")
     if output == "xlsx":
         return xlsx_response(rendered, department, f"{stem}.xlsx", f"{ascii_stem}.xlsx")
-    if point.is_now:
-        response.headers["ETag"] = etag(ledger.version(department, fiscal_year))
-    data = formats.to_json_data(rendered, department=department, fiscal_year=fiscal_year, point=label)
-    for table, out in zip(rendered, data["tables"], strict=True):
-        for row, row_out in zip(table.rows, out["rows"], strict=True):
-            for amount, cell in zip(row_out["amounts"], amount_cells(table.number, row), strict=True):
-                amount["cell"] = cell
-    return TablesOut.model_validate(data)
+    headers = {"ETag": etag(ledger.version(department, fiscal_year))} if point.is_now else None
+    return Response(_body(rendered, department, fiscal_year, point), media_type=JSON, headers=headers)
 
 
+async def _answer(request: Request, ledger, department: str, fiscal_year: int, number: int | None, point,
+                  output: str) -> Response:
+    """The current tables as JSON come from the cache (tablecache.py: a cached answer costs one
+    query and no thread); everything else is rendered in a worker thread."""
+    cache = request.app.state.table_cache
+    if output != "json" or not point.is_now or cache is None:
+        return await run_in_threadpool(_tables, ledger, department, fiscal_year, number, point, output)
+    entry = await cache.get(ledger, (department, fiscal_year, number), lambda: _body(
+        ledger.tables(department, fiscal_year, number=number), department, fiscal_year, point))
+    return Response(entry.body, media_type=JSON, headers={"ETag": entry.etag})
+
+
+# async: the cached answer needs no thread (the blocking work is handed to one in _answer).
 @router.get("/tables", response_model=TablesOut, responses=FILE_RESPONSES, summary="全部13张表")
-def all_tables(department: DepartmentPath, fiscal_year: YearPath, ledger: LedgerDep, point: PointDep,
-               response: Response, format: Format = "json"):
-    return _tables(ledger, department, fiscal_year, None, point, format, response)
+async def all_tables(department: DepartmentPath, fiscal_year: YearPath, ledger: LedgerDep, point: PointDep,
+                     request: Request, format: Format = "json"):
+    return await _answer(request, ledger, department, fiscal_year, None, point, format)
 
 
 @router.get("/tables/{number}", response_model=TablesOut, responses=FILE_RESPONSES, summary="一张表 (表一…表十三)")
-def one_table(department: DepartmentPath, fiscal_year: YearPath,
-              number: Annotated[int, Path(description="表号 1–13", ge=1, le=99, examples=[3])],
-              ledger: LedgerDep, point: PointDep, response: Response, format: Format = "json"):
-    return _tables(ledger, department, fiscal_year, number, point, format, response)
+async def one_table(department: DepartmentPath, fiscal_year: YearPath,
+                    number: Annotated[int, Path(description="表号 1–13", ge=1, le=99, examples=[3])],
+                    ledger: LedgerDep, point: PointDep, request: Request, format: Format = "json"):
+    return await _answer(request, ledger, department, fiscal_year, number, point, format)
