@@ -14,7 +14,7 @@ import subprocess
 import sys
 from decimal import Decimal
 
-from support import ROOT, STORE
+from support import ROOT
 
 from ledger import synthetic
 from ledger.application import Ledger
@@ -52,8 +52,8 @@ def test_one_command_reports_every_figure(database_url, tmp_path):
     # Half the samples are whole commands, half single appends: one event each, all replayed.
     assert result["rebuild"]["events"] == result["floor"]["events"] == recorded + samples
     assert result["floor_fold"]["events"] == result["floor_mapper"]["events"] == recorded + samples
-    # On SQLite the rebuild is the SQL one, measured against the SQL decoding floor.
-    assert result["rebuild"]["path"] == ("sql" if STORE == "sqlite" else "fold")
+    # The rebuild is the SQL one, measured against the floor of SQL decoding.
+    assert result["rebuild"]["path"] == "sql"
     assert result["api"]["table"]["non_2xx"] == 0
     with Ledger(database_url) as ledger:
         assert ledger.projector.max_position() == recorded + samples

@@ -87,7 +87,7 @@ class Ledger:
                 conn.execute(text("SELECT pg_advisory_xact_lock(4242424242)"))
             self.events = BudgetEvents(env=self.storage.eventsourcing_env)
             schema.metadata.create_all(conn)
-        self.projector = Projector(self.events, self.engine)
+        self.projector = Projector(self.events, self.engine, same_store=True)
         self.chain = integrity.ChainProjector(self.events, self.engine)
 
     def _catch_up(self, progress=None) -> int:

@@ -1,30 +1,31 @@
-"""A rebuild inside SQLite: the line events' rows and postings written by set-based SQL.
+"""A rebuild inside the database: the line events' rows and postings written by set-based SQL.
 
 The fold in projector.py reads each event into Python, parses its JSON and writes its rows
-one by one. When the read model lives in the same SQLite file as the events (the embedded
-default), a rebuild can instead let SQLite do most of it: its JSON functions read each
-stored event where it lies, and `INSERT … SELECT` writes the `ledger_events` and
-`ledger_postings` rows of the line events (appropriations, adjustments, transfers,
-corrections, prior-year figures: nearly all events) without passing them through Python.
-Python still does:
+one by one. When the read model lives in the database that holds the events (always, for a
+Ledger), a rebuild can instead let the database do most of it: its JSON functions (SQLite's
+json_extract/json_each, PostgreSQL's jsonb operators) read each stored event where it lies,
+and `INSERT … SELECT` writes the `ledger_events` and `ledger_postings` rows of the line events
+(appropriations, adjustments, transfers, corrections, prior-year figures: nearly all events)
+without passing them through Python. Python still does:
 
 - the few other events (a budget opened, a project registered, a document imported, a
   publication), through the ordinary fold;
 - the cells of the 13 tables, spread once per leaf from each leaf's final balance (one
   `GROUP BY` over the postings) instead of once per leaf per page of events.
 
-The SQL reproduces the fold only for the stored forms it recognises (`_EVENT_OK`, `_FEN`);
-any other form leaves a NOT NULL column empty, the insert fails, the transaction is rolled
-back and the projector rebuilds event by event. The result is the same read model as the
-fold writes (the same rows; `detail` holds the same JSON value, written compactly):
-tests/test_bulk_rebuild.py compares the two table by table, and `ledger verify` compares
-the read model with a fold into a scratch store. Everything happens in one transaction, so
-a rebuild killed midway leaves the read model as it was.
+The SQL reproduces the fold only for the stored forms it recognises (`_EVENT_OK`, `_FEN` and
+their PostgreSQL twins); any other form leaves a NOT NULL column empty (or fails a cast), the
+transaction is rolled back and the projector rebuilds event by event. The result is the same
+read model as the fold writes (the same rows; `detail` holds the same JSON value, keys in the
+same order, spaced differently): tests/test_bulk_rebuild.py compares the two table by table,
+and `ledger verify` compares the read model with a fold into a scratch store. Everything
+happens in one transaction, so a rebuild killed midway leaves the read model as it was.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 import time
 from collections import defaultdict
@@ -35,6 +36,7 @@ from uuid import UUID
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import psycopg
 from sqlalchemy import Connection
 
 from ..domain.budget import Budget
@@ -85,6 +87,28 @@ _DETAIL = ("json_object('lines', (SELECT json_group_array(json_object("
            "'provenance', json(json_extract(j, '$.provenance')))")
 
 
+# The same on PostgreSQL: `j` is the state as jsonb (values), `t` as json (key order kept for
+# `detail`, which the fold writes in stored order). Times and dates are cast, so any offset is
+# read as the fold reads it; a text that is no time fails the cast, which also sends the
+# rebuild to the fold.
+_PG_EVENT_OK = f"""
+    j->'timestamp'->>'_type_' = 'datetime_iso'
+    AND (coalesce(jsonb_typeof(j->'effective'), 'null') = 'null' OR j->'effective'->>'_type_' = 'date_iso')
+    AND NOT (j ? 'class_version')
+    AND (coalesce(jsonb_typeof(j->'provenance'), 'null') = 'null'
+         OR (jsonb_typeof(j->'provenance') = 'object' AND position('"_type_"' in (j->'provenance')::text) = 0))
+    AND (topic != '{_TOPIC}Corrected' OR jsonb_typeof(j->'corrected_event_id') = 'string')
+    AND jsonb_typeof(j->'lines') = 'array'"""
+_PG_RECORDED = "(j->'timestamp'->>'_data_')::timestamptz"
+_PG_EFFECTIVE = "(j->'effective'->>'_data_')::date"
+_PG_EVENT_ID = "coalesce(nullif(j->>'event_id', ''), originator_id::text || ':' || originator_version)"
+_PG_FEN = ("CASE WHEN l->'amount'->>'_type_' = 'decimal_str' AND l->'amount'->>'_data_' ~ '^-?[0-9]*[.][0-9][0-9]$' "
+           "THEN replace(l->'amount'->>'_data_', '.', '')::bigint END")
+_PG_DETAIL = ("json_build_object('lines', (SELECT json_agg(json_build_object('dims', x.l->'dims', "
+              "'amount', x.l->'amount'->>'_data_') ORDER BY x.n) FROM json_array_elements(t->'lines') "
+              "WITH ORDINALITY AS x(l, n)), 'provenance', t->'provenance'{extra})")
+
+
 class Unrecognised(Exception):
     """An event in a form the SQL does not reproduce exactly: the fold must rebuild."""
 
@@ -114,51 +138,77 @@ def _rss() -> str:
 
 
 def usable(projector: Projector) -> bool:
-    """Whether this projector's read model is in the SQLite file that holds the events."""
+    """Whether this projector's read model is in the database that holds the events, in a form
+    the SQL knows (eventsourcing's table of plain JSON states, UUID originator ids)."""
     engine, recorder = projector.engine, projector.app.recorder
-    if engine.dialect.name != "sqlite" or not projector._plain_state or not engine.url.database:
-        return False
     datastore = getattr(recorder, "datastore", None)
-    name = getattr(getattr(datastore, "pool", None), "db_name", None)
-    if not name or getattr(recorder, "events_table_name", None) != "stored_events":
+    if not projector.same_store or not projector._plain_state:
+        return False
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", getattr(recorder, "events_table_name", None) or ""):
         return False
     if getattr(datastore, "originator_id_type", None) != "uuid":
         return False
-    return Path(name).resolve() == Path(engine.url.database).resolve()
+    if engine.dialect.name == "postgresql":
+        return getattr(datastore, "schema", None) in ("", "public")
+    name = getattr(getattr(datastore, "pool", None), "db_name", None)
+    return (engine.dialect.name == "sqlite" and bool(name) and bool(engine.url.database)
+            and Path(name).resolve() == Path(engine.url.database).resolve())
 
 
-def _selects(end: int) -> tuple[str, str, str]:
+def _selects(dialect: str, table: str, end: int) -> tuple[str, str, str]:
     """The SQL of a rebuild up to a position: the other events (for the fold), and the rows of
     `ledger_events` and of `ledger_postings` for the line events."""
     from .projector import KINDS
 
     topics = ", ".join(f"'{_TOPIC}{cls}'" for cls in LINE_CLASSES)
     kinds = " ".join(f"WHEN '{_TOPIC}{cls}' THEN '{KINDS[cls]}'" for cls in LINE_CLASSES)
-    events = (f"(SELECT rowid AS position, originator_id, originator_version, topic, CAST(state AS TEXT) AS j "
-              f"FROM stored_events WHERE rowid <= {int(end)} AND topic IN ({topics}))")
-    others = (f"SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
-              f"WHERE rowid <= {int(end)} AND topic NOT IN ({topics}) ORDER BY rowid")
-    event_rows = f"""
-        SELECT position, {_BUDGET_ID}, {_EVENT_ID}, originator_version, CASE topic {kinds} END,
-               CASE WHEN {_EVENT_OK} THEN {_RECORDED} END, {_EFFECTIVE},
-               coalesce(json_extract(j, '$.reason'), ''), json_extract(j, '$.document_no'),
-               CASE WHEN topic = '{_TOPIC}Corrected'
-                    THEN json_set({_DETAIL}, '$.corrected_event_id', json_extract(j, '$.corrected_event_id'))
-                    ELSE {_DETAIL} END
-        FROM {events}"""
-    dims = ", ".join(f"json_extract(l.value, '$.dims.{name}')" for name in DIMENSIONS)
-    posting_rows = f"""
-        SELECT position, {_BUDGET_ID}, {_EVENT_ID}, {_RECORDED}, {_EFFECTIVE}, {dims}, {_FEN}
-        FROM {events}, json_each(j, '$.lines') AS l
-        ORDER BY position"""
+    corrected = f"topic = '{_TOPIC}Corrected'"
+    if dialect == "postgresql":
+        position = "notification_id"
+        events = (f"(SELECT notification_id AS position, originator_id, originator_version, topic, "
+                  f"convert_from(state, 'UTF8')::jsonb AS j, convert_from(state, 'UTF8')::json AS t "
+                  f"FROM {table} WHERE notification_id <= {int(end)} AND topic IN ({topics}) "
+                  f"OFFSET 0) AS e")  # OFFSET 0: parse each state once, not once per use of j or t
+        event_rows = f"""
+            SELECT position, originator_id::text, {_PG_EVENT_ID}, originator_version, CASE topic {kinds} END,
+                   CASE WHEN {_PG_EVENT_OK} THEN {_PG_RECORDED} END, {_PG_EFFECTIVE},
+                   coalesce(j->>'reason', ''), j->>'document_no',
+                   CASE WHEN {corrected}
+                        THEN {_PG_DETAIL.format(extra=", 'corrected_event_id', t->'corrected_event_id'")}
+                        ELSE {_PG_DETAIL.format(extra="")} END
+            FROM {events}"""
+        dims = ", ".join(f"l->'dims'->>'{name}'" for name in DIMENSIONS)
+        posting_rows = f"""
+            SELECT position, originator_id::text, {_PG_EVENT_ID}, {_PG_RECORDED}, {_PG_EFFECTIVE}, {dims}, {_PG_FEN}
+            FROM {events}, jsonb_array_elements(j->'lines') WITH ORDINALITY AS x(l, n)
+            ORDER BY position, n"""
+    else:
+        position = "rowid"
+        events = (f"(SELECT rowid AS position, originator_id, originator_version, topic, CAST(state AS TEXT) AS j "
+                  f"FROM {table} WHERE rowid <= {int(end)} AND topic IN ({topics}))")
+        event_rows = f"""
+            SELECT position, {_BUDGET_ID}, {_EVENT_ID}, originator_version, CASE topic {kinds} END,
+                   CASE WHEN {_EVENT_OK} THEN {_RECORDED} END, {_EFFECTIVE},
+                   coalesce(json_extract(j, '$.reason'), ''), json_extract(j, '$.document_no'),
+                   CASE WHEN {corrected}
+                        THEN json_set({_DETAIL}, '$.corrected_event_id', json_extract(j, '$.corrected_event_id'))
+                        ELSE {_DETAIL} END
+            FROM {events}"""
+        dims = ", ".join(f"json_extract(l.value, '$.dims.{name}')" for name in DIMENSIONS)
+        posting_rows = f"""
+            SELECT position, {_BUDGET_ID}, {_EVENT_ID}, {_RECORDED}, {_EFFECTIVE}, {dims}, {_FEN}
+            FROM {events}, json_each(j, '$.lines') AS l
+            ORDER BY position"""
+    others = (f"SELECT {position}, originator_id, originator_version, topic, state FROM {table} "
+              f"WHERE {position} <= {int(end)} AND topic NOT IN ({topics}) ORDER BY {position}")
     return others, event_rows, posting_rows
 
 
 def _notifications(cursor: Any) -> Iterator[Any]:
-    """Rows of stored_events as the fold reads notifications."""
+    """Rows of the events table as the fold reads notifications."""
     for position, originator_id, version, topic, state in cursor:
-        yield SimpleNamespace(id=position, originator_id=UUID(originator_id), originator_version=version, topic=topic,
-                              state=state)
+        yield SimpleNamespace(id=position, originator_id=originator_id if isinstance(originator_id, UUID)
+                              else UUID(originator_id), originator_version=version, topic=topic, state=bytes(state))
 
 
 def rebuild(projector: Projector, conn: Connection,
@@ -170,9 +220,11 @@ def rebuild(projector: Projector, conn: Connection,
     from .projector import COLUMNS
 
     driver = conn.connection.driver_connection
+    dialect = projector.engine.dialect.name
     phases = _Phases()
-    end = driver.execute("SELECT coalesce(max(rowid), 0) FROM stored_events").fetchone()[0]
-    others, event_rows, posting_rows = _selects(end)
+    table = projector.app.recorder.events_table_name
+    end = _end(driver, dialect, table)
+    others, event_rows, posting_rows = _selects(dialect, table, end)
 
     # 1. The other events through the fold (budgets first: the cells need their agency units).
     rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
@@ -186,7 +238,7 @@ def rebuild(projector: Projector, conn: Connection,
                 projector._sink.write(conn, table, rows[table.name])
         rows.clear()
 
-    for n in _notifications(driver.execute(others)):
+    for n in _notifications(_stream(driver, dialect, others)):
         projector._fold(n, projector.decode(n), rows, {})
         folded += 1
         if folded % projector.page_size == 0:
@@ -205,46 +257,82 @@ def rebuild(projector: Projector, conn: Connection,
         phases.done("ledger_events")
         driver.execute(f"INSERT INTO ledger_postings ({', '.join(COLUMNS['ledger_postings'])}) {posting_rows}")
         phases.done("ledger_postings")
-    except sqlite3.IntegrityError as exc:
-        raise Unrecognised(str(exc)) from exc
+    except _REFUSED as exc:
+        raise Unrecognised(str(exc).strip()) from exc
     if progress:
         progress(lines)
 
     # 3. The cells, from each leaf's balance.
-    _cells(projector, driver, phases)
+    _cells(projector, conn, dialect, phases)
     return folded + lines, end
+
+
+# What the database says when the SQL meets a stored form it does not reproduce: a NOT NULL
+# column left empty, or (PostgreSQL) a text that is no time or date.
+_REFUSED = (sqlite3.IntegrityError, psycopg.errors.IntegrityError, psycopg.errors.DataError)
+
+
+def _end(driver: Any, dialect: str, table: str) -> int:
+    column = "notification_id" if dialect == "postgresql" else "rowid"
+    return int(driver.execute(f"SELECT coalesce(max({column}), 0) FROM {table}").fetchone()[0])
+
+
+def _stream(driver: Any, dialect: str, sql: str) -> Iterator[tuple[Any, ...]]:
+    """Rows of a query, fetched as they are read (PostgreSQL: a server-side cursor, so that a
+    million rows never sit in memory at once)."""
+    if dialect != "postgresql":
+        yield from driver.execute(sql)
+        return
+    with driver.cursor(name="ledger_rebuild_stream") as cursor:
+        cursor.itersize = 2000
+        cursor.execute(sql)
+        yield from cursor
 
 
 def floor(projector: Projector) -> int:
     """What a rebuild cannot avoid, for this path (the benchmarks' floor): read every event and
     decode it, without projecting or writing anything. The other events are decoded by the
-    fold's decoder; for the line events SQLite parses each stored event and extracts every
-    field the rebuild reads (each line's dimensions and amount included) and discards them.
-    Returns the number of events."""
-    fields = ["rowid", "originator_id", "originator_version", "topic"] + [
-        f"json_extract(j, '$.{path}')" for path in ("timestamp._data_", "effective._data_", "reason", "document_no",
-                                                   "event_id", "provenance", "corrected_event_id")]
-    line_fields = [f"json_extract(l.value, '$.{path}')" for path in
-                   ("amount._type_", "amount._data_", *(f"dims.{name}" for name in DIMENSIONS))]
-    with projector.engine.connect() as conn:
+    fold's decoder; for the line events the database parses each stored event and extracts
+    every field the rebuild reads (each line's dimensions and amount included), and discards
+    them. Returns the number of events."""
+    paths = ("timestamp._data_", "effective._data_", "reason", "document_no", "event_id", "provenance",
+             "corrected_event_id")
+    line_paths = ("amount._type_", "amount._data_", *(f"dims.{name}" for name in DIMENSIONS))
+    topics = ", ".join(f"'{_TOPIC}{cls}'" for cls in LINE_CLASSES)
+    dialect = projector.engine.dialect.name
+    with projector.engine.begin() as conn:
         driver = conn.connection.driver_connection
-        end = driver.execute("SELECT coalesce(max(rowid), 0) FROM stored_events").fetchone()[0]
-        others, _event_rows, _posting_rows = _selects(end)
+        table = projector.app.recorder.events_table_name
+        end = _end(driver, dialect, table)
+        others, _event_rows, _posting_rows = _selects(dialect, table, end)
         count = 0
-        for n in _notifications(driver.execute(others)):
+        for n in _notifications(_stream(driver, dialect, others)):
             projector.decode(n)
             count += 1
-        topics = ", ".join(f"'{_TOPIC}{cls}'" for cls in LINE_CLASSES)
-        events = (f"(SELECT rowid, originator_id, originator_version, topic, CAST(state AS TEXT) AS j "
-                  f"FROM stored_events WHERE rowid <= {int(end)} AND topic IN ({topics}))")
-        every = " || ".join(f"quote({f})" for f in fields)
-        lines = " || ".join(f"quote({f})" for f in line_fields)
-        count += driver.execute(f"SELECT count(*), sum(length({every}) + coalesce((SELECT sum(length({lines})) "
-                                f"FROM json_each(j, '$.lines') AS l), 0)) FROM {events}").fetchone()[0]
+        if dialect == "postgresql":
+            def get(doc: str, path: str) -> str:
+                return f"coalesce(({doc} #>> '{{{path.replace('.', ',')}}}'), '')"
+
+            every = " || ".join(["originator_id::text", "originator_version::text", "topic",
+                                 *(get("j", p) for p in paths)])
+            lines = " || ".join(get("l", p) for p in line_paths)
+            sql = (f"SELECT count(*), sum(length({every}) + coalesce((SELECT sum(length({lines})) "
+                   f"FROM jsonb_array_elements(j->'lines') AS l), 0)) "
+                   f"FROM (SELECT originator_id, originator_version, topic, convert_from(state, 'UTF8')::jsonb AS j "
+                   f"FROM {table} WHERE notification_id <= {end} AND topic IN ({topics})) AS e")
+        else:
+            every = " || ".join(["quote(rowid)", "quote(originator_id)", "quote(originator_version)", "quote(topic)",
+                                 *(f"quote(json_extract(j, '$.{p}'))" for p in paths)])
+            lines = " || ".join(f"quote(json_extract(l.value, '$.{p}'))" for p in line_paths)
+            sql = (f"SELECT count(*), sum(length({every}) + coalesce((SELECT sum(length({lines})) "
+                   f"FROM json_each(j, '$.lines') AS l), 0)) "
+                   f"FROM (SELECT rowid, originator_id, originator_version, topic, CAST(state AS TEXT) AS j "
+                   f"FROM {table} WHERE rowid <= {end} AND topic IN ({topics}))")
+        count += driver.execute(sql).fetchone()[0]
     return count
 
 
-def _cells(projector: Projector, driver: Any, phases: _Phases) -> None:
+def _cells(projector: Projector, conn: Connection, dialect: str, phases: _Phases) -> None:
     """Each leaf's balance spread to the cells it feeds, budget by budget.
 
     A budget's ~150 leaves feed ~50 cells each. The cells a classification pattern feeds are
@@ -254,10 +342,11 @@ def _cells(projector: Projector, driver: Any, phases: _Phases) -> None:
     if templates is None:
         raise Unrecognised("a table definition filters on unit or project names")
     names = ", ".join(DIMENSIONS)
-    cursor = driver.execute(
-        f"SELECT budget_id, {names}, sum(amount_fen) FROM ledger_postings WHERE measure = 'budget' "
-        f"GROUP BY budget_id, {names} ORDER BY budget_id")
-    insert = "INSERT INTO ledger_cells (budget_id, table_no, row_key, col_key, amount_fen) VALUES (?, ?, ?, ?, ?)"
+    from . import schema
+
+    cursor = _stream(conn.connection.driver_connection, dialect,
+                     f"SELECT budget_id, {names}, sum(amount_fen) FROM ledger_postings WHERE measure = 'budget' "
+                     f"GROUP BY budget_id, {names} ORDER BY budget_id")
     # Cells every line of a pattern feeds get ids >= 0, numbered once for the whole rebuild;
     # cells carrying a unit or project name get ids < 0, numbered afresh for each budget.
     ids: dict[tuple[int, str, str], int] = {}
@@ -284,8 +373,8 @@ def _cells(projector: Projector, driver: Any, phases: _Phases) -> None:
         cells, where = np.unique(index, return_inverse=True)
         sums = np.zeros(len(cells), dtype=np.int64)
         np.add.at(sums, where, values)
-        driver.executemany(insert, [(budget, *(keys[i] if i >= 0 else named_keys[-i - 1]), v)
-                                    for i, v in zip(cells.tolist(), sums.tolist())])
+        projector._sink.write(conn, schema.cells, [(budget, *(keys[i] if i >= 0 else named_keys[-i - 1]), v)
+                                                   for i, v in zip(cells.tolist(), sums.tolist())])
 
     budget, parts, amounts, agency = None, [], [], frozenset()
     for row in cursor:

@@ -14,9 +14,8 @@ them; and a rebuild drops the non-unique indexes while it loads and builds them 
 the end, which is several times cheaper than keeping them up to date row by row (a rebuild
 killed meanwhile leaves them dropped: the next catch-up of a new Projector restores them).
 
-On the embedded SQLite store, where the events and the read model share one file, a rebuild
-is mostly set-based SQL instead, in one transaction (bulk.py); it falls back to the fold
-for any stored form it does not reproduce exactly.
+A Ledger's rebuild is mostly set-based SQL instead, in one transaction where the events are
+(bulk.py); it falls back to the fold for any stored form the SQL does not reproduce exactly.
 """
 
 from __future__ import annotations
@@ -77,6 +76,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "ledger_projects": ("budget_id", "name", "unit", "category", "annual_amount_fen", "targets", "position"),
     "ledger_publications": ("budget_id", "name", "position", "effective", "recorded_at"),
     "ledger_documents": ("budget_id", "sha256", "name", "position", "tables", "rounding"),
+    "ledger_cells": ("budget_id", "table_no", "row_key", "col_key", "amount_fen"),
 }
 
 
@@ -97,9 +97,12 @@ def jsonable(value: Any) -> Any:
 
 
 class Projector:
-    def __init__(self, app: Application, engine: Engine, page_size: int = PAGE_SIZE):
+    def __init__(self, app: Application, engine: Engine, page_size: int = PAGE_SIZE, *, same_store: bool = False):
         self.app = app
         self.engine = engine
+        # Whether the read model is in the database that holds the events (a rebuild may then
+        # be done there by SQL: bulk.py); a scratch read model elsewhere (verify) is not.
+        self.same_store = same_store
         self.page_size = page_size
         self.tables = load_tables()
         self._agency: dict[str, frozenset[str]] = {}
