@@ -76,6 +76,8 @@ class Storage:
                 "POSTGRES_MAX_OVERFLOW": os.environ.get("LEDGER_POOL_MAX_OVERFLOW", "10"),
                 "POSTGRES_CONNECT_TIMEOUT": os.environ.get("LEDGER_CONNECT_TIMEOUT", "10"),
                 "POSTGRES_PRE_PING": "y",
+                # eventsourcing's recorder, sending a save's events in binary (pgrecorder.py)
+                "APPLICATION_RECORDER_TOPIC": "ledger.pgrecorder:PostgresBinaryInsertRecorder",
             }
             auth = user + (f":{parts.password}" if parts.password else "")
             return cls(

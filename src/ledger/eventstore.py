@@ -1,0 +1,106 @@
+"""Faster recording of events, with the stored bytes unchanged; used by
+`application.BudgetEvents`.
+
+`FastJSONTranscoder`  eventsourcing's JSONTranscoder encodes each event with
+    `json.JSONEncoder.encode`, which builds a new C encoder (and its Python closures) on
+    every call, then calls back `_encode_obj` → `Transcoding.encode` for each Decimal, date,
+    datetime and UUID. This one builds the same C encoder (`_json.make_encoder`) once,
+    with the arguments `JSONEncoder.iterencode` passes it (separators `,` `:`,
+    `ensure_ascii=False`, `allow_nan`, no key sorting) but no circular-reference check,
+    and calls each registered transcoding's own `encode` for the
+    `{"_type_": name, "_data_": ...}` tag.
+    Same encoder, same tags, so the same bytes (tests/test_transcoding.py compares them
+    on real and synthetic events). Decoding is JSONTranscoder's.
+
+(The PostgreSQL insert has its own module, `pgrecorder`.)
+
+`gc_paused`  a large save allocates a few objects per event (the state dict, tags, the
+    stored event, its notification and recording), which sets off dozens of cyclic garbage
+    collections, full ones included when the process holds a large heap. None of these
+    objects is cyclic garbage, so the collector is paused for the save and runs as usual
+    afterwards.
+"""
+
+from __future__ import annotations
+
+import gc
+import json.encoder
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+
+_c_make_encoder = json.encoder.c_make_encoder
+_encode_basestring = json.encoder.encode_basestring  # what JSONEncoder uses when ensure_ascii=False
+
+
+class FastJSONTranscoder(JSONTranscoder):
+    """JSONTranscoder with the same output, encoded without per-call set-up."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._tags: dict[type, tuple[str, Callable[[Any], Any]]] = {}
+        encoder = self.encoder
+        # The settings whose arguments JSONEncoder.iterencode gives the C encoder; checked so
+        # that a change of eventsourcing's settings falls back to its own encoder, not to
+        # other bytes.
+        same_settings = (
+            type(encoder) is json.JSONEncoder
+            and encoder.indent is None
+            and not encoder.ensure_ascii
+            and encoder.allow_nan
+            and not encoder.sort_keys
+            and not encoder.skipkeys
+            and (encoder.item_separator, encoder.key_separator) == (",", ":")
+        )
+        # No circular-reference marks (markers=None): they cost ~10% of the encoding, and
+        # without them the encoder keeps no state between calls, so one serves all threads.
+        # A circular state (which no event has) still fails, with RecursionError instead of
+        # ValueError; every other input gives the same bytes or the same error.
+        self._iterencode = (
+            _c_make_encoder(None, self._tag, _encode_basestring, None, ":", ",", False, False, True)
+            if same_settings and _c_make_encoder is not None else None
+        )
+
+    def register(self, transcoding: Transcoding) -> None:
+        super().register(transcoding)
+        self._tags[transcoding.type] = (transcoding.name, transcoding.encode)
+
+    def encode(self, obj: Any) -> bytes:
+        if self._iterencode is None or isinstance(obj, str):
+            return super().encode(obj)
+        return "".join(self._iterencode(obj, 0)).encode("utf8")
+
+    def _tag(self, o: Any) -> dict[str, Any]:
+        try:
+            name, encode = self._tags[type(o)]
+        except KeyError:
+            return self._encode_obj(o)  # raises eventsourcing's own error
+        return {"_type_": name, "_data_": encode(o)}
+
+
+_gc_lock = threading.Lock()
+_gc_depth = 0
+_gc_resume = False
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector (for the whole process) while the block runs;
+    nested and concurrent blocks resume it once, when the last one ends, and only if it
+    was enabled when the first began."""
+    global _gc_depth, _gc_resume
+    with _gc_lock:
+        if _gc_depth == 0:
+            _gc_resume = gc.isenabled()
+            gc.disable()
+        _gc_depth += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_depth -= 1
+            if _gc_depth == 0 and _gc_resume:
+                gc.enable()

@@ -1,0 +1,295 @@
+"""The faster recording path (ledger/eventstore.py, ledger/pgrecorder.py) stores exactly the
+bytes eventsourcing's own JSONTranscoder writes, reads back the same objects, and leaves the
+rows, their order and their notification ids as eventsourcing's recorder would."""
+
+from __future__ import annotations
+
+import enum
+import gc
+import threading
+import uuid
+from collections import OrderedDict
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    IntegrityError,
+    JSONTranscoder,
+    Mapper,
+    TranscodingNotRegisteredError,
+    UUIDAsHex,
+)
+
+from ledger import synthetic
+from ledger.application import DateAsISO
+from ledger.eventstore import FastJSONTranscoder, gc_paused
+
+
+def reference_transcoder() -> JSONTranscoder:
+    """eventsourcing's own transcoder with the application's transcodings."""
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), DateAsISO()):
+        transcoder.register(transcoding)
+    return transcoder
+
+
+def stored_rows(led) -> list:
+    return list(led.events.recorder.select_notifications(start=None, limit=10**9))
+
+
+def assert_same_encoding(led, events) -> None:
+    """Each event maps to the same StoredEvent (topic, ids, state bytes) through the
+    application's mapper and through eventsourcing's JSONTranscoder, and its state decodes
+    back to the event's own attributes through both."""
+    app_mapper = led.events.mapper
+    ref_mapper = Mapper(transcoder=reference_transcoder())
+    for event in events:
+        ours, theirs = app_mapper.to_stored_event(event), ref_mapper.to_stored_event(event)
+        assert ours == theirs, (ours, theirs)
+        state = {k: v for k, v in vars(event).items() if k not in ("originator_id", "originator_version")}
+        assert app_mapper.transcoder.decode(ours.state) == state
+        assert ref_mapper.transcoder.decode(ours.state) == state
+
+
+def test_the_application_uses_the_fast_transcoder(ledger):
+    assert type(ledger.events.mapper.transcoder) is FastJSONTranscoder
+    assert ledger.events.mapper.transcoder._iterencode is not None  # not the fallback to JSONTranscoder.encode
+
+
+def test_example_import_is_stored_as_jsontranscoder_writes_it(imported):
+    """Every event of the example import: the stored bytes are those of eventsourcing's
+    JSONTranscoder, and mapper and JSON round trips give the same objects."""
+    rows = stored_rows(imported)
+    assert len(rows) > 50
+    reference = reference_transcoder()
+    mapper = imported.events.mapper
+    events = []
+    for row in rows:
+        event = mapper.to_domain_event(row)
+        events.append(event)
+        state = {k: v for k, v in vars(event).items() if k not in ("originator_id", "originator_version")}
+        assert reference.encode(state) == row.state  # what is in the store, byte for byte
+        assert mapper.transcoder.encode(state) == row.state
+    assert_same_encoding(imported, events)
+    assert {type(e).__name__ for e in events} >= {"Opened", "Appropriated", "ProjectRegistered",
+                                                  "DocumentImported", "Published"}
+
+
+def test_synthetic_events_before_saving(ledger):
+    """Synthetic budgets' pending events (every event kind the generator makes), encoded
+    as they are about to be saved, then saved and read back."""
+    shape = synthetic.Shape(departments=1, years=(2024, 2025), changes=40)
+    budgets = list(synthetic.budgets(shape, anchor=synthetic.anchor_for(ledger)))
+    pending = [e for b in budgets for e in b.pending_events]
+    kinds = {type(e).__name__ for e in pending}
+    assert kinds >= {"Opened", "Appropriated", "Adjusted", "Transferred", "Corrected",
+                     "PriorYearFigureStated", "ProjectRegistered", "Published"}
+    assert_same_encoding(ledger, pending)
+
+    reference = Mapper(transcoder=reference_transcoder())
+    expected = [reference.to_stored_event(e) for e in pending]
+    before = len(stored_rows(ledger))
+    recordings = ledger.events.save(*budgets)
+    rows = stored_rows(ledger)[before:]
+    assert [(r.originator_id, r.originator_version, r.topic, r.state) for r in rows] == [
+        (s.originator_id, s.originator_version, s.topic, s.state) for s in expected]
+    # notification ids: increasing, in the order of the events, as the recordings say
+    assert [r.id for r in rows] == [rec.notification.id for rec in recordings]
+    assert all(a < b for a, b in zip([r.id for r in rows], [r.id for r in rows][1:]))
+    for budget in budgets:
+        assert ledger.events.repository.get(budget.id).version == budget.version
+
+
+def test_stock_eventsourcing_and_the_ledger_write_the_same_store(ledger):
+    """Budgets saved by stock eventsourcing (JSONTranscoder, and on PostgreSQL its text-format
+    recorder) and by the ledger, into one store: identical rows for identical events, one
+    unbroken sequence of notification ids, and a history that verifies."""
+    from ledger.application import BudgetEvents
+
+    stock_env = {**ledger.storage.eventsourcing_env, "TRANSCODER_TOPIC": "eventsourcing.persistence:JSONTranscoder"}
+    if ledger.storage.kind == "postgresql":
+        stock_env["APPLICATION_RECORDER_TOPIC"] = "eventsourcing.postgres:PostgresApplicationRecorder"
+    stock = BudgetEvents(env=stock_env)
+    try:
+        assert type(stock.mapper.transcoder) is JSONTranscoder
+        assert type(stock.recorder).__name__ in ("SQLiteApplicationRecorder", "PostgresApplicationRecorder")
+        for departments, app in ((1, stock), (2, ledger.events), (3, stock)):
+            # a new department's budget, its publication anchored to the store as it is now
+            shape = synthetic.Shape(departments, (2024,), changes=10)
+            app.save(list(synthetic.budgets(shape, anchor=synthetic.anchor_for(ledger)))[-1])
+    finally:
+        stock.close()
+    rows = stored_rows(ledger)
+    assert [r.id for r in rows] == list(range(rows[0].id, rows[0].id + len(rows)))
+    reference = Mapper(transcoder=reference_transcoder())
+    for row in rows:  # every row, whoever wrote it, is what JSONTranscoder makes of its event
+        assert reference.to_stored_event(ledger.events.mapper.to_domain_event(row)).state == row.state
+    ledger.catch_up()
+    report = ledger.verify()
+    assert report.ok, report.problems
+    assert report.events == len(rows)
+
+
+class Colour(enum.IntEnum):
+    RED = 1
+
+
+class Name(str):
+    pass
+
+
+class Counted(dict):
+    pass
+
+
+def awkward_states() -> list[object]:
+    every_ascii = "".join(chr(i) for i in range(128))
+    some_unicode = "预算 \u2028\u2029\ufeff\U0001f4b0 é ß \u00a0 \x7f \ud7ff \ue000 \uffff"
+    tz8 = timezone(timedelta(hours=8))
+    return [
+        {},
+        [],
+        "just a string",
+        every_ascii,
+        {"ascii": every_ascii, "unicode": some_unicode, every_ascii: some_unicode},
+        {"floats": [0.0, -0.0, 1.5, 1e16, 1e-7, 123456789.123, 2.0**70, float("nan"), float("inf"), float("-inf")]},
+        {"ints": [0, -1, 2**63, -(2**64), 10**40], "bools": [True, False], "none": None},
+        {1: "int key", 2.5: "float key", True: "bool key", None: "none key", "s": "str key"},
+        {"tuple": (1, ("a", Decimal("1.10"))), "nested": [[[{"x": ()}]]]},
+        {"enum": Colour.RED, "str_sub": Name("子类"), "dict_sub": Counted(a=1), "ordered": OrderedDict(b=1, a=2)},
+        {"decimals": [Decimal("0"), Decimal("-0.00"), Decimal("1E+3"), Decimal("12345678901234567890.123456789"),
+                      Decimal("NaN"), Decimal("-Infinity"), Decimal("1e-30")]},
+        {"uuid": uuid.UUID("6f1c3c62-8c1e-4c59-9a57-3f3d1f0b7a10"), "uuids": [uuid.uuid4(), uuid.uuid5(uuid.NAMESPACE_DNS, "x")]},
+        {"dates": [date(2024, 1, 1), date(1, 1, 1), date(9999, 12, 31)],
+         "datetimes": [datetime(2024, 2, 29, 23, 59, 59), datetime(2024, 2, 29, 23, 59, 59, 1, tzinfo=timezone.utc),
+                       datetime(2024, 1, 1, tzinfo=tz8)]},
+        {"_type_": "looks tagged", "_data_": "but is a plain dict", "as": "it has three keys"},
+    ]
+
+
+@pytest.mark.parametrize("index", range(len(awkward_states())))
+def test_awkward_values_encode_identically(index):
+    state = awkward_states()[index]
+    fast = FastJSONTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), DateAsISO()):
+        fast.register(transcoding)
+    reference = reference_transcoder()
+    encoded = fast.encode(state)
+    assert encoded == reference.encode(state)
+    decoded = fast.decode(encoded)
+    assert repr(decoded) == repr(reference.decode(encoded))
+
+
+def test_every_code_point_encodes_identically():
+    fast = FastJSONTranscoder()
+    reference = JSONTranscoder()
+    chars = [chr(i) for i in range(0x110000) if not 0xD800 <= i <= 0xDFFF]
+    for start in range(0, len(chars), 4096):
+        chunk = chars[start:start + 4096]
+        state = {"one": chunk, "all": "".join(chunk), "".join(chunk[:64]): 1}
+        assert fast.encode(state) == reference.encode(state)
+
+
+def test_failures_are_those_of_jsontranscoder():
+    fast, reference = FastJSONTranscoder(), JSONTranscoder()
+    for transcoder in (fast, reference):
+        with pytest.raises(TranscodingNotRegisteredError):
+            transcoder.encode({"a": [1, {"b": object()}]})
+        with pytest.raises(UnicodeEncodeError):  # a lone surrogate
+            transcoder.encode({"s": "\ud800"})
+    # A circular state fails in both; JSONTranscoder detects the cycle, ours runs into the
+    # recursion limit (it keeps no circular-reference marks).
+    loop: dict = {"a": []}
+    loop["a"].append(loop)
+    with pytest.raises(ValueError, match="Circular reference"):
+        reference.encode(loop)
+    with pytest.raises(RecursionError):
+        fast.encode(loop)
+    # shared (not circular) objects are fine, and the encoder works after the failures
+    shared = {"x": 1}
+    state = {"a": [shared, shared], "b": shared}
+    assert fast.encode(state) == reference.encode(state) == b'{"a":[{"x":1},{"x":1}],"b":{"x":1}}'
+    deep: list = []
+    for i in range(300):
+        deep = [i, {"k": deep}]
+    assert fast.encode(deep) == reference.encode(deep)
+
+
+def test_encoding_from_many_threads():
+    fast = FastJSONTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), DateAsISO()):
+        fast.register(transcoding)
+    reference = reference_transcoder()
+    shared = {"amount": Decimal("1.23"), "when": date(2024, 5, 6), "dims": {"code": "2010101"}}
+    states = [{"n": i, "shared": shared, "also": [shared, shared], "ts": datetime(2024, 1, 1, 0, 0, i % 60)}
+              for i in range(300)]
+    expected = [reference.encode(s) for s in states]
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(20):
+                assert [fast.encode(s) for s in states] == expected
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+
+
+def test_gc_is_paused_during_a_save_and_resumed_after(ledger, monkeypatch):
+    assert gc.isenabled()
+    seen: list[bool] = []
+    recorder = ledger.events.recorder
+    insert = recorder.insert_events
+
+    def watching(stored_events, **kwargs):  # observes, then the real insert runs
+        seen.append(gc.isenabled())
+        return insert(stored_events, **kwargs)
+
+    monkeypatch.setattr(recorder, "insert_events", watching)
+    budget = next(synthetic.budgets(synthetic.Shape(1, (2024,), changes=2), anchor=synthetic.anchor_for(ledger)))
+    ledger.events.save(budget)
+    assert seen == [False]
+    assert gc.isenabled()
+    # a save that fails resumes it too: the budget's first event again violates the store's key
+    first = next(r for r in stored_rows(ledger) if r.originator_id == budget.id and r.originator_version == 1)
+    with pytest.raises(IntegrityError):
+        ledger.events.save(ledger.events.mapper.to_domain_event(first))
+    assert seen == [False, False]
+    assert gc.isenabled()
+
+
+def test_gc_paused_nests_and_keeps_a_disabled_collector_disabled():
+    assert gc.isenabled()
+    with gc_paused():
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_postgresql_sends_the_events_in_binary(postgresql_url):
+    """On PostgreSQL whatever the store under test (the recorder exists only there)."""
+    from ledger.application import Ledger
+    from ledger.pgrecorder import PostgresBinaryInsertRecorder
+
+    with Ledger(postgresql_url) as pg:
+        recorder = pg.events.recorder
+        assert type(recorder) is PostgresBinaryInsertRecorder
+        statement = recorder.insert_events_statement.as_string()
+        assert "%b::" in statement and statement.rstrip().endswith("RETURNING notification_id")
