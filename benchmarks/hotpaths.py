@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import logging
 import pstats
 import sys
 import tempfile
@@ -47,6 +48,24 @@ def timed(call) -> tuple[float, cProfile.Profile]:
     return seconds, profile
 
 
+class _PhaseLog(logging.Handler):
+    """The SQL rebuild's phase timings (DEBUG lines of ledger.readmodel.bulk)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self.logger = logging.getLogger("ledger.readmodel.bulk")
+        self.logger.setLevel(logging.DEBUG)
+        self.logger.addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+    def close(self) -> list[str]:
+        self.logger.removeHandler(self)
+        return self.lines or ["(no phases: the rebuild went through the fold)"]
+
+
 def profile_store(url: str, events: int, top: int) -> None:
     shape = synthetic.Shape.for_events(events)
     with Ledger(url) as ledger:
@@ -58,8 +77,11 @@ def profile_store(url: str, events: int, top: int) -> None:
         profile.runcall(lambda: [ledger.events.save(*batch) for batch in batches])
         show(f"batched save of {count:,} events", profile, time.perf_counter() - t0, top, "with the profiler")
         ledger.catch_up()
+        phases = _PhaseLog()
         seconds, profile = timed(ledger.rebuild)
         show(f"rebuild of {ledger.projector.max_position():,} events", profile, seconds, top)
+        print("Phases of the rebuild (readmodel/bulk.py, the run without the profiler first):\n\n```\n"
+              + "\n".join(phases.close()) + "\n```\n")
         department, year = synthetic.department_name(0), shape.years[-1]
         points = [Point(publication="年初预算"), Point(effective=date(year, 6, 30)), Point(position=events // 2)]
         seconds, profile = timed(lambda: [ledger.tables(department, year, point=p) for p in points * 5])
@@ -77,7 +99,7 @@ def profile_store(url: str, events: int, top: int) -> None:
                 formats.to_json_data(rendered, department=department, fiscal_year=year, point="最新")
 
         seconds, profile = timed(table_get)
-        show("table GET work, 20 times (ETag version + table 3 + JSON data)", profile, seconds, top)
+        show("table GET work on a cache miss, 20 times (ETag version + table 3 + JSON data)", profile, seconds, top)
 
 
 def main() -> None:
