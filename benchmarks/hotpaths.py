@@ -61,7 +61,7 @@ class _PhaseLog(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(record.getMessage())
 
-    def close(self) -> list[str]:
+    def finish(self) -> list[str]:
         self.logger.removeHandler(self)
         return self.lines or ["(no phases: the rebuild went through the fold)"]
 
@@ -81,7 +81,7 @@ def profile_store(url: str, events: int, top: int) -> None:
         seconds, profile = timed(ledger.rebuild)
         show(f"rebuild of {ledger.projector.max_position():,} events", profile, seconds, top)
         print("Phases of the rebuild (readmodel/bulk.py, the run without the profiler first):\n\n```\n"
-              + "\n".join(phases.close()) + "\n```\n")
+              + "\n".join(phases.finish()) + "\n```\n")
         department, year = synthetic.department_name(0), shape.years[-1]
         points = [Point(publication="年初预算"), Point(effective=date(year, 6, 30)), Point(position=events // 2)]
         seconds, profile = timed(lambda: [ledger.tables(department, year, point=p) for p in points * 5])
