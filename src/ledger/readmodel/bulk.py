@@ -30,6 +30,7 @@ import sqlite3
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from uuid import UUID
@@ -252,8 +253,9 @@ def rebuild(projector: Projector, conn: Connection,
 
     # 2. The line events' rows, by SQL.
     try:
-        lines = driver.execute(f"INSERT INTO ledger_events ({', '.join(COLUMNS['ledger_events'])}) {event_rows}"
-                               ).rowcount
+        with _page_cache(driver, dialect, EVENTS_CACHE_KIB):
+            lines = driver.execute(f"INSERT INTO ledger_events ({', '.join(COLUMNS['ledger_events'])}) {event_rows}"
+                                   ).rowcount
         phases.done("ledger_events")
         driver.execute(f"INSERT INTO ledger_postings ({', '.join(COLUMNS['ledger_postings'])}) {posting_rows}")
         phases.done("ledger_postings")
@@ -270,6 +272,25 @@ def rebuild(projector: Projector, conn: Connection,
 # What the database says when the SQL meets a stored form it does not reproduce: a NOT NULL
 # column left empty, or (PostgreSQL) a text that is no time or date.
 _REFUSED = (sqlite3.IntegrityError, psycopg.errors.IntegrityError, psycopg.errors.DataError)
+
+
+# SQLite's page cache while the events are written (KiB): their unique index of event ids
+# grows at random places, and with the default 2 MB nearly every insert reads index pages
+# back from the file. Only for that statement, to keep the rebuild's memory small.
+EVENTS_CACHE_KIB = 32768
+
+
+@contextmanager
+def _page_cache(driver: Any, dialect: str, kib: int) -> Iterator[None]:
+    if dialect != "sqlite":
+        yield
+        return
+    before = driver.execute("PRAGMA cache_size").fetchone()[0]
+    driver.execute(f"PRAGMA cache_size = -{int(kib)}")
+    try:
+        yield
+    finally:
+        driver.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 def _end(driver: Any, dialect: str, table: str) -> int:
@@ -351,7 +372,6 @@ def _cells(projector: Projector, conn: Connection, dialect: str, phases: _Phases
     # cells carrying a unit or project name get ids < 0, numbered afresh for each budget.
     ids: dict[tuple[int, str, str], int] = {}
     keys: list[tuple[int, str, str]] = []
-    fixed_ids: dict[Any, np.ndarray] = {}
     named_ids: dict[tuple[int, str, str], int] = {}
     named_keys: list[tuple[int, str, str]] = []
 
@@ -376,6 +396,12 @@ def _cells(projector: Projector, conn: Connection, dialect: str, phases: _Phases
         projector._sink.write(conn, schema.cells, [(budget, *(keys[i] if i >= 0 else named_keys[-i - 1]), v)
                                                    for i, v in zip(cells.tolist(), sums.tolist())])
 
+    # A leaf's pattern, from its row with the names masked (the same for every budget); its
+    # named cells, once per budget for each pattern's list of them and the leaf's names.
+    unit_at, project_at = 1 + DIMENSIONS.index("unit"), 1 + DIMENSIONS.index("project")
+    lo, hi = sorted((unit_at, project_at))
+    patterns: dict[Any, tuple[np.ndarray, list[tuple[int, str, str]]]] = {}
+    named_cells: dict[tuple[int, Any, Any], np.ndarray] = {}
     budget, parts, amounts, agency = None, [], [], frozenset()
     for row in cursor:
         if row[0] != budget:
@@ -383,13 +409,25 @@ def _cells(projector: Projector, conn: Connection, dialect: str, phases: _Phases
             budget, parts, amounts = row[0], [], []
             named_ids.clear()
             named_keys.clear()
+            named_cells.clear()
             agency = projector.agency_units(budget)
-        dims = {name: value for name, value in zip(DIMENSIONS, row[1:-1]) if value is not None}
-        key, fixed, named = templates.parts(dims, dims.get("unit") in agency)
-        cells = fixed_ids.get(key)
-        if cells is None:
-            cells = fixed_ids[key] = number(fixed, ids, keys, 1)
-        parts.append(np.concatenate([cells, number(named, named_ids, named_keys, -1)]) if named else cells)
-        amounts.append(row[-1])
+        unit, project, fen = row[unit_at], row[project_at], row[-1]
+        is_agency = unit in agency
+        masked = (row[1:lo] + (row[lo] is None,) + row[lo + 1:hi] + (row[hi] is None,) + row[hi + 1:-1], is_agency)
+        pattern = patterns.get(masked)
+        if pattern is None:
+            dims = {name: value for name, value in zip(DIMENSIONS, row[1:-1]) if value is not None}
+            _key, fixed, named = templates.pattern(dims, is_agency)
+            pattern = patterns[masked] = (number(fixed, ids, keys, 1), named)
+        fixed_cells, named = pattern
+        parts.append(fixed_cells)
+        amounts.append(fen)
+        if named:
+            key = (id(named), unit, project)
+            cells = named_cells.get(key)
+            if cells is None:
+                cells = named_cells[key] = number(templates.named(named, unit, project), named_ids, named_keys, -1)
+            parts.append(cells)
+            amounts.append(fen)
     flush(budget, parts, amounts)
     phases.done("ledger_cells")

@@ -156,8 +156,20 @@ class Projector:
                     index.create(conn, checkfirst=True)
 
     def _clear(self, conn: Connection) -> None:
-        for table in schema.PROJECTED:
-            conn.execute(delete(table))
+        if self.engine.dialect.name == "postgresql":
+            # One statement that frees the tables' files instead of marking each row deleted.
+            conn.exec_driver_sql(f"TRUNCATE {', '.join(table.name for table in schema.PROJECTED)}")
+        else:
+            # Python's SQLite zeroes every freed page (secure_delete): emptying a million-event
+            # read model took 5 s of writes. FAST still clears what it rewrites anyway; what is
+            # deleted here is derived from the events, which stay in the same file.
+            before = int(conn.exec_driver_sql("PRAGMA secure_delete").scalar())
+            conn.exec_driver_sql("PRAGMA secure_delete = FAST")
+            try:
+                for table in schema.PROJECTED:
+                    conn.execute(delete(table))
+            finally:
+                conn.exec_driver_sql(f"PRAGMA secure_delete = {before}")
         conn.execute(delete(schema.tracking).where(schema.tracking.c.name == NAME))
         for index in _bulk_indexes():
             index.drop(conn, checkfirst=True)
@@ -415,11 +427,17 @@ class _CellTemplates:
                                                                      list[tuple[int, str, str]]]:
         """The line's classification pattern (names left out), the cells every line of that
         pattern feeds, and the cells that carry this line's unit or project name."""
-        unit, project = dims.get("unit"), dims.get("project")
+        key, fixed, named = self.pattern(dims, is_agency)
+        return key, fixed, self.named(named, dims.get("unit"), dims.get("project"))
+
+    def pattern(self, dims: dict[str, str], is_agency: bool) -> tuple[Any, list[tuple[int, str, str]],
+                                                                       list[tuple[int, str, str]]]:
+        """The pattern, its cells, and its cells with the names left as placeholders (the same
+        list objects for every line of the pattern)."""
         general = dict(dims)
-        if unit is not None:
+        if general.get("unit") is not None:
             general["unit"] = self.UNIT
-        if project is not None:
+        if general.get("project") is not None:
             general["project"] = self.PROJECT
         key = (tuple(general.items()), is_agency)
         memo = self._memo.get(key)
@@ -429,11 +447,13 @@ class _CellTemplates:
             for cell in cells_for(unit_context(general, agency), self.tables):
                 (named if "\x00" in cell[1] else fixed).append(cell)
             memo = self._memo[key] = (fixed, named)
-        fixed, named = memo
-        if named:
-            named = [(t, row.replace(self.UNIT, unit or "").replace(self.PROJECT, project or ""), col)
-                     for t, row, col in named]
-        return key, fixed, named
+        return key, memo[0], memo[1]
+
+    def named(self, named: list[tuple[int, str, str]], unit: str | None,
+              project: str | None) -> list[tuple[int, str, str]]:
+        """The pattern's named cells with this line's names put in."""
+        return [(t, row.replace(self.UNIT, unit or "").replace(self.PROJECT, project or ""), col)
+                for t, row, col in named]
 
 
 def _bulk_indexes():
