@@ -157,7 +157,7 @@ def awkward_states() -> list[object]:
         {"ascii": every_ascii, "unicode": some_unicode, every_ascii: some_unicode},
         {"floats": [0.0, -0.0, 1.5, 1e16, 1e-7, 123456789.123, 2.0**70, float("nan"), float("inf"), float("-inf")]},
         {"ints": [0, -1, 2**63, -(2**64), 10**40], "bools": [True, False], "none": None},
-        {1: "int key", 2.5: "float key", True: "bool key", None: "none key", "s": "str key"},
+        {7: "int key", 2.5: "float key", True: "bool key", None: "none key", "s": "str key"},
         {"tuple": (1, ("a", Decimal("1.10"))), "nested": [[[{"x": ()}]]]},
         {"enum": Colour.RED, "str_sub": Name("子类"), "dict_sub": Counted(a=1), "ordered": OrderedDict(b=1, a=2)},
         {"decimals": [Decimal("0"), Decimal("-0.00"), Decimal("1E+3"), Decimal("12345678901234567890.123456789"),

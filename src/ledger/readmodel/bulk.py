@@ -125,8 +125,9 @@ class _Phases:
 
     def done(self, phase: str) -> None:
         now = (time.perf_counter(), time.process_time())
-        log.debug("bulk rebuild: %s %.3f s (cpu %.3f s), rss %s", phase, now[0] - self._last[0], now[1] - self._last[1],
-                  _rss())
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("bulk rebuild: %s %.3f s (cpu %.3f s), rss %s", phase, now[0] - self._last[0],
+                      now[1] - self._last[1], _rss())
         self._last = now
 
 
@@ -223,9 +224,9 @@ def rebuild(projector: Projector, conn: Connection,
     driver = conn.connection.driver_connection
     dialect = projector.engine.dialect.name
     phases = _Phases()
-    table = projector.app.recorder.events_table_name
-    end = _end(driver, dialect, table)
-    others, event_rows, posting_rows = _selects(dialect, table, end)
+    events_table = projector.app.recorder.events_table_name
+    end = _end(driver, dialect, events_table)
+    others, event_rows, posting_rows = _selects(dialect, events_table, end)
 
     # 1. The other events through the fold (budgets first: the cells need their agency units).
     rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
