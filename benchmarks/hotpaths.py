@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import logging
 import pstats
 import sys
 import tempfile
@@ -48,24 +47,6 @@ def timed(call) -> tuple[float, cProfile.Profile]:
     return seconds, profile
 
 
-class _PhaseLog(logging.Handler):
-    """The SQL rebuild's phase timings (DEBUG lines of ledger.readmodel.bulk)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-        self.logger = logging.getLogger("ledger.readmodel.bulk")
-        self.logger.setLevel(logging.DEBUG)
-        self.logger.addHandler(self)
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-    def finish(self) -> list[str]:
-        self.logger.removeHandler(self)
-        return self.lines or ["(no phases: the rebuild went through the fold)"]
-
-
 def profile_store(url: str, events: int, top: int) -> None:
     shape = synthetic.Shape.for_events(events)
     with Ledger(url) as ledger:
@@ -77,11 +58,8 @@ def profile_store(url: str, events: int, top: int) -> None:
         profile.runcall(lambda: [ledger.events.save(*batch) for batch in batches])
         show(f"batched save of {count:,} events", profile, time.perf_counter() - t0, top, "with the profiler")
         ledger.catch_up()
-        phases = _PhaseLog()
         seconds, profile = timed(ledger.rebuild)
         show(f"rebuild of {ledger.projector.max_position():,} events", profile, seconds, top)
-        print("Phases of the rebuild (readmodel/bulk.py, the run without the profiler first):\n\n```\n"
-              + "\n".join(phases.finish()) + "\n```\n")
         department, year = synthetic.department_name(0), shape.years[-1]
         points = [Point(publication="年初预算"), Point(effective=date(year, 6, 30)), Point(position=events // 2)]
         seconds, profile = timed(lambda: [ledger.tables(department, year, point=p) for p in points * 5])

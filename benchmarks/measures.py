@@ -16,7 +16,7 @@ from ledger import synthetic
 from ledger.application import Ledger
 from ledger.commands import Adjust, LineSpec
 from ledger.domain.budget import budget_id
-from ledger.readmodel import bulk, schema
+from ledger.readmodel import queries, schema
 from ledger.readmodel.queries import Point
 
 
@@ -97,11 +97,11 @@ def some_budget(url: str) -> tuple[str, int]:
 
 
 def _total_cell(ledger: Ledger, department: str, year: int) -> int:
-    c = schema.cells.c
+    """表三's total now, in 分, as the read model gives it (from the budget's leaves)."""
     with ledger.engine.connect() as conn:
-        return int(conn.execute(select(c.amount_fen).where(
-            c.budget_id == str(budget_id(department, year)), c.table_no == 3, c.row_key == "0/total",
-            c.col_key == "total")).scalar() or 0)
+        budget = queries.find_budget(conn, department, year)
+        cells = queries.table_cells(conn, ledger.log, budget, Point())
+    return int(cells[3].get(("0/total", "total"), Decimal(0)) * 100)
 
 
 def single_commands(url: str, samples: int, seed: int = 7) -> dict[str, Any]:
@@ -110,7 +110,7 @@ def single_commands(url: str, samples: int, seed: int = 7) -> dict[str, Any]:
     - command: the whole application path (load the budget by replaying its events, check
       the rules, append, catch the projections up), as `ledger adjust` or a POST does;
     - append: only the save of the one new event;
-    - catch-up: from the append's commit until the new amount is visible in ledger_cells.
+    - catch-up: from the append's commit until the new amount is visible in 表三 (read model).
     """
     rng = random.Random(seed)
     command, append, visible = [], [], []
@@ -152,10 +152,7 @@ def as_of(url: str, samples: int, seed: int = 11) -> dict[str, Any]:
         budgets = _budgets(ledger)
         for i in range(samples):
             department, year = rng.choice(budgets)
-            with ledger.engine.connect() as conn:
-                e = schema.events.c
-                positions = conn.execute(select(e.position).where(
-                    e.budget_id == str(budget_id(department, year)))).scalars().all()
+            positions = [e.position for e in ledger.log.budget_events(str(budget_id(department, year)))]
             point = (Point(position=rng.choice(positions)), Point(publication="年初预算"),
                      Point(effective=date(year, rng.randint(1, 12), 15)))[i % 3]
             t0 = time.perf_counter()
@@ -167,9 +164,11 @@ def as_of(url: str, samples: int, seed: int = 11) -> dict[str, Any]:
 
 def rebuild(url: str) -> dict[str, Any]:
     """Clear the read model and replay everything (run in a fresh process for its peak RSS).
-    `path` says how: "sql" (SQLite, readmodel/bulk.py) or "fold" (event by event)."""
+    `path` says how the events are read: "table" (eventsourcing's table read directly, states
+    parsed with orjson: the embedded and PostgreSQL stores alike) or "recorder" (pages through
+    the application's recorder and mapper: an encrypted or compressed store)."""
     with Ledger(url) as ledger:
-        path = "sql" if bulk.usable(ledger.projector) else "fold"
+        path = "table" if ledger.projector.reads_table else "recorder"
         t0 = time.perf_counter()
         count = ledger.rebuild()
         seconds = time.perf_counter() - t0
@@ -179,19 +178,19 @@ def rebuild(url: str) -> dict[str, Any]:
 
 def floor(url: str, decoder: str) -> dict[str, Any]:
     """What a rebuild cannot avoid: read the same events from the same store and decode them,
-    nothing projected. "projector": in the fold's pages through the application's recorder,
-    JSON decoded as the fold decodes it; "mapper": the same pages decoded by eventsourcing's
-    mapper into domain event objects; "sql": what the SQL rebuild reads, decoded by SQLite's
-    JSON functions (bulk.floor)."""
-    if decoder == "sql":
+    nothing projected. "table": exactly what the rebuild reads and decodes (Projector.floor:
+    the same query, batches and parser, nothing folded or written); "projector": pages through
+    the application's recorder, decoded as the fold decodes them; "mapper": the same pages
+    decoded by eventsourcing's mapper into domain event objects."""
+    if decoder == "table":
         with Ledger(url) as ledger:
             t0 = time.perf_counter()
-            count = bulk.floor(ledger.projector)
+            count = ledger.projector.floor()
             seconds = time.perf_counter() - t0
         return {"events": count, "seconds": seconds, "events_per_s": count / seconds, "peak_rss_mb": _peak_rss_mb()}
     with Ledger(url) as ledger:
         recorder, projector, mapper = ledger.events.recorder, ledger.projector, ledger.events.mapper
-        decode = projector.decode if decoder == "projector" else mapper.to_domain_event
+        decode = projector.decoder.decode if decoder == "projector" else mapper.to_domain_event
         count = position = 0
         t0 = time.perf_counter()
         while True:

@@ -40,7 +40,7 @@ def test_one_command_reports_every_figure(database_url, tmp_path):
         capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONIOENCODING": "utf-8"},
     )
     assert run.returncode == 0, run.stderr[-3000:]
-    assert re.search(r"^rebuild: [\d,]+ events/s \((sql|fold)\)$", run.stdout, re.M), run.stdout
+    assert re.search(r"^rebuild: [\d,]+ events/s \((table|recorder)\)$", run.stdout, re.M), run.stdout
     assert re.search(r"^rebuild/floor: \d+\.\d\d$", run.stdout, re.M), run.stdout
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["machine"]["cores"] >= 1 and report["machine"]["memory_gib"] > 0
@@ -52,8 +52,8 @@ def test_one_command_reports_every_figure(database_url, tmp_path):
     # Half the samples are whole commands, half single appends: one event each, all replayed.
     assert result["rebuild"]["events"] == result["floor"]["events"] == recorded + samples
     assert result["floor_fold"]["events"] == result["floor_mapper"]["events"] == recorded + samples
-    # The rebuild is the SQL one, measured against the floor of SQL decoding.
-    assert result["rebuild"]["path"] == "sql"
+    # The rebuild reads the events table itself, measured against the floor of those reads.
+    assert result["rebuild"]["path"] == "table"
     assert result["api"]["table"]["non_2xx"] == 0
     with Ledger(database_url) as ledger:
         assert ledger.projector.max_position() == recorded + samples
@@ -78,8 +78,8 @@ def test_synthetic_budgets_are_the_same_through_the_commands_and_follow_the_rule
 
 
 def test_fast_fold_agrees_with_the_query_path(ledger):
-    """The materialised cells (the projector's fold) equal the cells summed from postings
-    (the as-of path), for every budget."""
+    """Today's tables (the projector's leaves) equal the tables replayed from the event log
+    up to the last position (the as-of path), for every budget."""
     shape = synthetic.Shape(departments=3, years=(2023, 2024), changes=40, seed=5)
     synthetic.generate(ledger.events.save, shape, anchor=synthetic.anchor_for(ledger))
     ledger.catch_up()

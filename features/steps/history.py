@@ -183,9 +183,8 @@ def _(story: Story):
     led = story.ledger
     table = led.events.recorder.events_table_name
     column = "rowid" if led.storage.kind == "sqlite" else "notification_id"
+    position = [e.position for e in led.log.page(0, 10_000) if e.kind == "appropriation"][5]
     with led.engine.connect() as conn:
-        position = conn.execute(text("SELECT position FROM ledger_events WHERE kind = 'appropriation' "
-                                     "ORDER BY position LIMIT 1 OFFSET 5")).scalar()
         state = bytes(conn.execute(text(f"SELECT state FROM {table} WHERE {column} = :p"), {"p": position}).scalar())
     marker = b'"amount":{"_type_":"decimal_str","_data_":"'
     amount = state.split(marker)[1].split(b'"')[0]

@@ -23,6 +23,7 @@ from .ingest.importer import ImportPlan, plan_import
 from . import integrity
 from .readmodel import formats, history, queries, schema
 from .readmodel.definitions import cells_for, load_tables, unit_context
+from .readmodel.eventlog import EventLog
 from .readmodel.projector import Projector
 from .readmodel.render import Context, RenderedTable, render
 from .storage import Storage, configured_url
@@ -75,6 +76,7 @@ class Recorded:
     event_id: str
     position: int
     kind: str
+    version: int  # the budget's version with this event
 
 
 @dataclass
@@ -100,8 +102,9 @@ class Ledger:
             if self.engine.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(4242424242)"))
             self.events = BudgetEvents(env=self.storage.eventsourcing_env)
-            schema.metadata.create_all(conn)
+            schema.migrate(conn)
         self.projector = Projector(self.events, self.engine, same_store=True)
+        self.log = EventLog(self.events, self.engine)
         self.chain = integrity.ChainProjector(self.events, self.engine)
 
     def _catch_up(self, progress=None) -> int:
@@ -213,7 +216,7 @@ class Ledger:
         except IntegrityError:
             raise ConcurrentChange(f"{budget.department} {budget.fiscal_year}年预算刚被他人修改, 未记录; 请重试") from None
         self._catch_up()
-        return Recorded(event_id, recordings[-1].notification.id, kind)
+        return Recorded(event_id, recordings[-1].notification.id, kind, recordings[-1].notification.originator_version)
 
     def appropriate(self, department: str, fiscal_year: int, cmd: commands.Appropriate,
                expected_version: int | None = None) -> Recorded:
@@ -244,15 +247,10 @@ class Ledger:
         budget = self._load(department, fiscal_year, expected_version)
         target = cmd.event.strip()
         if target.isdigit():
-            self._catch_up()
-            with self.engine.connect() as conn:
-                row = conn.execute(
-                    select(schema.events.c.event_id, schema.events.c.budget_id)
-                    .where(schema.events.c.position == int(target))
-                ).first()
-            if row is None or row.budget_id != str(budget.id):
+            event = self.log.at(int(target)) if len(target) <= 19 else None
+            if event is None or event.budget_id != str(budget.id):
                 raise RuleViolation([Violation("known-event", f"本预算没有位置为 {target} 的事件")])
-            target = row.event_id
+            target = event.event_id
         eid = budget.correct(target, effective=cmd.effective or date.today(), reason=cmd.reason,
                              document_no=cmd.document_no)
         return self._save(budget, eid, "correction")
@@ -286,7 +284,7 @@ class Ledger:
             raise queries.NotFound(f"没有表 {number} (1–{len(definitions)})")
         with self.engine.connect() as conn:
             budget = queries.find_budget(conn, department, fiscal_year)
-            cells = queries.table_cells(conn, budget, point)
+            cells = queries.table_cells(conn, self.log, budget, point)
             ctx = queries.context(conn, budget, point)
         return [render(t, cells.get(t.number, {}), ctx) for t in definitions if number in (None, t.number)]
 
@@ -296,9 +294,9 @@ class Ledger:
         point = point or queries.Point()
         with self.engine.connect() as conn:
             budget = queries.find_budget(conn, department, fiscal_year)
-            rows = queries.postings(conn, budget, point)
+            rows = queries.postings(conn, self.log, budget, point)
             projects = queries.projects_detail(conn, budget, point)
-            position = queries.last_position(conn, budget, point)
+            position = queries.last_position(conn, self.log, budget, point)
         sums: dict[Any, Decimal] = defaultdict(Decimal)
         priors = []
         for p in rows:
@@ -326,7 +324,7 @@ class Ledger:
         amount = next((a for r in rendered.rows for k, c, a in r.amounts if (k, c) == (row_key, col_key)), Decimal(0))
         with self.engine.connect() as conn:
             budget = queries.find_budget(conn, department, fiscal_year)
-            rows = queries.postings(conn, budget, point)
+            rows = queries.postings(conn, self.log, budget, point)
         contributions = history.contributions_to((table, row_key, col_key), rows, budget.agency_units)
         return history.Lineage(
             department=department, fiscal_year=fiscal_year, table=table, table_name=definition.name,
@@ -342,8 +340,8 @@ class Ledger:
         after = self.tables(department, fiscal_year, point=b)
         with self.engine.connect() as conn:
             budget = queries.find_budget(conn, department, fiscal_year)
-            rows_a = queries.postings(conn, budget, a)
-            rows_b = queries.postings(conn, budget, b)
+            rows_a = queries.postings(conn, self.log, budget, a)
+            rows_b = queries.postings(conn, self.log, budget, b)
         seen_a = {(r.event_id, r.dims, r.amount) for r in rows_a}
         seen_b = {(r.event_id, r.dims, r.amount) for r in rows_b}
         moved = [r for r in rows_b if (r.event_id, r.dims, r.amount) not in seen_a]
@@ -371,4 +369,4 @@ class Ledger:
         self._catch_up()
         with self.engine.connect() as conn:
             budget = queries.find_budget(conn, department, fiscal_year)
-            return queries.leaf_sums(conn, budget, point or queries.Point())
+            return queries.leaf_sums(conn, self.log, budget, point or queries.Point())

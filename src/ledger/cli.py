@@ -352,10 +352,10 @@ def verify(output: Format = "text") -> None:
         report = ledger.verify()
     if output == "json":
         typer.echo(json.dumps({"ok": report.ok, "events": report.events, "publications": report.publications,
-                               "cells": report.cells, "problems": report.problems}, ensure_ascii=False, indent=2))
+                               "leaves": report.leaves, "problems": report.problems}, ensure_ascii=False, indent=2))
     elif report.ok:
         typer.echo(f"校验通过: {report.events} 个事件的哈希链完整, {report.publications} 个发布节点相符, "
-                   f"读模型 {report.cells} 个单元格与事件一致")
+                   f"读模型 {report.leaves} 个明细余额与事件一致")
     else:
         typer.echo("校验失败:\n" + "\n".join(f"  {p}" for p in report.problems), err=True)
     if not report.ok:

@@ -18,12 +18,14 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from eventsourcing.application import Application
 from sqlalchemy import BigInteger, Column, Engine, Index, Integer, String, Table, create_engine, insert, select, update
 
 from .readmodel import formats, schema
+from .readmodel.eventlog import parse_balances
 from .readmodel.queries import Point
 
 GENESIS = "0" * 64
@@ -118,7 +120,7 @@ class ChainProjector:
 class Report:
     events: int = 0
     publications: int = 0
-    cells: int = 0
+    leaves: int = 0
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -182,15 +184,15 @@ def verify(ledger) -> Report:  # ledger: application.Ledger (not imported: it im
             report.problems.append(f"无法由事件重算读模型: {type(exc).__name__}: {str(exc)[:200]}")
             scratch.dispose()
             return report
-        _check_publications(app, scratch, publications, stored, report)
-        report.cells, mismatch = _compare_read_model(scratch, engine)
+        _check_publications(app, ledger.log, scratch, publications, stored, report)
+        report.leaves, mismatch = _compare_read_model(scratch, engine)
         scratch.dispose()
     if mismatch:
         report.problems.append(mismatch)
     return report
 
 
-def _check_publications(app, scratch: Engine, publications, stored, report: Report) -> None:
+def _check_publications(app, log, scratch: Engine, publications, stored, report: Report) -> None:
     for n in publications:
         report.publications += 1
         try:
@@ -204,12 +206,12 @@ def _check_publications(app, scratch: Engine, publications, stored, report: Repo
             report.problems.append(f"位置 {n.id}: 发布节点「{event.name}」记录的链头 (位置 {anchor_at}) 与哈希链不符")
         with scratch.connect() as conn:
             budget = conn.execute(select(schema.budgets).where(schema.budgets.c.budget_id == str(n.originator_id))).first()
-        rendered = _tables_at(scratch, budget.department, budget.fiscal_year, n.id)
+        rendered = _tables_at(scratch, log, budget.department, budget.fiscal_year, n.id)
         if tables_digest(formats.to_tsv(rendered)) != event.tables_digest:
             report.problems.append(f"位置 {n.id}: 发布节点「{event.name}」的表格与发布时记录的摘要不符")
 
 
-def _tables_at(engine: Engine, department: str, fiscal_year: int, position: int):
+def _tables_at(engine: Engine, log, department: str, fiscal_year: int, position: int):
     """The tables as of a position, read without catching up (verify must not chain or
     project anything it is checking)."""
     from .readmodel import queries
@@ -219,29 +221,47 @@ def _tables_at(engine: Engine, department: str, fiscal_year: int, position: int)
     point = Point(position=position)
     with engine.connect() as conn:
         budget = queries.find_budget(conn, department, fiscal_year)
-        cells = queries.table_cells(conn, budget, point)
+        cells = queries.table_cells(conn, log, budget, point)
         ctx = queries.context(conn, budget, point)
     return [render(t, cells.get(t.number, {}), ctx) for t in load_tables()]
 
 
 def _compare_read_model(scratch: Engine, engine: Engine) -> tuple[int, str | None]:
-    """Compare the read model row by row with one rebuilt from the events."""
-    c = schema.cells.c
-    query = select(c.budget_id, c.table_no, c.row_key, c.col_key, c.amount_fen)
-    with scratch.connect() as conn:
-        expected = {tuple(r[:4]): r[4] for r in conn.execute(query) if r[4] != 0}
-        expected_postings = conn.execute(select(schema.postings.c.position, schema.postings.c.amount_fen)
-                                         .order_by(schema.postings.c.id)).all()
-    with engine.connect() as conn:
-        actual = {tuple(r[:4]): r[4] for r in conn.execute(query) if r[4] != 0}
-        actual_postings = conn.execute(select(schema.postings.c.position, schema.postings.c.amount_fen)
-                                       .order_by(schema.postings.c.id)).all()
-    for key in sorted(set(expected) | set(actual), key=str):
-        if expected.get(key) != actual.get(key):
-            budget, table, row, col = key
-            return len(actual), (f"读模型 ledger_cells 表{table} {row} {col}: 存的是 {actual.get(key)} 分, "
-                                 f"由事件重算为 {expected.get(key)} 分")
-    if [tuple(r) for r in expected_postings] != [tuple(r) for r in actual_postings]:
-        return len(actual), "读模型 ledger_postings 与由事件重算的结果不一致"
-    return len(actual), None
+    """Compare the read model row by row with one rebuilt from the events; returns the number
+    of leaves (balances) compared and the first difference."""
+    leaves = 0
+    for table in schema.PROJECTED:
+        key = list(table.primary_key.columns) or list(table.columns)
+        query = select(table).order_by(*key)
+        with scratch.connect() as conn:
+            expected = {tuple(r[: len(key)]): r for r in conn.execute(query)}
+        with engine.connect() as conn:
+            actual = {tuple(r[: len(key)]): r for r in conn.execute(query)}
+        if table is schema.leaves:  # compared as balances, not as text
+            expected = {k: (k, parse_balances(r.balances)) for k, r in expected.items()}
+            actual = {k: (k, parse_balances(r.balances)) for k, r in actual.items()}
+            leaves = sum(len(balances) for _k, balances in actual.values())
+        for row_key in sorted(set(expected) | set(actual), key=str):
+            want, got = expected.get(row_key), actual.get(row_key)
+            if table is schema.leaves and want is not None and got is not None and want != got:
+                leaf = min(k for k in set(want[1]) | set(got[1]) if want[1].get(k) != got[1].get(k))
+                return leaves, (f"读模型 ledger_leaves 预算 {row_key[0]} 明细 {leaf.decode()}: 存的是 "
+                                f"{got[1].get(leaf, '(无)')} 分, 由事件重算为 {want[1].get(leaf, '(无)')} 分")
+            if _comparable(want) != _comparable(got):
+                return leaves, (f"读模型 {table.name} {'/'.join(map(str, row_key))}: 存的是 {_shown(got)}, "
+                                f"由事件重算为 {_shown(want)}")
+    return leaves, None
 
+
+def _comparable(row) -> tuple | None:
+    """A row with its times in UTC (SQLite gives them back without a zone)."""
+    if row is None:
+        return None
+    return tuple(v.replace(tzinfo=timezone.utc) if isinstance(v, datetime) and v.tzinfo is None else
+                 v.astimezone(timezone.utc) if isinstance(v, datetime) else v for v in row)
+
+
+def _shown(row) -> str:
+    if row is None:
+        return "(无此行)"
+    return str(dict(row._mapping) if hasattr(row, "_mapping") else row)[:300]

@@ -9,7 +9,7 @@ stale If-Match can never record.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..application import Ledger, UnknownBudget
 from ..domain.budget import budget_id
@@ -26,16 +26,10 @@ class HttpLedger(Ledger):
         self._catch_up()
         bid = str(budget_id(department, fiscal_year))
         with self.engine.connect() as conn:
-            version = conn.execute(select(func.max(schema.events.c.version))
-                                   .where(schema.events.c.budget_id == bid)).scalar()
+            version = conn.execute(select(schema.budgets.c.version).where(schema.budgets.c.budget_id == bid)).scalar()
         if version is None:
             raise UnknownBudget(f"没有预算: {department} {fiscal_year}年")
         return int(version)
-
-    def version_at(self, event_id: str) -> int | None:
-        """The budget's version right after an event (from the read model)."""
-        with self.engine.connect() as conn:
-            return conn.execute(select(schema.events.c.version).where(schema.events.c.event_id == event_id)).scalar()
 
 
 def etag(version: int) -> str:

@@ -237,3 +237,66 @@ def class_label(code: str, label_format: str) -> str:
     classes = classification.functional_classes()
     index = [c for c, _ in classes].index(code) + 1
     return label_format.format(ordinal=chinese_ordinal(index), name=classification.functional().name(code))
+
+
+class CellTemplates:
+    """The cells of a line, computed once per line with its unit and project names left
+    out. Names only appear in row keys ("unit:NAME", "project:NAME"): no filter tests a
+    name, so lines that differ only by names feed the same cells up to those names, and
+    the engine runs once per classification pattern instead of once per named line."""
+
+    UNIT, PROJECT = "\x00unit\x00", "\x00project\x00"
+
+    def __init__(self, tables: tuple[TableDef, ...]):
+        self.tables = tables
+        self._memo: dict[tuple[tuple[tuple[str, str], ...], bool], tuple[list[Any], list[Any]]] = {}
+
+    @classmethod
+    def for_tables(cls, tables: tuple[TableDef, ...]) -> CellTemplates | None:
+        """Templates, or None when some definition filters on a unit or project name."""
+        filters = [t.where for t in tables]
+        for t in tables:
+            for panel in t.panels:
+                filters += [panel.where, *(c.where for c in panel.columns),
+                            *(r.where for r in panel.rows + panel.footer)]
+        for where in filters:
+            for name in ("unit", "project"):
+                if where.get(name, True) not in (True, False, None):
+                    return None
+        return cls(tables)
+
+    def cells(self, dims: dict[str, str], is_agency: bool) -> list[tuple[int, str, str]]:
+        _key, fixed, named = self.parts(dims, is_agency)
+        return fixed + named if named else fixed
+
+    def parts(self, dims: dict[str, str], is_agency: bool) -> tuple[Any, list[tuple[int, str, str]],
+                                                                     list[tuple[int, str, str]]]:
+        """The line's classification pattern (names left out), the cells every line of that
+        pattern feeds, and the cells that carry this line's unit or project name."""
+        key, fixed, named = self.pattern(dims, is_agency)
+        return key, fixed, self.named(named, dims.get("unit"), dims.get("project"))
+
+    def pattern(self, dims: dict[str, str], is_agency: bool) -> tuple[Any, list[tuple[int, str, str]],
+                                                                       list[tuple[int, str, str]]]:
+        """The pattern, its cells, and its cells with the names left as placeholders (the same
+        list objects for every line of the pattern)."""
+        general = dict(dims)
+        if general.get("unit") is not None:
+            general["unit"] = self.UNIT
+        if general.get("project") is not None:
+            general["project"] = self.PROJECT
+        key = (tuple(general.items()), is_agency)
+        memo = self._memo.get(key)
+        if memo is None:
+            agency = {self.UNIT} if is_agency else set()
+            fixed, named = [], []
+            for cell in cells_for(unit_context(general, agency), self.tables):
+                (named if "\x00" in cell[1] else fixed).append(cell)
+            memo = self._memo[key] = (fixed, named)
+        return key, memo[0], memo[1]
+
+    def named(self, named: list[tuple[int, str, str]], unit: str | None,
+              project: str | None) -> list[tuple[int, str, str]]:
+        """The pattern's named cells with this line's names put in."""
+        return [(t, row.replace(self.UNIT, unit or "").replace(self.PROJECT, project or ""), col)
+                for t, row, col in named]

@@ -1,82 +1,61 @@
-"""The fold: read the notification log in large pages and project it into the read model.
+"""The fold: read the notification log and project it into the read model.
 
-Each page is written in one transaction together with the projector's position, and the
-position is advanced only if it is still where this run started from, so a crash or a
-second process never counts an event twice. `rebuild` clears the read model and replays
-from zero; `catch_up` continues from the stored position.
+The read model holds what today's tables and the budget list need: each leaf's balance
+(`ledger_leaves`: a leaf is a budget and a distinct set of dimensions some line posted to),
+the budgets with their version, the projects, publications and imported documents. The
+past is not copied: history reads the event log itself (eventlog.py).
 
-A rebuild replays every event, so the fold is written for speed (see benchmarks/):
-stored events are parsed as JSON once and read as they are stored, without building
-domain event objects; the cells a set of dimensions feeds are computed once per distinct
-set; rows go to the database in bulk (executemany on SQLite, COPY on PostgreSQL) through
-SQLAlchemy's own column conversions, so they are stored exactly as SQLAlchemy stores
-them; and a rebuild drops the non-unique indexes while it loads and builds them again at
-the end, which is several times cheaper than keeping them up to date row by row (a rebuild
-killed meanwhile leaves them dropped: the next catch-up of a new Projector restores them).
+`catch_up` continues from the stored position in pages. Each page is written in one
+transaction together with the projector's position, and the position is advanced only if it
+is still where this run started from, so a crash or a second process never counts an event
+twice. Leaves are upserted (balance + what the page adds).
 
-A Ledger's rebuild is mostly set-based SQL instead, in one transaction where the events are
-(bulk.py); it falls back to the fold for any stored form the SQL does not reproduce exactly.
+`rebuild` clears the read model and folds every event in ONE transaction: a rebuild killed
+midway leaves the read model as it was. It reads the events table directly (in large
+batches, parsed with orjson), adds each line's amount to its leaf in memory, and writes
+each leaf once at the end, so it writes a row per leaf, not per event (see benchmarks/).
 """
 
 from __future__ import annotations
 
-import json
+import gc
 import logging
-from collections import defaultdict
-from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
+import orjson
 from eventsourcing.application import Application
-from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ..domain.budget import Budget
 from ..domain.classification import AGENCY_CATEGORIES
-from ..domain.postings import DIMENSIONS
-
-from . import bulk, schema
-from .definitions import TableDef, cells_for, load_tables, unit_context
+from . import schema
+from .eventlog import Decoder, balances_text, canonical, dims_key, fen, is_canonical, parse_balances
 
 log = logging.getLogger(__name__)
 
 NAME = "tables"
 PAGE_SIZE = 5000
-# Bound on each memo of the fold (distinct lines): a million events name ~10^5 of them,
-# but a budget's events are recorded together, so a few thousand keep nearly every hit.
-CACHE_LIMIT = 4000
-# SQLite page cache of the projector's connection (KiB): the unique and primary-key
-# indexes of a million-event read model are updated at random places.
-SQLITE_CACHE_KIB = 16384
-
-KINDS = {
-    "Opened": "budget_opened",
-    "Appropriated": "appropriation",
-    "Adjusted": "adjustment",
-    "Transferred": "transfer",
-    "Corrected": "correction",
-    "PriorYearFigureStated": "prior_year_figure",
-    "ProjectRegistered": "project_registered",
-    "DocumentImported": "document_imported",
-    "Published": "publication",
-}
-
-# Transcodings whose stored form (the `_data_` string) is already what the read model keeps:
-# str(Decimal), date.isoformat(), datetime.isoformat().
-_AS_STORED = frozenset({"decimal_str", "date_iso", "datetime_iso"})
-_DIMENSION_ORDER = {name: i for i, name in enumerate(DIMENSIONS)}
-_JSON = json.JSONDecoder()
+# Rows fetched at a time by a rebuild.
+REBUILD_BATCH = 2000
+# Events whose lines post to leaves.
+LINE_CLASSES = frozenset({"Appropriated", "Adjusted", "Transferred", "Corrected", "PriorYearFigureStated"})
+# Their topics as stored (a rebuild's query marks their rows).
+_LINE_TOPICS = ", ".join(f"'{Budget.__module__}:{Budget.__qualname__}.{cls}'" for cls in sorted(LINE_CLASSES))
 
 # Column order of the rows the fold produces.
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "ledger_budgets": ("budget_id", "department", "fiscal_year", "units", "position"),
-    "ledger_events": ("position", "budget_id", "event_id", "version", "kind", "recorded_at", "effective", "reason",
-                      "document_no", "detail"),
-    "ledger_postings": ("position", "budget_id", "event_id", "recorded_at", "effective", *DIMENSIONS, "amount_fen"),
+    "ledger_budgets": ("budget_id", "department", "fiscal_year", "units", "position", "opened_at", "effective",
+                       "version", "last_position"),
+    "ledger_leaves": ("budget_id", "balances"),
     "ledger_projects": ("budget_id", "name", "unit", "category", "annual_amount_fen", "targets", "position"),
     "ledger_publications": ("budget_id", "name", "position", "effective", "recorded_at"),
     "ledger_documents": ("budget_id", "sha256", "name", "position", "tables", "rounding"),
-    "ledger_cells": ("budget_id", "table_no", "row_key", "col_key", "amount_fen"),
 }
 
 
@@ -84,39 +63,173 @@ class ProjectionConflict(RuntimeError):
     """Another process advanced the projection first; this page was not written."""
 
 
-def jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    return value
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a fold holds hundreds of thousands of new objects
+    (each collection would walk them all; nothing the fold makes is cyclic)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class _Fold:
+    """What a run of events adds to the read model: new rows, each touched budget's version
+    and last position, and what the lines add to each leaf (by budget, then by the leaf's
+    stored dimensions text)."""
+
+    def __init__(self, projector: Projector):
+        self.projector = projector
+        self.decoder = projector.decoder
+        self.rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in COLUMNS}
+        self.budgets: dict[str, list[int]] = {}  # budget id → [version, last position]
+        self.leaves: dict[str, dict[int, int]] = {}
+        self.count = 0
+        # The rebuild's loop over table rows (Projector._fold_line_rows): leaves and last row
+        # by stored stream id.
+        self.streams: dict[Any, dict[int, int]] = {}
+        self.last: dict[Any, Sequence[Any]] = {}
+
+    def adopt_streams(self) -> None:
+        """Bring what the rebuild's loop kept by stream id under budget ids."""
+        p = self.projector
+        for oid, row in self.last.items():
+            bid = p._budget_ids.get(oid)
+            if bid is None:
+                bid = p._budget_ids[oid] = str(oid if isinstance(oid, UUID) else UUID(oid))
+            seen = self.budgets.get(bid)
+            if seen is None or seen[1] < row[0]:
+                self.budgets[bid] = [row[2], row[0]]
+        for oid, leaves in self.streams.items():
+            bid = p._budget_ids[oid]
+            mine = self.leaves.setdefault(bid, {})
+            for key, amount in leaves.items():
+                mine[key] = mine.get(key, 0) + amount
+        self.streams.clear()
+        self.last.clear()
+
+    def add(self, position: int, originator_id: Any, version: int, topic: str, s: dict[str, Any]) -> None:
+        p = self.projector
+        bid = p._budget_ids.get(originator_id)
+        if bid is None:
+            bid = p._budget_ids[originator_id] = str(originator_id if isinstance(originator_id, UUID)
+                                                     else UUID(originator_id))
+        cls = p._classes.get(topic)
+        if cls is None:
+            cls = p._classes[topic] = topic.rpartition(".")[2]
+        self.count += 1
+        seen = self.budgets.get(bid)
+        if seen is None:
+            self.budgets[bid] = [version, position]
+        else:
+            seen[0] = version
+            seen[1] = position
+        if cls not in LINE_CLASSES:
+            self._other(position, bid, cls, s)
+            return
+        leaves = self.leaves.get(bid)
+        if leaves is None:
+            leaves = self.leaves[bid] = {}
+        p._post(leaves, s["lines"])
+
+    def _other(self, position: int, bid: str, cls: str, s: dict[str, Any]) -> None:
+        plain = self.decoder.plain
+        recorded = datetime.fromisoformat(plain(s["timestamp"]))
+        if recorded.tzinfo is None:
+            recorded = recorded.replace(tzinfo=timezone.utc)
+        effective = s.get("effective")
+        if effective is not None:
+            effective = date.fromisoformat(plain(effective))
+        if cls == "Opened":
+            units = plain(s["units"])
+            # version and last position are filled in when the fold is written
+            self.rows["ledger_budgets"].append((bid, s["department"], s["fiscal_year"], units, position, recorded,
+                                                effective))
+            self.projector._agency[bid] = frozenset(u["name"] for u in units if u["category"] in AGENCY_CATEGORIES)
+        elif cls == "ProjectRegistered":
+            annual = plain(s["annual_amount"])
+            self.rows["ledger_projects"].append(
+                (bid, s["name"], s["unit"], s["category"], schema.to_fen(Decimal(annual)) if annual is not None else None,
+                 plain(s["targets"]), position))
+        elif cls == "DocumentImported":
+            self.rows["ledger_documents"].append((bid, s["sha256"], s["name"], position, plain(s["tables"]),
+                                                  plain(s["rounding"])))
+        elif cls == "Published":
+            self.rows["ledger_publications"].append((bid, s["name"], position, effective, recorded))
+
+    def leaf_balances(self) -> Iterator[tuple[str, dict[bytes, int]]]:
+        """What the lines add to each leaf, budget by budget ({dimensions' text: 分}); each
+        budget is let go as it is given."""
+        text = self.projector._key_text
+        while self.leaves:
+            bid, leaves = self.leaves.popitem()
+            yield bid, {text[key]: amount for key, amount in leaves.items()}
+
+    def take_rows(self) -> dict[str, list[tuple[Any, ...]]]:
+        """The rows of projects, publications and documents so far (written as they come, so
+        that a rebuild never holds them all)."""
+        taken = {name: rows for name, rows in self.rows.items() if name != "ledger_budgets" and rows}
+        for name in taken:
+            self.rows[name] = []
+        return taken
 
 
 class Projector:
     def __init__(self, app: Application, engine: Engine, page_size: int = PAGE_SIZE, *, same_store: bool = False):
         self.app = app
         self.engine = engine
-        # Whether the read model is in the database that holds the events (a rebuild may then
-        # be done there by SQL: bulk.py); a scratch read model elsewhere (verify) is not.
+        # Whether the read model is in the database that holds the events (a rebuild then
+        # reads the events table directly); a scratch read model elsewhere (verify) is not.
         self.same_store = same_store
         self.page_size = page_size
-        self.tables = load_tables()
-        self._agency: dict[str, frozenset[str]] = {}
-        self._cells_cache: dict[tuple[tuple[tuple[str, str], ...], bool], list[tuple[int, str, str]]] = {}
-        self._dims_cache: dict[tuple[tuple[str, Any], ...], Any] = {}
-        self._templates = _CellTemplates.for_tables(self.tables)
+        self.decoder = Decoder(app)
         self._sink = _Sink(engine)
-        self._cells_upsert: Any = None
-        self._cells_sql: str | None = None
-        self._indexes_checked = False
-        self._budget_ids: dict[Any, str] = {}  # stored id → its text form, once per budget
-        mapper = app.mapper
-        # Stored state is plain JSON unless the application encrypts or compresses it.
-        self._plain_state = mapper.cipher is None and mapper.compressor is None
+        self._agency: dict[str, frozenset[str]] = {}
+        self._budget_ids: dict[Any, str] = {}  # stored stream id → budget id, once per budget
+        self._classes: dict[str, str] = {}  # topic → event class name
+        # A line's dimensions as stored (orjson's text of them) → the leaf key (an int), and
+        # each key's canonical text: lines are keyed without sorting their dimensions.
+        self._key_of: dict[bytes, int] = {}
+        self._key_text: list[bytes] = []
+        self._canonical_key: dict[bytes, int] = {}
+
+    def _post(self, leaves: dict[int, int], lines: list[dict[str, Any]]) -> None:
+        """Add each stored line's amount (in 分) to its leaf's (keyed by its dimensions)."""
+        key_of, dumps = self._key_of, orjson.dumps
+        for line in lines:
+            amount = line["amount"]
+            text = amount["_data_"] if amount.__class__ is dict and amount.get("_type_") == "decimal_str" \
+                else self.decoder.plain(amount)
+            # The usual form, exactly two places: the digits without the point (an exponent
+            # would follow the point; int() refuses anything but digits).
+            cents = int(text.replace(".", "", 1)) if text[-3:-2] == "." else fen(text)
+            dims = line["dims"]
+            raw = dumps(dims)
+            key = key_of.get(raw)
+            if key is None:
+                key = self._leaf_key(raw, dims)
+            leaves[key] = leaves.get(key, 0) + cents
+
+    def _leaf_key(self, raw: bytes, dims: dict[str, Any]) -> int:
+        # Usually the stored form is the canonical one: then one bytes object serves as both.
+        # (A copy: orjson's bytes keep its 1 KiB output buffer, and a million-event rebuild
+        # keeps ~200,000 of them.)
+        raw = bytes(memoryview(raw))
+        text = raw if is_canonical(dims) else bytes(memoryview(dims_key(canonical(dims))))
+        key = self._canonical_key.get(text)
+        if key is None:
+            key = self._canonical_key[text] = len(self._key_text)
+            self._key_text.append(text)
+        self._key_of[raw] = key
+        return key
+
+    def _forget_keys(self) -> None:
+        self._key_of.clear()
+        self._key_text.clear()
+        self._canonical_key.clear()
 
     # ------------------------------------------------------------------ position
 
@@ -131,38 +244,125 @@ class Projector:
     # ------------------------------------------------------------------- running
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
-        self._indexes_checked = True
+        """Clear the read model and fold every event again, in one transaction; then catch
+        up with anything recorded meanwhile. Returns the number of events folded."""
         self._agency.clear()
-        try:
-            if bulk.usable(self):
-                # The embedded store: SQL writes the read model where the events are, in one
-                # transaction (bulk.py); then anything recorded meanwhile is caught up.
-                try:
-                    with self.engine.begin() as conn:
-                        self._clear(conn)
-                        count, end = bulk.rebuild(self, conn, progress)
-                        if end:
-                            conn.execute(insert(schema.tracking).values(name=NAME, position=end))
-                    return count + self.catch_up(progress)
-                except bulk.Unrecognised as exc:
-                    log.warning("rebuild: %s; rebuilding event by event", exc)
-                    self._agency.clear()
-            with self.engine.begin() as conn:
-                self._clear(conn)
-            return self.catch_up(progress)
-        finally:
-            with self.engine.begin() as conn:
-                for index in _bulk_indexes():
-                    index.create(conn, checkfirst=True)
+        with gc_paused(), self.engine.connect() as conn, _relaxed_sync(conn), conn.begin():
+            self._clear(conn)
+            fold = _Fold(self)
+            fold_rows = self._fold_line_rows(fold) if self.reads_table else self._fold_rows(fold)
+            end = 0
+            for rows in self._all_rows(conn):
+                fold_rows(rows)
+                end = rows[-1][0]
+                for name, taken in fold.take_rows().items():
+                    self._sink.write(conn, schema.metadata.tables[name], taken)
+                if progress:
+                    progress(len(rows))
+            if self.reads_table:
+                fold.adopt_streams()
+            self._write(conn, fold)
+            if end:
+                conn.execute(insert(schema.tracking).values(name=NAME, position=end))
+            count = fold.count
+            del fold
+            self._forget_keys()
+        return count + self.catch_up(progress)
+
+    def _fold_rows(self, fold: _Fold) -> Callable[[Sequence[Any]], None]:
+        add, decode = fold.add, self._decoder_of_rows()
+
+        def fold_rows(rows: Sequence[Any]) -> None:
+            for row in rows:
+                add(row[0], row[1], row[2], row[3], decode(row))
+
+        return fold_rows
+
+    def _fold_line_rows(self, fold: _Fold) -> Callable[[Sequence[Any]], None]:
+        """The rebuild's inner loop over rows read from the table: what _Fold.add does, written
+        out for the line events (~95% of events; the table's query marks them), keyed by the
+        stored stream id until the end (_Fold.adopt_streams). Other events go through add."""
+        add, decode, post = fold.add, self._decoder_of_rows(), self._post
+        streams, last = fold.streams, fold.last
+
+        def fold_rows(rows: Sequence[Any]) -> None:
+            for row in rows:
+                s = decode(row)
+                if not row[5]:
+                    add(row[0], row[1], row[2], row[3], s)
+                    continue
+                oid = row[1]
+                last[oid] = row
+                leaves = streams.get(oid)
+                if leaves is None:
+                    leaves = streams[oid] = {}
+                post(leaves, s["lines"])
+            fold.count += sum(1 for row in rows if row[5])  # add counts the others
+
+        return fold_rows
+
+    @property
+    def reads_table(self) -> bool:
+        """Whether a rebuild reads eventsourcing's table directly (else through the recorder)."""
+        return self.same_store and self.decoder.plain_state
+
+    def floor(self) -> int:
+        """What a rebuild cannot avoid (the benchmarks' floor): read and decode every event as
+        the rebuild does, folding and writing nothing. Returns the number of events."""
+        count = 0
+        with gc_paused(), self.engine.begin() as conn:
+            decode = self._decoder_of_rows()
+            for rows in self._all_rows(conn):
+                for row in rows:
+                    decode(row)
+                count += len(rows)
+        return count
+
+    def _all_rows(self, conn: Connection) -> Iterator[Sequence[Any]]:
+        """Every event as rows of (position, stream id, version, topic, state), in batches:
+        straight from the events table when it is in this database, else from the recorder."""
+        if self.reads_table:
+            table = self.app.recorder.events_table_name
+            postgres = self.engine.dialect.name == "postgresql"
+            position = "notification_id" if postgres else "rowid"
+            driver = conn.connection.driver_connection
+            cursor = driver.cursor(name="ledger_rebuild") if postgres else driver.cursor()
+            try:
+                cursor.execute(f"SELECT {position}, originator_id, originator_version, topic, state, "
+                               f"topic IN ({_LINE_TOPICS}) FROM {table} ORDER BY {position}")
+                while rows := cursor.fetchmany(REBUILD_BATCH):
+                    yield rows
+            finally:
+                cursor.close()
+            return
+        start = 0
+        while notifications := self.app.recorder.select_notifications(start=start + 1, limit=self.page_size):
+            yield [(n.id, n.originator_id, n.originator_version, n.topic, n, False) for n in notifications]
+            start = notifications[-1].id
+
+    def _decoder_of_rows(self) -> Callable[[Sequence[Any]], dict[str, Any]]:
+        """Decodes a row of _all_rows: orjson for a plain state read from the table (the mapper
+        for one to be upcast), else the decoder (the row then carries the notification)."""
+        decoder = self.decoder
+        if not self.reads_table:
+            return lambda row: decoder.decode(row[4])
+        loads = orjson.loads
+
+        def decode(row: Sequence[Any]) -> dict[str, Any]:
+            s = loads(row[4])
+            if "class_version" in s:
+                return decoder.decode(_Notification(*row[:5]))
+            return s
+
+        return decode
 
     def _clear(self, conn: Connection) -> None:
         if self.engine.dialect.name == "postgresql":
             # One statement that frees the tables' files instead of marking each row deleted.
             conn.exec_driver_sql(f"TRUNCATE {', '.join(table.name for table in schema.PROJECTED)}")
         else:
-            # Python's SQLite zeroes every freed page (secure_delete): emptying a million-event
-            # read model took 5 s of writes. FAST still clears what it rewrites anyway; what is
-            # deleted here is derived from the events, which stay in the same file.
+            # Python's SQLite zeroes every freed page (secure_delete): what is deleted here is
+            # derived from the events, which stay in the same file.
             before = int(conn.exec_driver_sql("PRAGMA secure_delete").scalar())
             conn.exec_driver_sql("PRAGMA secure_delete = FAST")
             try:
@@ -171,16 +371,9 @@ class Projector:
             finally:
                 conn.exec_driver_sql(f"PRAGMA secure_delete = {before}")
         conn.execute(delete(schema.tracking).where(schema.tracking.c.name == NAME))
-        for index in _bulk_indexes():
-            index.drop(conn, checkfirst=True)
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
         """Project everything recorded since the stored position; returns events projected."""
-        if not self._indexes_checked:  # a rebuild killed while loading left them dropped
-            self._indexes_checked = True
-            with self.engine.begin() as conn:
-                for index in _bulk_indexes():
-                    index.create(conn, checkfirst=True)
         done = 0
         while True:
             start = self.position()
@@ -200,265 +393,102 @@ class Projector:
     # -------------------------------------------------------------------- paging
 
     def _project_page(self, start: int, notifications: Sequence[Any]) -> None:
-        rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-        leaves: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
-        for n in notifications:
-            self._fold(n, self.decode(n), rows, leaves)
-        deltas = self._cell_deltas(leaves)
+        fold = _Fold(self)
+        with gc_paused():
+            for n in notifications:
+                fold.add(n.id, n.originator_id, n.originator_version, n.topic, self.decoder.decode(n))
         end = notifications[-1].id
-        with self.engine.begin() as conn:
-            if self.engine.dialect.name == "sqlite":
-                conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
-            if start == 0:
-                exists = conn.execute(select(schema.tracking.c.position).where(schema.tracking.c.name == NAME)).first()
-                if exists is not None:
-                    raise ProjectionConflict
-                conn.execute(insert(schema.tracking).values(name=NAME, position=end))
-            else:
-                moved = conn.execute(
-                    update(schema.tracking)
-                    .where(schema.tracking.c.name == NAME, schema.tracking.c.position == start)
-                    .values(position=end)
-                )
-                if moved.rowcount != 1:
-                    raise ProjectionConflict
-            for table in schema.PROJECTED:
-                if rows.get(table.name):
-                    self._sink.write(conn, table, rows[table.name])
-            if deltas:
-                self._upsert_cells(conn, deltas)
+        try:
+            with self.engine.begin() as conn:
+                if start == 0:
+                    exists = conn.execute(select(schema.tracking.c.position).where(schema.tracking.c.name == NAME)).first()
+                    if exists is not None:
+                        raise ProjectionConflict
+                    conn.execute(insert(schema.tracking).values(name=NAME, position=end))
+                else:
+                    moved = conn.execute(
+                        update(schema.tracking)
+                        .where(schema.tracking.c.name == NAME, schema.tracking.c.position == start)
+                        .values(position=end)
+                    )
+                    if moved.rowcount != 1:
+                        raise ProjectionConflict
+                self._write(conn, fold, upsert=True)
+        finally:
+            if len(self._key_text) > 100_000:  # keys are only a cache between pages
+                self._forget_keys()
 
-    def _upsert_cells(self, conn: Connection, deltas: dict[str, dict[Any, int]]) -> None:
-        if self._cells_upsert is None:
-            dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-            stmt = dialect.insert(schema.cells)
-            self._cells_upsert = stmt.on_conflict_do_update(
-                index_elements=["budget_id", "table_no", "row_key", "col_key"],
-                set_={"amount_fen": schema.cells.c.amount_fen + stmt.excluded.amount_fen},
-            )
-        stmt = self._cells_upsert
-        if self.engine.dialect.name == "sqlite":
-            # The same statement, without a parameter dict per cell: its parameters are
-            # positional, in the order of the key then the amount.
-            if self._cells_sql is None:
-                self._cells_sql = stmt.compile(dialect=self.engine.dialect).string
-            conn.connection.driver_connection.executemany(
-                self._cells_sql, [(b, t, r, c, v) for b, cells in deltas.items() for (t, r, c), v in cells.items()])
+    def _write(self, conn: Connection, fold: _Fold, *, upsert: bool = False) -> None:
+        rows = fold.rows
+        opened = {row[0] for row in rows["ledger_budgets"]}
+        rows["ledger_budgets"] = [(*row, *fold.budgets[row[0]]) for row in rows["ledger_budgets"]]
+        for table in schema.PROJECTED:
+            if table is not schema.leaves and rows[table.name]:
+                self._sink.write(conn, table, rows[table.name])
+        # Budgets opened before this run: their version and last position move on.
+        moved = [{"b_id": bid, "b_version": v, "b_last": p} for bid, (v, p) in fold.budgets.items() if bid not in opened]
+        if moved:
+            b = schema.budgets
+            conn.execute(update(b).where(b.c.budget_id == bindparam("b_id"))
+                         .values(version=bindparam("b_version"), last_position=bindparam("b_last")), moved)
+        if not upsert:
+            chunk: list[tuple[str, str]] = []
+            for bid, balances in fold.leaf_balances():
+                chunk.append((bid, balances_text(balances)))
+                if len(chunk) >= 500:
+                    self._sink.write(conn, schema.leaves, chunk)
+                    chunk = []
+            if chunk:
+                self._sink.write(conn, schema.leaves, chunk)
             return
-        conn.execute(
-            stmt,
-            [
-                {"budget_id": b, "table_no": t, "row_key": r, "col_key": c, "amount_fen": v}
-                for b, cells in deltas.items()
-                for (t, r, c), v in cells.items()
-            ],
-        )
-
-    # -------------------------------------------------------------------- decode
-
-    def decode(self, n: Any) -> dict[str, Any]:
-        """An event's state as stored: JSON with tagged values ({"_type_", "_data_"})."""
-        if self._plain_state:
-            state = _JSON.decode(n.state.decode("utf-8"))
-            if "class_version" not in state:
-                return state
-        # Encrypted, compressed or to be upcast: let the mapper decode, then store as usual.
-        event = self.app.mapper.to_domain_event(n)
-        fields = {k: v for k, v in vars(event).items() if k not in ("originator_id", "originator_version")}
-        return json.loads(self.app.mapper.transcoder.encode(fields))
-
-    def _plain(self, value: Any) -> Any:
-        """A stored value as the read model keeps it (what jsonable gives for the decoded value)."""
-        if isinstance(value, dict):
-            if len(value) == 2 and "_type_" in value and "_data_" in value:
-                if value["_type_"] in _AS_STORED:
-                    return value["_data_"]
-                return jsonable(self.app.mapper.transcoder.decode(json.dumps(value).encode()))
-            return {k: self._plain(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self._plain(v) for v in value]
-        return value
-
-    # ---------------------------------------------------------------------- fold
-
-    def agency_units(self, budget_id: str) -> frozenset[str]:
-        if budget_id not in self._agency:
-            with self.engine.connect() as conn:
-                units = conn.execute(
-                    select(schema.budgets.c.units).where(schema.budgets.c.budget_id == budget_id)
-                ).scalar()
-            self._agency[budget_id] = frozenset(u["name"] for u in units or [] if u["category"] in AGENCY_CATEGORIES)
-        return self._agency[budget_id]
-
-    def cells_of(self, dims_t: tuple[tuple[str, str], ...], agency: frozenset[str]) -> list[tuple[int, str, str]]:
-        dims = dict(dims_t)
-        is_agency = dims.get("unit") in agency
-        key = (dims_t, is_agency)
-        cached = self._cells_cache.get(key)
-        if cached is None:
-            cached = self._templates.cells(dims, is_agency) if self._templates else cells_for(
-                unit_context(dims, agency), self.tables)
-            if len(self._cells_cache) >= CACHE_LIMIT:
-                self._cells_cache.clear()
-            self._cells_cache[key] = cached
-        return cached
-
-    def _cell_deltas(self, leaves: dict[tuple[str, tuple[tuple[str, str], ...]], int]) -> dict[str, dict[Any, int]]:
-        """What a page adds to each cell, per budget: every posting of the page summed per
-        leaf first, so that each leaf's cells are visited once."""
-        deltas: dict[str, dict[Any, int]] = defaultdict(dict)
-        for (bid, dims_t), fen in leaves.items():
-            cells = deltas[bid]
-            for cell in self.cells_of(dims_t, self.agency_units(bid)):
-                cells[cell] = cells.get(cell, 0) + fen
-        return deltas
-
-    def _dims(self, dims: dict[str, Any]) -> tuple[tuple[tuple[str, str], ...], tuple[str | None, ...], bool]:
-        """A stored line's dimensions: canonical tuple, posting columns, and whether it is
-        budget money (feeds cells)."""
-        key = tuple(dims.items())
-        hit = self._dims_cache.get(key)
-        if hit is None:
-            dims_t = tuple(sorted(((k, str(v)) for k, v in key), key=_dimension_order))
-            named = dict(dims_t)
-            hit = (dims_t, tuple(named.get(name) for name in DIMENSIONS), named.get("measure") == "budget")
-            if len(self._dims_cache) >= CACHE_LIMIT:
-                self._dims_cache.clear()
-            self._dims_cache[key] = hit
-        return hit
-
-    def _fold(self, n: Any, s: dict[str, Any], rows: dict[str, list[tuple[Any, ...]]],
-              leaves: dict[tuple[str, tuple[tuple[str, str], ...]], int]) -> None:
-        position = n.id
-        bid = self._budget_ids.get(n.originator_id)
-        if bid is None:
-            bid = self._budget_ids[n.originator_id] = str(n.originator_id)
-        cls = n.topic.rpartition(".")[2]
-        kind = KINDS.get(cls, cls)
-        recorded = datetime.fromisoformat(s["timestamp"]["_data_"])
-        effective = s.get("effective")
-        if effective is not None:
-            effective = date.fromisoformat(effective["_data_"])
-        event_id = s.get("event_id") or f"{bid}:{n.originator_version}"
-        plain = self._plain
-        detail: dict[str, Any] = {}
-        if cls == "Opened":
-            units = plain(s["units"])
-            rows["ledger_budgets"].append((bid, s["department"], s["fiscal_year"], units, position))
-            self._agency[bid] = frozenset(u["name"] for u in units if u["category"] in AGENCY_CATEGORIES)
-            detail = {"department": s["department"], "fiscal_year": s["fiscal_year"], "units": units,
-                      "provenance": plain(s["provenance"])}
-        elif cls == "ProjectRegistered":
-            annual = plain(s["annual_amount"])
-            rows["ledger_projects"].append(
-                (bid, s["name"], s["unit"], s["category"], schema.to_fen(Decimal(annual)) if annual is not None else None,
-                 plain(s["targets"]), position)
-            )
-            detail = {"name": s["name"], "unit": s["unit"], "annual_amount": annual, "provenance": plain(s["provenance"])}
-        elif cls == "DocumentImported":
-            tables, rounding = plain(s["tables"]), plain(s["rounding"])
-            rows["ledger_documents"].append((bid, s["sha256"], s["name"], position, tables, rounding))
-            detail = {"sha256": s["sha256"], "name": s["name"], "tables": tables, "rounding": rounding}
-        elif cls == "Published":
-            rows["ledger_publications"].append((bid, s["name"], position, effective, recorded))
-            detail = {"name": s["name"]}
-        if "lines" in s:
-            postings = rows["ledger_postings"]
-            lines = []
-            for line in s["lines"]:
-                amount = plain(line["amount"])
-                lines.append({"dims": line["dims"], "amount": amount})
-                fen = _fen(amount)
-                dims_t, columns, budget_money = self._dims(line["dims"])
-                postings.append((position, bid, event_id, recorded, effective, *columns, fen))
-                if budget_money:
-                    leaves[(bid, dims_t)] = leaves.get((bid, dims_t), 0) + fen
-            detail = {"lines": lines, "provenance": plain(s.get("provenance"))}
-            if cls == "Corrected":
-                detail["corrected_event_id"] = s["corrected_event_id"]
-        rows["ledger_events"].append(
-            (position, bid, event_id, n.originator_version, kind, recorded, effective, s.get("reason", "") or "",
-             s.get("document_no"), detail)
-        )
+        added = dict(fold.leaf_balances())
+        if not added:
+            return
+        l = schema.leaves
+        stored = {row.budget_id: row.balances for row in conn.execute(
+            select(l.c.budget_id, l.c.balances).where(l.c.budget_id.in_(list(added))))}
+        changed = []
+        for bid, text in stored.items():
+            merged = parse_balances(text)
+            for key, amount in added.pop(bid).items():
+                merged[key] = merged.get(key, 0) + amount
+            changed.append({"b_id": bid, "b_balances": balances_text(merged)})
+        if changed:
+            conn.execute(update(l).where(l.c.budget_id == bindparam("b_id"))
+                         .values(balances=bindparam("b_balances")), changed)
+        if added:
+            self._sink.write(conn, schema.leaves, [(bid, balances_text(b)) for bid, b in added.items()])
 
 
-def _fen(amount: str) -> int:
-    """分 from a stored amount: str(Decimal) of a 元 amount, normally with exactly two places."""
-    if amount[-3:-2] == "." and "E" not in amount:
-        return int(amount[:-3] + amount[-2:])
-    return schema.to_fen(Decimal(amount))
+@contextmanager
+def _relaxed_sync(conn: Connection) -> Iterator[None]:
+    """SQLite: no fsync of the log at the rebuild's commit (synchronous NORMAL, still atomic:
+    a power cut may lose the rebuilt read model, never half of it, and the next catch-up or
+    rebuild makes it again from the events); the connection's setting is restored after."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    driver = conn.connection.driver_connection
+    before = driver.execute("PRAGMA synchronous").fetchone()[0]
+    if driver.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        yield
+        return
+    driver.execute("PRAGMA synchronous = NORMAL")
+    try:
+        yield
+    finally:
+        driver.execute(f"PRAGMA synchronous = {int(before)}")
 
 
-def _dimension_order(item: tuple[str, str]) -> int:
-    return _DIMENSION_ORDER[item[0]]
+class _Notification:
+    """A row of the events table in the shape the mapper decodes."""
 
-
-class _CellTemplates:
-    """The cells of a line, computed once per line with its unit and project names left
-    out. Names only appear in row keys ("unit:NAME", "project:NAME"): no filter tests a
-    name, so lines that differ only by names feed the same cells up to those names, and
-    the engine runs once per classification pattern instead of once per named line."""
-
-    UNIT, PROJECT = "\x00unit\x00", "\x00project\x00"
-
-    def __init__(self, tables: tuple[TableDef, ...]):
-        self.tables = tables
-        self._memo: dict[tuple[tuple[tuple[str, str], ...], bool], tuple[list[Any], list[Any]]] = {}
-
-    @classmethod
-    def for_tables(cls, tables: tuple[TableDef, ...]) -> _CellTemplates | None:
-        """Templates, or None when some definition filters on a unit or project name."""
-        filters = [t.where for t in tables]
-        for t in tables:
-            for panel in t.panels:
-                filters += [panel.where, *(c.where for c in panel.columns),
-                            *(r.where for r in panel.rows + panel.footer)]
-        for where in filters:
-            for name in ("unit", "project"):
-                if where.get(name, True) not in (True, False, None):
-                    return None
-        return cls(tables)
-
-    def cells(self, dims: dict[str, str], is_agency: bool) -> list[tuple[int, str, str]]:
-        _key, fixed, named = self.parts(dims, is_agency)
-        return fixed + named if named else fixed
-
-    def parts(self, dims: dict[str, str], is_agency: bool) -> tuple[Any, list[tuple[int, str, str]],
-                                                                     list[tuple[int, str, str]]]:
-        """The line's classification pattern (names left out), the cells every line of that
-        pattern feeds, and the cells that carry this line's unit or project name."""
-        key, fixed, named = self.pattern(dims, is_agency)
-        return key, fixed, self.named(named, dims.get("unit"), dims.get("project"))
-
-    def pattern(self, dims: dict[str, str], is_agency: bool) -> tuple[Any, list[tuple[int, str, str]],
-                                                                       list[tuple[int, str, str]]]:
-        """The pattern, its cells, and its cells with the names left as placeholders (the same
-        list objects for every line of the pattern)."""
-        general = dict(dims)
-        if general.get("unit") is not None:
-            general["unit"] = self.UNIT
-        if general.get("project") is not None:
-            general["project"] = self.PROJECT
-        key = (tuple(general.items()), is_agency)
-        memo = self._memo.get(key)
-        if memo is None:
-            agency = {self.UNIT} if is_agency else set()
-            fixed, named = [], []
-            for cell in cells_for(unit_context(general, agency), self.tables):
-                (named if "\x00" in cell[1] else fixed).append(cell)
-            memo = self._memo[key] = (fixed, named)
-        return key, memo[0], memo[1]
-
-    def named(self, named: list[tuple[int, str, str]], unit: str | None,
-              project: str | None) -> list[tuple[int, str, str]]:
-        """The pattern's named cells with this line's names put in."""
-        return [(t, row.replace(self.UNIT, unit or "").replace(self.PROJECT, project or ""), col)
-                for t, row, col in named]
-
-
-def _bulk_indexes():
-    """Indexes that only speed up reads: dropped while a rebuild loads, built again after."""
-    return [index for table in (schema.events, schema.postings) for index in table.indexes if not index.unique]
+    def __init__(self, position: int, originator_id: Any, version: int, topic: str, state: Any):
+        self.id = position
+        self.originator_id = originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
+        self.originator_version = version
+        self.topic = topic
+        self.state = bytes(state)
 
 
 class _Sink:

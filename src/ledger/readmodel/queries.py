@@ -1,19 +1,21 @@
-"""Reads of the read model: budgets, table cells now or as of an earlier point, context."""
+"""Reads of the read model (budgets, leaves, projects, publications) and of the event log (the
+past): table cells now or as of an earlier point, the lines behind them, context."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from functools import lru_cache
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, select
 
 from ..domain.classification import AGENCY_CATEGORIES
-from ..domain.postings import DIMENSIONS
 from . import schema
-from .definitions import cells_for, load_tables, unit_context
+from .definitions import CellTemplates, cells_for, load_tables, unit_context
+from .eventlog import EventLog, LoggedEvent
 from .render import Context
 
 
@@ -81,43 +83,57 @@ def resolve_position(conn: Connection, budget: BudgetRow, point: Point) -> int |
     return point.position
 
 
-def _posting_filter(budget: BudgetRow, point: Point, position: int | None):
-    p = schema.postings.c
-    conditions = [p.budget_id == budget.budget_id]
-    if position is not None:
-        conditions.append(p.position <= position)
-    if point.recorded is not None:
-        conditions.append(p.recorded_at <= _as_stored(point.recorded))
-    if point.effective is not None:
-        conditions.append(p.effective <= point.effective)
-    return and_(*conditions)
+def _includes(event: LoggedEvent, point: Point, position: int | None) -> bool:
+    """Whether a point includes an event (an effective-date bound leaves out undated events)."""
+    if position is not None and event.position > position:
+        return False
+    if point.recorded is not None and event.recorded_at > as_stored(point.recorded):
+        return False
+    if point.effective is not None and (event.effective is None or event.effective > point.effective):
+        return False
+    return True
 
 
-def leaf_sums(conn: Connection, budget: BudgetRow, point: Point) -> dict[tuple[tuple[str, str], ...], Decimal]:
-    """Σ postings per distinct set of dimensions, up to a point."""
-    p = schema.postings.c
-    dims_cols = [getattr(p, name) for name in DIMENSIONS]
+def events(conn: Connection, log: EventLog, budget: BudgetRow, point: Point | None = None) -> list[LoggedEvent]:
+    """The budget's events that a point includes, in order, read from the event log (never
+    past what the read model has caught up to, so that history and today's tables agree)."""
+    point = point or Point()
     position = resolve_position(conn, budget, point)
-    rows = conn.execute(
-        select(*dims_cols, func.sum(p.amount_fen)).where(_posting_filter(budget, point, position)).group_by(*dims_cols)
-    )
+    bound = _projected(conn)
+    position = bound if position is None else min(position, bound)
+    return [e for e in log.budget_events(budget.budget_id, position) if _includes(e, point, position)]
+
+
+def _projected(conn: Connection) -> int:
+    from .projector import NAME
+
+    value = conn.execute(select(schema.tracking.c.position).where(schema.tracking.c.name == NAME)).scalar()
+    return int(value or 0)
+
+
+def leaf_sums(conn: Connection, log: EventLog, budget: BudgetRow,
+              point: Point) -> dict[tuple[tuple[str, str], ...], Decimal]:
+    """Σ of the lines per distinct set of dimensions, up to a point (now: the leaves' balances)."""
     out: dict[tuple[tuple[str, str], ...], Decimal] = {}
-    for row in rows:
-        dims = tuple((name, value) for name, value in zip(DIMENSIONS, row[:-1], strict=True) if value is not None)
-        out[dims] = schema.from_fen(row[-1])
-    return out
-
-
-def table_cells(conn: Connection, budget: BudgetRow, point: Point) -> dict[int, dict[tuple[str, str], Decimal]]:
-    """Cells of every table: from the materialised cells now, from postings otherwise."""
-    out: dict[int, dict[tuple[str, str], Decimal]] = defaultdict(dict)
     if point.is_now:
-        c = schema.cells.c
-        for row in conn.execute(select(c.table_no, c.row_key, c.col_key, c.amount_fen).where(c.budget_id == budget.budget_id)):
-            out[row.table_no][(row.row_key, row.col_key)] = schema.from_fen(row.amount_fen)
+        l = schema.leaves.c
+        stored = conn.execute(select(l.balances).where(l.budget_id == budget.budget_id)).scalar()
+        for dims, amount in json.loads(stored or "[]"):
+            out[tuple(dims.items())] = schema.from_fen(amount)
         return out
+    fens: dict[tuple[tuple[str, str], ...], int] = defaultdict(int)
+    for event in events(conn, log, budget, point):
+        for line in event.lines:
+            fens[line.dims] += line.fen
+    return {dims: schema.from_fen(amount) for dims, amount in fens.items()}
+
+
+def table_cells(conn: Connection, log: EventLog, budget: BudgetRow,
+                point: Point) -> dict[int, dict[tuple[str, str], Decimal]]:
+    """Cells of every table: each leaf's sum up to the point spread to the cells it feeds."""
+    out: dict[int, dict[tuple[str, str], Decimal]] = defaultdict(dict)
     agency = budget.agency_units
-    for dims_t, amount in leaf_sums(conn, budget, point).items():
+    for dims_t, amount in leaf_sums(conn, log, budget, point).items():
         dims = dict(dims_t)
         if dims.get("measure") != "budget":
             continue
@@ -129,10 +145,17 @@ def table_cells(conn: Connection, budget: BudgetRow, point: Point) -> dict[int, 
 
 @lru_cache(maxsize=20000)
 def _cells_of(dims_t: tuple[tuple[str, str], ...], is_agency: bool) -> tuple[tuple[int, str, str], ...]:
-    """The cells a leaf feeds, once per distinct leaf: an as-of query folds ~150 leaves, and
-    working out their cells dominated its time."""
+    """The cells a leaf feeds, once per distinct leaf (a budget has ~150)."""
     dims = dict(dims_t)
+    templates = _templates()
+    if templates is not None:
+        return tuple(templates.cells(dims, is_agency))
     return tuple(cells_for(unit_context(dims, {dims["unit"]} if is_agency else set()), load_tables()))
+
+
+@lru_cache(maxsize=1)
+def _templates() -> CellTemplates | None:
+    return CellTemplates.for_tables(load_tables())
 
 
 def context(conn: Connection, budget: BudgetRow, point: Point) -> Context:
@@ -146,7 +169,7 @@ def context(conn: Connection, budget: BudgetRow, point: Point) -> Context:
 
 @dataclass(frozen=True)
 class PostingRow:
-    """A posting with the event that recorded it (for lineage, diffs and explanations)."""
+    """A line of an event, with the event (for lineage, diffs and explanations)."""
 
     position: int
     event_id: str
@@ -160,51 +183,36 @@ class PostingRow:
     amount: Decimal
 
 
-def postings(conn: Connection, budget: BudgetRow, point: Point | None = None) -> list[PostingRow]:
-    p, e = schema.postings.c, schema.events.c
-    point = point or Point()
-    position = resolve_position(conn, budget, point)
-    q = (
-        select(p, e.kind.label("event_kind"), e.reason, e.document_no, e.detail)
-        .join(schema.events, schema.events.c.event_id == p.event_id)
-        .where(_posting_filter(budget, point, position))
-        .order_by(p.position, p.id)
-    )
+def postings(conn: Connection, log: EventLog, budget: BudgetRow, point: Point | None = None) -> list[PostingRow]:
     out = []
-    for row in conn.execute(q):
-        m = row._mapping
-        dims = tuple((name, m[name]) for name in DIMENSIONS if m[name] is not None)
-        out.append(PostingRow(
-            position=m["position"], event_id=m["event_id"], kind=m["event_kind"], recorded_at=_utc(m["recorded_at"]),
-            effective=m["effective"], reason=m["reason"], document_no=m["document_no"],
-            provenance=(m["detail"] or {}).get("provenance"), dims=dims, amount=schema.from_fen(m["amount_fen"]),
-        ))
+    for e in events(conn, log, budget, point):
+        for line in e.lines:
+            out.append(PostingRow(
+                position=e.position, event_id=e.event_id, kind=e.kind, recorded_at=e.recorded_at,
+                effective=e.effective, reason=e.reason, document_no=e.document_no, provenance=e.provenance,
+                dims=line.dims, amount=schema.from_fen(line.fen),
+            ))
     return out
 
 
-def _as_stored(moment: datetime) -> datetime:
+def as_stored(moment: datetime) -> datetime:
     """Times are recorded in UTC; SQLite keeps only the wall time, so compare in UTC."""
     return moment.astimezone(timezone.utc) if moment.tzinfo else moment.astimezone().astimezone(timezone.utc)
 
 
-def _utc(moment: datetime) -> datetime:
-    """SQLite gives back naive datetimes; events are recorded in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+def last_event(conn: Connection, log: EventLog, budget: BudgetRow, point: Point) -> LoggedEvent | None:
+    """The last event of this budget that the point includes."""
+    included = events(conn, log, budget, point)
+    return included[-1] if included else None
 
 
-def last_position(conn: Connection, budget: BudgetRow, point: Point) -> int | None:
+def last_position(conn: Connection, log: EventLog, budget: BudgetRow, point: Point) -> int | None:
     """The position of the last event of this budget that the point includes."""
-    e = schema.events.c
-    position = resolve_position(conn, budget, point)
-    q = select(func.max(e.position)).where(e.budget_id == budget.budget_id)
-    if position is not None:
-        q = q.where(e.position <= position)
-    if point.recorded is not None:
-        q = q.where(e.recorded_at <= _as_stored(point.recorded))
-    if point.effective is not None:
-        q = q.where(e.effective <= point.effective)
-    value = conn.execute(q).scalar()
-    return int(value) if value is not None else None
+    if point.is_now:
+        return conn.execute(select(schema.budgets.c.last_position)
+                            .where(schema.budgets.c.budget_id == budget.budget_id)).scalar()
+    event = last_event(conn, log, budget, point)
+    return event.position if event is not None else None
 
 
 def projects_detail(conn: Connection, budget: BudgetRow, point: Point) -> list[dict]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from sqlalchemy import (
+    Connection,
     JSON,
     BigInteger,
     Column,
@@ -14,13 +15,14 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
-    SmallInteger,
     String,
     Table,
     Text,
+    delete,
+    insert,
+    select,
+    text,
 )
-
-from ..domain.postings import DIMENSIONS
 
 metadata = MetaData()
 
@@ -38,49 +40,24 @@ budgets = Table(
     Column("department", String(200), nullable=False),
     Column("fiscal_year", Integer, nullable=False),
     Column("units", JSON, nullable=False),
-    Column("position", BigInteger, nullable=False),
+    Column("position", BigInteger, nullable=False),  # of the opening event
+    Column("opened_at", DateTime(timezone=True), nullable=False),  # when it was recorded
+    Column("effective", Date, nullable=True),  # the opening event's
+    Column("version", Integer, nullable=False),  # the budget's version: its number of events
+    Column("last_position", BigInteger, nullable=False),  # of its last event
     Index("ix_ledger_budgets_name", "department", "fiscal_year", unique=True),
 )
 
-events = Table(
-    "ledger_events",
-    metadata,
-    Column("position", BigInteger, primary_key=True, autoincrement=False),
-    Column("budget_id", String(36), nullable=False),
-    Column("event_id", String(80), nullable=False, unique=True),
-    Column("version", Integer, nullable=False),
-    Column("kind", String(40), nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
-    Column("effective", Date, nullable=True),
-    Column("reason", Text, nullable=False, default=""),
-    Column("document_no", String(200), nullable=True),
-    Column("detail", JSON, nullable=False),
-    Index("ix_ledger_events_budget", "budget_id", "position"),
-)
-
-postings = Table(
-    "ledger_postings",
-    metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("position", BigInteger, nullable=False),
-    Column("budget_id", String(36), nullable=False),
-    Column("event_id", String(80), nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
-    Column("effective", Date, nullable=True),
-    *[Column(name, String(300), nullable=True) for name in DIMENSIONS],
-    Column("amount_fen", BigInteger, nullable=False),
-    Index("ix_ledger_postings_budget", "budget_id", "position"),
-    Index("ix_ledger_postings_event", "event_id"),
-)
-
-cells = Table(
-    "ledger_cells",
+# Each budget's leaves (a leaf: a distinct set of dimensions some line posted to) and their
+# balances now, as one JSON list of [dimensions, 分] sorted by the dimensions' canonical text
+# (eventlog.dims_key). Today's tables are sums of these (definitions.cells_for); the history
+# of a leaf is not copied here but read from the event log (eventlog.py). One row per budget:
+# a rebuild writes a few thousand rows, not a row per leaf or per event.
+leaves = Table(
+    "ledger_leaves",
     metadata,
     Column("budget_id", String(36), primary_key=True),
-    Column("table_no", SmallInteger, primary_key=True, autoincrement=False),
-    Column("row_key", String(400), primary_key=True),
-    Column("col_key", String(64), primary_key=True),
-    Column("amount_fen", BigInteger, nullable=False),
+    Column("balances", Text, nullable=False),  # JSON text: [[{dimension: value}, 分], ...]
 )
 
 projects = Table(
@@ -117,7 +94,30 @@ documents = Table(
 )
 
 # Everything a rebuild clears (tracking is reset, not dropped).
-PROJECTED = (budgets, events, postings, cells, projects, publications, documents)
+PROJECTED = (budgets, leaves, projects, publications, documents)
+
+# The layout of the tables above. A database whose read model was made with another layout
+# gets them dropped and made again when it is opened; the next catch-up refills them from the
+# events (the hash chain, ledger_chain, is kept).
+LAYOUT = 2
+# Tables of earlier layouts (1: a copy of every event and line, and every table cell).
+RETIRED = ("ledger_events", "ledger_postings", "ledger_cells")
+_LAYOUT_ROW = "layout"
+
+
+def migrate(conn: Connection) -> bool:
+    """Create the read model, or make it again if another layout made it; True if it was."""
+    metadata.create_all(conn)
+    stored = conn.execute(select(tracking.c.position).where(tracking.c.name == _LAYOUT_ROW)).scalar()
+    if stored == LAYOUT:
+        return False
+    for name in RETIRED:
+        conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    metadata.drop_all(conn, tables=list(PROJECTED))
+    metadata.create_all(conn, tables=list(PROJECTED))
+    conn.execute(delete(tracking).where(tracking.c.name.in_(("tables", _LAYOUT_ROW))))
+    conn.execute(insert(tracking).values(name=_LAYOUT_ROW, position=LAYOUT))
+    return True
 
 
 def to_fen(amount: Decimal) -> int:

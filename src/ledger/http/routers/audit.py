@@ -4,9 +4,7 @@ events behind one cell (lineage), and what changed between two points (diff)."""
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
-from sqlalchemy import func, select
-
-from ...readmodel import history, queries, schema
+from ...readmodel import history, queries
 from ..deps import (AS_OF_DOC, EFFECTIVE_DOC, MAX_POSITION, PLAIN_TEXT, PUBLICATION_DOC, AsOf, DepartmentPath,
                     EffectiveDate, LedgerDep, PointDep, YearPath, make_point, point_label)
 from ..errors import READ_ERRORS
@@ -21,25 +19,18 @@ Limit = Annotated[int, Query(description="每页事件数", ge=1, le=1000)]
 
 def _page(ledger, after: int, limit: int, budget: queries.BudgetRow | None = None,
           point: queries.Point | None = None) -> EventPage:
+    """A page of the log (read from the event store itself), all budgets or one."""
     ledger.catch_up()
-    e = schema.events.c
-    q = select(schema.events).where(e.position > after)
-    with ledger.engine.connect() as conn:
-        if budget is not None:
-            q = q.where(e.budget_id == budget.budget_id)
-            bound = queries.resolve_position(conn, budget, point) if point else None
-            if bound is not None:
-                q = q.where(e.position <= bound)
-            if point and point.recorded is not None:
-                q = q.where(e.recorded_at <= point.recorded)
-            if point and point.effective is not None:
-                q = q.where(e.effective <= point.effective)
-        rows = conn.execute(q.order_by(e.position).limit(limit + 1)).all()
-        last = conn.execute(select(func.max(e.position))).scalar() or 0
+    if budget is None:
+        rows = ledger.log.page(after, limit + 1)
+    else:
+        with ledger.engine.connect() as conn:
+            rows = [e for e in queries.events(conn, ledger.log, budget, point) if e.position > after][: limit + 1]
+    last = ledger.log.last_position()
     more = len(rows) > limit
     items = [EventOut(position=r.position, budget_id=r.budget_id, event_id=r.event_id, version=r.version,
                       kind=r.kind, kind_label=KIND_LABELS.get(r.kind, r.kind), recorded_at=r.recorded_at,
-                      effective=r.effective, reason=r.reason or "", document_no=r.document_no, detail=r.detail or {})
+                      effective=r.effective, reason=r.reason or "", document_no=r.document_no, detail=r.detail)
              for r in rows[:limit]]
     return EventPage(items=items, next_after=items[-1].position if more else None, last_position=int(last))
 

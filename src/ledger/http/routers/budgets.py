@@ -4,7 +4,7 @@ now or as of a point."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from sqlalchemy import Connection, and_, exists, select
+from sqlalchemy import and_, exists, select
 
 from ...readmodel import queries, schema
 from ..deps import DepartmentPath, LedgerDep, PointDep, YearPath
@@ -17,18 +17,18 @@ router = APIRouter(prefix="/api/budgets", tags=["预算"])
 
 def _opened_by(point: queries.Point):
     """Budgets whose opening event the point includes."""
-    b, e = schema.budgets.c, schema.events.c
-    conditions = [e.position == b.position]
+    b = schema.budgets.c
+    conditions = []
     if point.position is not None:
-        conditions.append(e.position <= point.position)
+        conditions.append(b.position <= point.position)
     if point.recorded is not None:
-        conditions.append(e.recorded_at <= point.recorded)
+        conditions.append(b.opened_at <= queries.as_stored(point.recorded))
     if point.effective is not None:
-        conditions.append(e.effective <= point.effective)
+        conditions.append(b.effective <= point.effective)
     if point.publication is not None:
         p = schema.publications.c
         conditions.append(exists().where(p.budget_id == b.budget_id, p.name == point.publication))
-    return exists().where(and_(*conditions))
+    return and_(*conditions)
 
 
 @router.get("", response_model=list[BudgetSummary], summary="账本中的全部预算")
@@ -44,12 +44,6 @@ def list_budgets(ledger: LedgerDep, point: PointDep) -> list[BudgetSummary]:
                           units=[Unit(**u) for u in r.units]) for r in rows]
 
 
-def _version_at(conn: Connection, position: int | None) -> int:
-    if position is None:
-        return 0
-    return int(conn.execute(select(schema.events.c.version).where(schema.events.c.position == position)).scalar())
-
-
 @router.get("/{department}/{fiscal_year}", response_model=BudgetDetail, responses=READ_ERRORS,
             summary="一个预算: 版本 (ETag)、发布节点、导入的文件")
 def budget(department: DepartmentPath, fiscal_year: YearPath, ledger: LedgerDep, point: PointDep,
@@ -60,7 +54,12 @@ def budget(department: DepartmentPath, fiscal_year: YearPath, ledger: LedgerDep,
         response.headers["ETag"] = etag(ledger.version(department, fiscal_year))
     with ledger.engine.connect() as conn:
         row = queries.find_budget(conn, department, fiscal_year)
-        last = queries.last_position(conn, row, point)
+        if point.is_now:
+            b = schema.budgets.c
+            last, version = conn.execute(select(b.last_position, b.version).where(b.budget_id == row.budget_id)).one()
+        else:
+            event = queries.last_event(conn, ledger.log, row, point)
+            last, version = (event.position, event.version) if event is not None else (None, 0)
         p, d = schema.publications.c, schema.documents.c
         publications = conn.execute(select(p.name, p.position, p.effective, p.recorded_at)
                                     .where(p.budget_id == row.budget_id, p.position <= (last or 0))
@@ -68,7 +67,6 @@ def budget(department: DepartmentPath, fiscal_year: YearPath, ledger: LedgerDep,
         documents = conn.execute(select(d.name, d.sha256, d.position)
                                  .where(d.budget_id == row.budget_id, d.position <= (last or 0))
                                  .order_by(d.position)).all()
-        version = _version_at(conn, last)
     return BudgetDetail(
         department=row.department, fiscal_year=row.fiscal_year, budget_id=row.budget_id,
         units=[Unit(**u) for u in row.units], version=version, position=last,

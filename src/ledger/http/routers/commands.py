@@ -65,7 +65,7 @@ def _record(action: str, department: str, fiscal_year: int, command: BaseModel, 
 
     def run() -> Outcome:
         recorded = getattr(ledger, action)(department, fiscal_year, command, expected_version=expected)
-        version = ledger.version_at(recorded.event_id) or ledger.version(department, fiscal_year)
+        version = recorded.version
         body = RecordedOut(department=department, fiscal_year=fiscal_year, event_id=recorded.event_id,
                            position=recorded.position, kind=recorded.kind, version=version)
         return Outcome(201, body.model_dump(mode="json"), {"ETag": etag(version)})

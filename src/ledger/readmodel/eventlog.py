@@ -1,0 +1,268 @@
+"""The event log itself, read for history: a budget's events with their positions, decoded.
+
+The read model (projector.py) keeps what the current tables need: each leaf's balance, the
+budgets, projects, publications and documents. Everything about the past (the tables as of
+a position, time or date, the events behind a cell, what changed between two points, the
+event feed) is read from the events as they are stored, here: a budget is one stream in
+eventsourcing's table (its primary key is the stream and version, so reading one budget is
+one index range), and a budget holds hundreds of events, not millions. Nothing is copied,
+so nothing can drift from the log: an auditor's history is the log.
+
+Stored states are parsed with orjson when they are plain JSON (the default); encrypted,
+compressed or upcast events go through the application's mapper.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import orjson
+from eventsourcing.application import Application
+from sqlalchemy import Engine
+
+from ..domain.postings import DIMENSIONS
+
+KINDS = {
+    "Opened": "budget_opened",
+    "Appropriated": "appropriation",
+    "Adjusted": "adjustment",
+    "Transferred": "transfer",
+    "Corrected": "correction",
+    "PriorYearFigureStated": "prior_year_figure",
+    "ProjectRegistered": "project_registered",
+    "DocumentImported": "document_imported",
+    "Published": "publication",
+}
+
+# Transcodings whose stored form (the `_data_` string) is what the read model keeps:
+# str(Decimal), date.isoformat(), datetime.isoformat().
+_AS_STORED = frozenset({"decimal_str", "date_iso", "datetime_iso"})
+_DIMENSION_ORDER = {name: i for i, name in enumerate(DIMENSIONS)}
+_LAST = 2**63 - 1  # the largest position a store can hold (64-bit)
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+class Decoder:
+    """Stored event states as JSON with tagged values ({"_type_", "_data_"})."""
+
+    def __init__(self, app: Application):
+        self.app = app
+        mapper = app.mapper
+        # Stored state is plain JSON unless the application encrypts or compresses it.
+        self.plain_state = mapper.cipher is None and mapper.compressor is None
+
+    def decode(self, n: Any) -> dict[str, Any]:
+        if self.plain_state:
+            state = orjson.loads(n.state)
+            if "class_version" not in state:
+                return state
+        # Encrypted, compressed or to be upcast: let the mapper decode, then read as stored.
+        event = self.app.mapper.to_domain_event(n)
+        fields = {k: v for k, v in vars(event).items() if k not in ("originator_id", "originator_version")}
+        return json.loads(self.app.mapper.transcoder.encode(fields))
+
+    def plain(self, value: Any) -> Any:
+        """A stored value as the read model keeps it (what jsonable gives for the decoded value)."""
+        if isinstance(value, (dict, list)) and b'"_type_"' not in orjson.dumps(value):
+            return value  # nothing tagged inside (one C call instead of a walk in Python)
+        return self._plain(value)
+
+    def _plain(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            if len(value) == 2 and "_type_" in value and "_data_" in value:
+                if value["_type_"] in _AS_STORED:
+                    return value["_data_"]
+                return jsonable(self.app.mapper.transcoder.decode(json.dumps(value).encode()))
+            return {k: self._plain(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._plain(v) for v in value]
+        return value
+
+
+def fen(amount: str) -> int:
+    """分 from a stored amount: str(Decimal) of a 元 amount, normally with exactly two places
+    (an exponent, if any, comes after the point, so "….dd" has none)."""
+    if amount[-3:-2] == "." and amount[-2:].isdigit():
+        return int(amount[:-3] + amount[-2:])
+    return int((Decimal(amount) * 100).to_integral_exact())
+
+
+def canonical(dims: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """A line's dimensions in the fixed order, as text."""
+    return tuple(sorted(((k, str(v)) for k, v in dims.items()), key=lambda item: _DIMENSION_ORDER[item[0]]))
+
+
+def is_canonical(dims: dict[str, Any]) -> bool:
+    """Whether a line's dimensions are already text in the fixed order (as the domain writes them)."""
+    ordered = _ORDERED.get(tuple(dims))
+    if ordered is None:
+        names = tuple(dims)
+        ordered = _ORDERED[names] = all(n in _DIMENSION_ORDER for n in names) and \
+            [_DIMENSION_ORDER[n] for n in names] == sorted(_DIMENSION_ORDER[n] for n in names)
+    return ordered and all(value.__class__ is str for value in dims.values())
+
+
+_ORDERED: dict[tuple[str, ...], bool] = {}  # key order seen → whether it is the fixed order
+
+
+def dims_key(dims_t: tuple[tuple[str, str], ...]) -> bytes:
+    """The text a leaf is stored and merged under: its canonical dimensions as compact JSON."""
+    return orjson.dumps(dict(dims_t))
+
+
+def balances_text(balances: dict[bytes, int]) -> str:
+    """A budget's leaves as stored in ledger_leaves: [[dimensions, 分], ...] by dimensions' text."""
+    return (b"[" + b",".join(b"[%s,%d]" % (key, amount) for key, amount in sorted(balances.items())) + b"]").decode()
+
+
+def parse_balances(text: str | bytes) -> dict[bytes, int]:
+    """ledger_leaves.balances back as {dimensions' text: 分}."""
+    return {orjson.dumps(dims): amount for dims, amount in orjson.loads(text)}
+
+
+@dataclass(frozen=True)
+class Line:
+    dims: tuple[tuple[str, str], ...]  # canonical
+    fen: int
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    """One stored event as the history reads it."""
+
+    position: int
+    budget_id: str
+    event_id: str
+    version: int
+    kind: str
+    recorded_at: datetime  # UTC
+    effective: date | None
+    reason: str
+    document_no: str | None
+    detail: dict[str, Any]
+    lines: tuple[Line, ...]
+
+    @property
+    def provenance(self) -> dict | None:
+        return self.detail.get("provenance")
+
+
+def logged(n: Any, s: dict[str, Any], decoder: Decoder) -> LoggedEvent:
+    """A decoded stored event (n: a notification or a row like one) as the history reads it."""
+    bid = str(n.originator_id)
+    cls = n.topic.rpartition(".")[2]
+    plain = decoder.plain
+    effective = s.get("effective")
+    detail: dict[str, Any] = {}
+    lines: list[Line] = []
+    if cls == "Opened":
+        detail = {"department": s["department"], "fiscal_year": s["fiscal_year"], "units": plain(s["units"]),
+                  "provenance": plain(s.get("provenance"))}
+    elif cls == "ProjectRegistered":
+        detail = {"name": s["name"], "unit": s["unit"], "annual_amount": plain(s["annual_amount"]),
+                  "provenance": plain(s.get("provenance"))}
+    elif cls == "DocumentImported":
+        detail = {"sha256": s["sha256"], "name": s["name"], "tables": plain(s["tables"]),
+                  "rounding": plain(s["rounding"])}
+    elif cls == "Published":
+        detail = {"name": s["name"]}
+    if "lines" in s:
+        shown = []
+        for line in s["lines"]:
+            amount = plain(line["amount"])
+            shown.append({"dims": line["dims"], "amount": amount})
+            lines.append(Line(canonical(line["dims"]), fen(amount)))
+        detail = {"lines": shown, "provenance": plain(s.get("provenance"))}
+        if cls == "Corrected":
+            detail["corrected_event_id"] = s["corrected_event_id"]
+    recorded = datetime.fromisoformat(plain(s["timestamp"]))
+    return LoggedEvent(
+        position=n.id, budget_id=bid, event_id=s.get("event_id") or f"{bid}:{n.originator_version}",
+        version=n.originator_version, kind=KINDS.get(cls, cls),
+        recorded_at=recorded if recorded.tzinfo else recorded.replace(tzinfo=timezone.utc),
+        effective=date.fromisoformat(plain(effective)) if effective is not None else None,
+        reason=s.get("reason", "") or "", document_no=s.get("document_no"), detail=detail, lines=tuple(lines))
+
+
+@dataclass(frozen=True)
+class _Row:
+    id: int
+    originator_id: UUID
+    originator_version: int
+    topic: str
+    state: bytes
+
+
+class EventLog:
+    """Reads of the event store's own table (eventsourcing's layout: SQLite keeps the position
+    as the rowid and the stream id as 32 hex digits; PostgreSQL has notification_id and uuid)."""
+
+    def __init__(self, app: Application, engine: Engine):
+        self.app = app
+        self.engine = engine
+        self.decoder = Decoder(app)
+        self.table = app.recorder.events_table_name
+        self.postgres = engine.dialect.name == "postgresql"
+        position = "notification_id" if self.postgres else "rowid"
+        self._stream_sql = (f"SELECT {position}, originator_id, originator_version, topic, state FROM {self.table} "
+                            f"WHERE originator_id = {'%s' if self.postgres else '?'} "
+                            f"ORDER BY originator_version")
+
+    def _stream_id(self, budget_id: str) -> Any:
+        uuid = UUID(budget_id)
+        if self.postgres:
+            return uuid
+        return uuid.hex if getattr(self.app.recorder.datastore, "originator_id_type", "uuid") == "uuid" else str(uuid)
+
+    def budget_events(self, budget_id: str, upto: int | None = None) -> list[LoggedEvent]:
+        """A budget's events in order, up to a position (inclusive) if given."""
+        with self.engine.connect() as conn:
+            cursor = conn.connection.driver_connection.cursor()
+            try:
+                cursor.execute(self._stream_sql, (self._stream_id(budget_id),))
+                rows = cursor.fetchall()
+            finally:
+                cursor.close()
+        out = []
+        for position, originator_id, version, topic, state in rows:
+            if upto is not None and position > upto:
+                continue
+            n = _Row(position, originator_id if isinstance(originator_id, UUID) else UUID(originator_id), version,
+                     topic, bytes(state))
+            out.append(logged(n, self.decoder.decode(n), self.decoder))
+        return out
+
+    def page(self, after: int, limit: int) -> list[LoggedEvent]:
+        """Events of every budget after a position, in order."""
+        if after >= _LAST:
+            return []
+        notifications = self.app.recorder.select_notifications(start=after + 1, limit=limit)
+        return [logged(n, self.decoder.decode(n), self.decoder) for n in notifications]
+
+    def at(self, position: int) -> LoggedEvent | None:
+        if not 0 < position <= _LAST:
+            return None
+        notifications = self.app.recorder.select_notifications(start=position, limit=1)
+        if not notifications or notifications[0].id != position:
+            return None
+        n = notifications[0]
+        return logged(n, self.decoder.decode(n), self.decoder)
+
+    def last_position(self) -> int:
+        return int(self.app.recorder.max_notification_id() or 0)
