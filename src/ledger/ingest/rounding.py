@@ -14,9 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-import numpy as np
-from scipy.optimize import LinearConstraint, milp
-from scipy.sparse import lil_matrix
 
 FEN_PER_WAN = 1_000_000  # 1 万元 = 10,000 元 = 1,000,000 分
 HALF = 5_000  # 0.005 万元 in 分
@@ -97,9 +94,20 @@ def solve(printed_leaves: Sequence[Decimal], cells: Sequence[CellBound], equalit
 
 
 
+def _solver():
+    """numpy and SciPy's MILP, imported when a document needs them (they add ~40 MB and half a
+    second to every process that would import them up front: the server, a rebuild)."""
+    import numpy as np
+    from scipy.optimize import LinearConstraint, milp
+    from scipy.sparse import lil_matrix
+
+    return np, LinearConstraint, milp, lil_matrix
+
+
 def _minimal_deviation(n: int, rows) -> list[int] | None:
     if n == 0:
         return [] if all(lo <= 0 <= hi for _c, lo, hi, _n in rows) else None
+    np, LinearConstraint, milp, lil_matrix = _solver()
     # Variables: d (n, integer, deviation in 分), u (n), w (n) with d = u - w; minimise Σ u + w.
     a = lil_matrix((len(rows) + n, 3 * n))
     lb, ub = [], []
@@ -133,6 +141,7 @@ def _conflicts(n: int, rows) -> list[str]:
     """Cells that cannot all hold: minimise the total slack needed, name the slack cells."""
     from scipy.optimize import Bounds
 
+    np, LinearConstraint, milp, lil_matrix = _solver()
     m = len(rows)
     a = lil_matrix((m, n + 2 * m))
     lb, ub = [], []

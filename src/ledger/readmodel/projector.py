@@ -261,6 +261,8 @@ class Projector:
                     progress(len(rows))
             if self.reads_table:
                 fold.adopt_streams()
+            self._key_of.clear()  # only the keys' texts are needed from here on
+            self._canonical_key.clear()
             self._write(conn, fold)
             if end:
                 conn.execute(insert(schema.tracking).values(name=NAME, position=end))
