@@ -30,7 +30,6 @@ from uuid import UUID
 import orjson
 from eventsourcing.application import Application
 from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..domain.budget import Budget
 from ..domain.classification import AGENCY_CATEGORIES
