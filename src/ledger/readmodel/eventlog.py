@@ -9,7 +9,9 @@ one index range), and a budget holds hundreds of events, not millions. Nothing i
 so nothing can drift from the log: an auditor's history is the log.
 
 Stored states are parsed with orjson when they are plain JSON (the default); encrypted,
-compressed or upcast events go through the application's mapper.
+compressed or upcast events go through the application's mapper. (orjson reads an integer
+beyond 64 bits as a float; the events this ledger writes hold none: amounts are decimal text,
+integers are years, versions and row numbers.)
 """
 
 from __future__ import annotations
@@ -79,8 +81,12 @@ class Decoder:
 
     def plain(self, value: Any) -> Any:
         """A stored value as the read model keeps it (what jsonable gives for the decoded value)."""
-        if isinstance(value, (dict, list)) and b'"_type_"' not in orjson.dumps(value):
-            return value  # nothing tagged inside (one C call instead of a walk in Python)
+        if isinstance(value, (dict, list)):
+            try:
+                if b'"_type_"' not in orjson.dumps(value):
+                    return value  # nothing tagged inside (one C call instead of a walk in Python)
+            except TypeError:  # e.g. an integer beyond 64 bits (from the mapper's decoding)
+                pass
         return self._plain(value)
 
     def _plain(self, value: Any) -> Any:
