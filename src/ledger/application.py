@@ -247,7 +247,7 @@ class Ledger:
         budget = self._load(department, fiscal_year, expected_version)
         target = cmd.event.strip()
         if target.isdigit():
-            event = self.log.at(int(target)) if len(target) <= 19 else None
+            event = self.log.at(int(target))
             if event is None or event.budget_id != str(budget.id):
                 raise RuleViolation([Violation("known-event", f"本预算没有位置为 {target} 的事件")])
             target = event.event_id

@@ -105,7 +105,7 @@ def fen(amount: str) -> int:
     """分 from a stored amount: str(Decimal) of a 元 amount, normally with exactly two places
     (an exponent, if any, comes after the point, so "….dd" has none)."""
     if amount[-3:-2] == "." and amount[-2:].isdigit():
-        return int(amount[:-3] + amount[-2:])
+        return int(amount.replace(".", "", 1))
     return int((Decimal(amount) * 100).to_integral_exact())
 
 
@@ -207,12 +207,19 @@ def logged(n: Any, s: dict[str, Any], decoder: Decoder) -> LoggedEvent:
 
 
 @dataclass(frozen=True)
-class _Row:
+class StoredRow:
+    """A row of the events table in the shape of a notification (what the mapper decodes)."""
+
     id: int
     originator_id: UUID
     originator_version: int
     topic: str
     state: bytes
+
+    @classmethod
+    def of(cls, position: int, originator_id: Any, version: int, topic: str, state: Any) -> StoredRow:
+        return cls(position, originator_id if isinstance(originator_id, UUID) else UUID(originator_id), version,
+                   topic, bytes(state))
 
 
 class EventLog:
@@ -226,9 +233,9 @@ class EventLog:
         self.table = app.recorder.events_table_name
         self.postgres = engine.dialect.name == "postgresql"
         position = "notification_id" if self.postgres else "rowid"
+        mark = "%s" if self.postgres else "?"
         self._stream_sql = (f"SELECT {position}, originator_id, originator_version, topic, state FROM {self.table} "
-                            f"WHERE originator_id = {'%s' if self.postgres else '?'} "
-                            f"ORDER BY originator_version")
+                            f"WHERE originator_id = {mark} AND {position} <= {mark} ORDER BY originator_version")
 
     def _stream_id(self, budget_id: str) -> Any:
         uuid = UUID(budget_id)
@@ -241,16 +248,13 @@ class EventLog:
         with self.engine.connect() as conn:
             cursor = conn.connection.driver_connection.cursor()
             try:
-                cursor.execute(self._stream_sql, (self._stream_id(budget_id),))
+                cursor.execute(self._stream_sql, (self._stream_id(budget_id), _LAST if upto is None else upto))
                 rows = cursor.fetchall()
             finally:
                 cursor.close()
         out = []
-        for position, originator_id, version, topic, state in rows:
-            if upto is not None and position > upto:
-                continue
-            n = _Row(position, originator_id if isinstance(originator_id, UUID) else UUID(originator_id), version,
-                     topic, bytes(state))
+        for row in rows:
+            n = StoredRow.of(*row)
             out.append(logged(n, self.decoder.decode(n), self.decoder))
         return out
 

@@ -18,7 +18,6 @@ each leaf once at the end, so it writes a row per leaf, not per event (see bench
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,10 +30,10 @@ import orjson
 from eventsourcing.application import Application
 from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, update
 
-from ..domain.budget import Budget
 from ..domain.classification import AGENCY_CATEGORIES
+from ..eventstore import gc_paused
 from . import schema
-from .eventlog import Decoder, balances_text, canonical, dims_key, fen, is_canonical, parse_balances
+from .eventlog import Decoder, StoredRow, balances_text, canonical, dims_key, fen, is_canonical, parse_balances
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +43,6 @@ PAGE_SIZE = 5000
 REBUILD_BATCH = 2000
 # Events whose lines post to leaves.
 LINE_CLASSES = frozenset({"Appropriated", "Adjusted", "Transferred", "Corrected", "PriorYearFigureStated"})
-# Their topics as stored (a rebuild's query marks their rows).
-_LINE_TOPICS = ", ".join(f"'{Budget.__module__}:{Budget.__qualname__}.{cls}'" for cls in sorted(LINE_CLASSES))
 
 # Column order of the rows the fold produces.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -62,19 +59,6 @@ class ProjectionConflict(RuntimeError):
     """Another process advanced the projection first; this page was not written."""
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a fold holds hundreds of thousands of new objects
-    (each collection would walk them all; nothing the fold makes is cyclic)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 class _Fold:
     """What a run of events adds to the read model: new rows, each touched budget's version
     and last position, and what the lines add to each leaf (by budget, then by the leaf's
@@ -87,28 +71,6 @@ class _Fold:
         self.budgets: dict[str, list[int]] = {}  # budget id → [version, last position]
         self.leaves: dict[str, dict[int, int]] = {}
         self.count = 0
-        # The rebuild's loop over table rows (Projector._fold_line_rows): leaves and last row
-        # by stored stream id.
-        self.streams: dict[Any, dict[int, int]] = {}
-        self.last: dict[Any, Sequence[Any]] = {}
-
-    def adopt_streams(self) -> None:
-        """Bring what the rebuild's loop kept by stream id under budget ids."""
-        p = self.projector
-        for oid, row in self.last.items():
-            bid = p._budget_ids.get(oid)
-            if bid is None:
-                bid = p._budget_ids[oid] = str(oid if isinstance(oid, UUID) else UUID(oid))
-            seen = self.budgets.get(bid)
-            if seen is None or seen[1] < row[0]:
-                self.budgets[bid] = [row[2], row[0]]
-        for oid, leaves in self.streams.items():
-            bid = p._budget_ids[oid]
-            mine = self.leaves.setdefault(bid, {})
-            for key, amount in leaves.items():
-                mine[key] = mine.get(key, 0) + amount
-        self.streams.clear()
-        self.last.clear()
 
     def add(self, position: int, originator_id: Any, version: int, topic: str, s: dict[str, Any]) -> None:
         p = self.projector
@@ -202,9 +164,7 @@ class Projector:
             amount = line["amount"]
             text = amount["_data_"] if amount.__class__ is dict and amount.get("_type_") == "decimal_str" \
                 else self.decoder.plain(amount)
-            # The usual form, exactly two places: the digits without the point (an exponent
-            # would follow the point; int() refuses anything but digits).
-            cents = int(text.replace(".", "", 1)) if text[-3:-2] == "." else fen(text)
+            cents = fen(text)
             dims = line["dims"]
             raw = dumps(dims)
             key = key_of.get(raw)
@@ -249,7 +209,7 @@ class Projector:
         with gc_paused(), self.engine.connect() as conn, _relaxed_sync(conn), conn.begin():
             self._clear(conn)
             fold = _Fold(self)
-            fold_rows = self._fold_line_rows(fold) if self.reads_table else self._fold_rows(fold)
+            fold_rows = self._fold_rows(fold)
             end = 0
             for rows in self._all_rows(conn):
                 fold_rows(rows)
@@ -258,8 +218,6 @@ class Projector:
                     self._sink.write(conn, schema.metadata.tables[name], taken)
                 if progress:
                     progress(len(rows))
-            if self.reads_table:
-                fold.adopt_streams()
             self._key_of.clear()  # only the keys' texts are needed from here on
             self._canonical_key.clear()
             self._write(conn, fold)
@@ -276,29 +234,6 @@ class Projector:
         def fold_rows(rows: Sequence[Any]) -> None:
             for row in rows:
                 add(row[0], row[1], row[2], row[3], decode(row))
-
-        return fold_rows
-
-    def _fold_line_rows(self, fold: _Fold) -> Callable[[Sequence[Any]], None]:
-        """The rebuild's inner loop over rows read from the table: what _Fold.add does, written
-        out for the line events (~95% of events; the table's query marks them), keyed by the
-        stored stream id until the end (_Fold.adopt_streams). Other events go through add."""
-        add, decode, post = fold.add, self._decoder_of_rows(), self._post
-        streams, last = fold.streams, fold.last
-
-        def fold_rows(rows: Sequence[Any]) -> None:
-            for row in rows:
-                s = decode(row)
-                if not row[5]:
-                    add(row[0], row[1], row[2], row[3], s)
-                    continue
-                oid = row[1]
-                last[oid] = row
-                leaves = streams.get(oid)
-                if leaves is None:
-                    leaves = streams[oid] = {}
-                post(leaves, s["lines"])
-            fold.count += sum(1 for row in rows if row[5])  # add counts the others
 
         return fold_rows
 
@@ -329,8 +264,8 @@ class Projector:
             driver = conn.connection.driver_connection
             cursor = driver.cursor(name="ledger_rebuild") if postgres else driver.cursor()
             try:
-                cursor.execute(f"SELECT {position}, originator_id, originator_version, topic, state, "
-                               f"topic IN ({_LINE_TOPICS}) FROM {table} ORDER BY {position}")
+                cursor.execute(f"SELECT {position}, originator_id, originator_version, topic, state FROM {table} "
+                               f"ORDER BY {position}")
                 while rows := cursor.fetchmany(REBUILD_BATCH):
                     yield rows
             finally:
@@ -338,7 +273,7 @@ class Projector:
             return
         start = 0
         while notifications := self.app.recorder.select_notifications(start=start + 1, limit=self.page_size):
-            yield [(n.id, n.originator_id, n.originator_version, n.topic, n, False) for n in notifications]
+            yield [(n.id, n.originator_id, n.originator_version, n.topic, n) for n in notifications]
             start = notifications[-1].id
 
     def _decoder_of_rows(self) -> Callable[[Sequence[Any]], dict[str, Any]]:
@@ -352,7 +287,7 @@ class Projector:
         def decode(row: Sequence[Any]) -> dict[str, Any]:
             s = loads(row[4])
             if "class_version" in s:
-                return decoder.decode(_Notification(*row[:5]))
+                return decoder.decode(StoredRow.of(*row))
             return s
 
         return decode
@@ -479,17 +414,6 @@ def _relaxed_sync(conn: Connection) -> Iterator[None]:
         yield
     finally:
         driver.execute(f"PRAGMA synchronous = {int(before)}")
-
-
-class _Notification:
-    """A row of the events table in the shape the mapper decodes."""
-
-    def __init__(self, position: int, originator_id: Any, version: int, topic: str, state: Any):
-        self.id = position
-        self.originator_id = originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
-        self.originator_version = version
-        self.topic = topic
-        self.state = bytes(state)
 
 
 class _Sink:
