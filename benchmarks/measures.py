@@ -179,13 +179,15 @@ def rebuild(url: str) -> dict[str, Any]:
 def floor(url: str, decoder: str) -> dict[str, Any]:
     """What a rebuild cannot avoid: read the same events from the same store and decode them,
     nothing projected. "table": exactly what the rebuild reads and decodes (Projector.floor:
-    the same query, batches and parser, nothing folded or written); "projector": pages through
-    the application's recorder, decoded as the fold decodes them; "mapper": the same pages
-    decoded by eventsourcing's mapper into domain event objects."""
-    if decoder == "table":
+    the same query, batches and decoding, nothing folded or written: the lines of an event
+    with lines read typed, the state of any other parsed); "table-full": the same reads, every
+    state parsed in full (orjson); "projector": pages through the application's recorder, each
+    state decoded in full; "mapper": the same pages decoded by eventsourcing's mapper into
+    domain event objects."""
+    if decoder in ("table", "table-full"):
         with Ledger(url) as ledger:
             t0 = time.perf_counter()
-            count = ledger.projector.floor()
+            count = ledger.projector.floor(full=decoder == "table-full")
             seconds = time.perf_counter() - t0
         return {"events": count, "seconds": seconds, "events_per_s": count / seconds, "peak_rss_mb": _peak_rss_mb()}
     with Ledger(url) as ledger:

@@ -123,13 +123,18 @@ def run_store(url: str, args: argparse.Namespace, log) -> dict[str, Any]:
     # The rebuild and the floor of its path (its own reads of the events table, else the
     # recorder's), alternately, --repeat times each: the machine is shared, so each figure is
     # the median run, with every run's events/s kept beside it.
-    rebuilds, floors = [], []
+    # Beside it (table path), the same reads with every state parsed in full.
+    rebuilds, floors, full = [], [], []
     for _ in range(max(1, args.repeat)):
         rebuilds.append(child("rebuild", url))
-        floors.append(child("floor", url, "table") if rebuilds[-1].get("path") == "table" else result["floor_fold"])
+        table = rebuilds[-1].get("path") == "table"
+        floors.append(child("floor", url, "table") if table else result["floor_fold"])
+        full.append(child("floor", url, "table-full") if table else result["floor_fold"])
     result["rebuild"] = _median(rebuilds) | {"peak_rss_mb": max(r["peak_rss_mb"] for r in rebuilds)}
     result["floor"] = _median(floors)
+    result["floor_full"] = _median(full)
     result["rebuild_over_floor"] = result["floor"]["events_per_s"] / result["rebuild"]["events_per_s"]
+    result["rebuild_over_full_floor"] = result["floor_full"]["events_per_s"] / result["rebuild"]["events_per_s"]
     log(f"[{kind}] rebuild: {result['rebuild']['events_per_s']:,.0f} events/s; "
         f"rebuild/floor: {result['rebuild_over_floor']:.2f}")
     if args.api_seconds > 0:
@@ -157,9 +162,11 @@ def figures(result: dict[str, Any]) -> dict[str, float]:
         "single_command_per_s": result["single"]["command_per_s"],
         "rebuild_events_per_s": result["rebuild"]["events_per_s"],
         "floor_events_per_s": result["floor"]["events_per_s"],
+        "floor_full_events_per_s": result["floor_full"]["events_per_s"],
         "floor_mapper_events_per_s": result["floor_mapper"]["events_per_s"],
         "floor_fold_events_per_s": result["floor_fold"]["events_per_s"],
         "rebuild_over_floor": result["rebuild_over_floor"],
+        "rebuild_over_full_floor": result["rebuild_over_full_floor"],
         "catch_up_p50_ms": result["single"]["catch_up"]["p50_ms"],
         "catch_up_p99_ms": result["single"]["catch_up"]["p99_ms"],
         "as_of_p50_ms": result["as_of"]["p50_ms"],
@@ -202,10 +209,13 @@ def report_lines(result: dict[str, Any]) -> list[str]:
         f"single command end to end: {v['single_command_per_s']:,.1f} commands/s "
         f"(p50 {result['single']['command']['p50_ms']:.1f} ms, p99 {result['single']['command']['p99_ms']:.1f} ms)",
         f"rebuild: {v['rebuild_events_per_s']:,.0f} events/s ({result['rebuild'].get('path', 'fold')})",
-        f"rebuild runs (events/s): {_runs(result['rebuild'])}; floor runs: {_runs(result['floor'])}",
-        f"floor: {v['floor_events_per_s']:,.0f} events/s (read + decode as this rebuild does; the application's "
+        f"rebuild runs (events/s): {_runs(result['rebuild'])}; floor runs: {_runs(result['floor'])}; "
+        f"full-decode floor runs: {_runs(result['floor_full'])}",
+        f"floor: {v['floor_events_per_s']:,.0f} events/s (read + decode as this rebuild does; the same reads with "
+        f"every state parsed in full: {v['floor_full_events_per_s']:,.0f}; the application's "
         f"recorder + JSON: {v['floor_fold_events_per_s']:,.0f}, + mapper: {v['floor_mapper_events_per_s']:,.0f})",
         f"rebuild/floor: {v['rebuild_over_floor']:.2f}",
+        f"rebuild/full-decode floor: {v['rebuild_over_full_floor']:.2f}",
         f"catch-up: p50 {v['catch_up_p50_ms']:.1f} ms, p99 {v['catch_up_p99_ms']:.1f} ms",
         f"as-of (13 tables): p50 {v['as_of_p50_ms']:.1f} ms, p95 {v['as_of_p95_ms']:.1f} ms",
         f"rebuild peak RSS: {v['rebuild_peak_rss_mb']:.0f} MB",

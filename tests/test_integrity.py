@@ -88,15 +88,15 @@ def edit_event_and_its_hash(led):
 
 
 def change_leaves(led, change) -> None:
-    """Rewrite one budget's stored leaves (ledger_leaves.balances) with change(list of [dims, 分])."""
+    """Rewrite one budget's stored leaves (ledger_leaves.balances) with change(list of [values, 分])."""
     import json
 
     with led.engine.begin() as conn:
         bid, stored = conn.execute(text("SELECT budget_id, balances FROM ledger_leaves ORDER BY budget_id")).first()
-        leaves = json.loads(stored)
-        change(leaves)
+        balances = json.loads(stored)
+        change(balances["leaves"])
         conn.execute(text("UPDATE ledger_leaves SET balances = :b WHERE budget_id = :i"),
-                     {"b": json.dumps(leaves, ensure_ascii=False), "i": bid})
+                     {"b": json.dumps(balances, ensure_ascii=False), "i": bid})
 
 
 def edit_read_model_leaf(led):

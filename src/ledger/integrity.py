@@ -21,12 +21,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import orjson
 from eventsourcing.application import Application
 from sqlalchemy import BigInteger, Column, Engine, Index, Integer, String, Table, create_engine, insert, select, update
 
 from .readmodel import formats, schema
-from .readmodel.eventlog import parse_balances
+from .readmodel.eventlog import leaf_dims, parse_balances
 from .readmodel.queries import Point
+from .storage import ENGINE_OPTIONS
 
 GENESIS = "0" * 64
 NAME = "chain"
@@ -174,7 +176,7 @@ def verify(ledger) -> Report:  # ledger: application.Ledger (not imported: it im
 
     # Everything below is recomputed from the events, in a scratch read model.
     with tempfile.TemporaryDirectory() as tmp:
-        scratch = create_engine(f"sqlite:///{Path(tmp) / 'verify.sqlite'}")
+        scratch = create_engine(f"sqlite:///{Path(tmp) / 'verify.sqlite'}", **ENGINE_OPTIONS)
         try:
             schema.metadata.create_all(scratch)
             from .readmodel.projector import Projector
@@ -245,7 +247,7 @@ def _compare_read_model(scratch: Engine, engine: Engine) -> tuple[int, str | Non
             want, got = expected.get(row_key), actual.get(row_key)
             if table is schema.leaves and want is not None and got is not None and want != got:
                 leaf = min(k for k in set(want[1]) | set(got[1]) if want[1].get(k) != got[1].get(k))
-                return leaves, (f"读模型 ledger_leaves 预算 {row_key[0]} 明细 {leaf.decode()}: 存的是 "
+                return leaves, (f"读模型 ledger_leaves 预算 {row_key[0]} 明细 {orjson.dumps(leaf_dims(leaf)).decode()}: 存的是 "
                                 f"{got[1].get(leaf, '(无)')} 分, 由事件重算为 {want[1].get(leaf, '(无)')} 分")
             if _comparable(want) != _comparable(got):
                 return leaves, (f"读模型 {table.name} {'/'.join(map(str, row_key))}: 存的是 {_shown(got)}, "

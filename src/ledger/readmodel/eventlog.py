@@ -9,7 +9,8 @@ one index range), and a budget holds hundreds of events, not millions. Nothing i
 so nothing can drift from the log: an auditor's history is the log.
 
 Stored states are parsed with orjson when they are plain JSON (the default); encrypted,
-compressed or upcast events go through the application's mapper. (orjson reads an integer
+compressed or upcast events go through the application's mapper. The fold reads only the
+lines of an event with lines, typed (msgspec: `Decoder.lines`), everything else as above. (orjson reads an integer
 beyond 64 bits as a float; the events this ledger writes hold none: amounts are decimal text,
 integers are years, versions and row numbers.)
 """
@@ -17,14 +18,17 @@ integers are years, versions and row numbers.)
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import msgspec
 import orjson
 from eventsourcing.application import Application
+from msgspec import UNSET, UnsetType
 from sqlalchemy import Engine
 
 from ..domain.postings import DIMENSIONS
@@ -60,6 +64,27 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+class Amount(msgspec.Struct, tag_field="_type_", tag="decimal_str", forbid_unknown_fields=True, gc=False):
+    """An amount as the transcoder stores it: {"_type_": "decimal_str", "_data_": str(Decimal)}."""
+
+    value: Decimal = msgspec.field(name="_data_")
+
+
+class StoredLine(msgspec.Struct, gc=False):
+    """A line as the fold reads it: its dimensions' JSON text as stored (a leaf is looked up by
+    it, see projector.py, without building a dict) and its amount."""
+
+    dims: msgspec.Raw
+    amount: Amount
+
+
+class _Lines(msgspec.Struct):
+    """What the fold reads of an event with lines (every other field is skipped)."""
+
+    lines: list[StoredLine]
+    class_version: int | UnsetType = UNSET
+
+
 class Decoder:
     """Stored event states as JSON with tagged values ({"_type_", "_data_"})."""
 
@@ -68,6 +93,29 @@ class Decoder:
         mapper = app.mapper
         # Stored state is plain JSON unless the application encrypts or compresses it.
         self.plain_state = mapper.cipher is None and mapper.compressor is None
+        # A plain stored state of an event with lines, read into _Lines (msgspec.DecodeError
+        # if it is not in the usual form); see typed_lines.
+        self.read_lines = msgspec.json.Decoder(_Lines).decode
+
+    def typed_lines(self, state: bytes) -> list[StoredLine] | None:
+        """The lines of a plain stored state in the usual form, read straight into StoredLine;
+        None for any other (an amount stored another way, a state to be upcast). (The
+        rebuild's loop does the same inline: projector._Fold.add_rows.)"""
+        try:
+            stored = self.read_lines(state)
+        except msgspec.DecodeError:
+            return None
+        return stored.lines if stored.class_version is UNSET else None
+
+    def lines(self, n: Any) -> list[StoredLine]:
+        """The lines of a stored event with lines (n: a notification or a StoredRow): typed
+        when the state allows, else decoded in full (as history reads it) and converted."""
+        if self.plain_state:
+            lines = self.typed_lines(n.state)
+            if lines is not None:
+                return lines
+        return [StoredLine(msgspec.Raw(orjson.dumps(line["dims"])), Amount(Decimal(str(self.plain(line["amount"])))))
+                for line in self.decode(n)["lines"]]
 
     def decode(self, n: Any) -> dict[str, Any]:
         if self.plain_state:
@@ -114,32 +162,51 @@ def canonical(dims: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(((k, str(v)) for k, v in dims.items()), key=lambda item: _DIMENSION_ORDER[item[0]]))
 
 
-def is_canonical(dims: dict[str, Any]) -> bool:
-    """Whether a line's dimensions are already text in the fixed order (as the domain writes them)."""
-    ordered = _ORDERED.get(tuple(dims))
-    if ordered is None:
-        names = tuple(dims)
-        ordered = _ORDERED[names] = all(n in _DIMENSION_ORDER for n in names) and \
-            [_DIMENSION_ORDER[n] for n in names] == sorted(_DIMENSION_ORDER[n] for n in names)
-    return ordered and all(value.__class__ is str for value in dims.values())
+def leaf_text(dims: dict[str, Any]) -> bytes:
+    """A leaf's identity, as the read model stores and merges it: its dimensions' values (as
+    canonical gives them) in the fixed order, null where absent, trailing nulls left off, as
+    compact JSON. KeyError for an unknown dimension."""
+    values: list[str | None] = [None] * len(DIMENSIONS)
+    for name, value in dims.items():
+        values[_DIMENSION_ORDER[name]] = str(value)
+    while values and values[-1] is None:
+        values.pop()
+    return orjson.dumps(values)
 
 
-_ORDERED: dict[tuple[str, ...], bool] = {}  # key order seen → whether it is the fixed order
+def leaf_dims(text: bytes) -> dict[str, str]:
+    """A leaf's dimensions from its text."""
+    return {name: value for name, value in zip(DIMENSIONS, orjson.loads(text)) if value is not None}
 
 
-def dims_key(dims_t: tuple[tuple[str, str], ...]) -> bytes:
-    """The text a leaf is stored and merged under: its canonical dimensions as compact JSON."""
-    return orjson.dumps(dict(dims_t))
+_NAMES_JSON = orjson.dumps(list(DIMENSIONS))
 
 
-def balances_text(balances: dict[bytes, int]) -> str:
-    """A budget's leaves as stored in ledger_leaves: [[dimensions, 分], ...] by dimensions' text."""
-    return (b"[" + b",".join(b"[%s,%d]" % (key, amount) for key, amount in sorted(balances.items())) + b"]").decode()
+def balances_json(balances: Iterable[tuple[bytes, int]]) -> bytes:
+    """A budget's leaves as stored in ledger_leaves (given as (leaf text, 分) pairs, each leaf
+    once): {"dimensions": [names], "leaves": [[[values], 分], ...]}, sorted by leaf text."""
+    return (b'{"dimensions":' + _NAMES_JSON + b',"leaves":['
+            + b",".join(map(b"[%s,%d]".__mod__, sorted(balances))) + b"]}")
 
 
-def parse_balances(text: str | bytes) -> dict[bytes, int]:
-    """ledger_leaves.balances back as {dimensions' text: 分}."""
-    return {orjson.dumps(dims): amount for dims, amount in orjson.loads(text)}
+def stored_leaves(stored: str | bytes) -> Iterator[tuple[tuple[tuple[str, str], ...], int]]:
+    """ledger_leaves.balances as (canonical dimensions, 分) of each leaf."""
+    data = orjson.loads(stored)
+    names = data["dimensions"]
+    ordered = names == list(DIMENSIONS)
+    for values, amount in data["leaves"]:
+        pairs = [(name, value) for name, value in zip(names, values) if value is not None]
+        if not ordered:
+            pairs.sort(key=lambda item: _DIMENSION_ORDER[item[0]])
+        yield tuple(pairs), amount
+
+
+def parse_balances(stored: str | bytes) -> dict[bytes, int]:
+    """ledger_leaves.balances back as {leaf text: 分}."""
+    data = orjson.loads(stored)
+    if data["dimensions"] == list(DIMENSIONS):
+        return {orjson.dumps(values): amount for values, amount in data["leaves"]}
+    return {leaf_text(dict(dims)): amount for dims, amount in stored_leaves(stored)}
 
 
 @dataclass(frozen=True)

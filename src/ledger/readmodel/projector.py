@@ -19,6 +19,7 @@ each leaf once at the end, so it writes a row per leaf, not per event (see bench
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
@@ -26,14 +27,16 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import msgspec
 import orjson
 from eventsourcing.application import Application
+from msgspec import UNSET
 from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, update
 
 from ..domain.classification import AGENCY_CATEGORIES
 from ..eventstore import gc_paused
 from . import schema
-from .eventlog import Decoder, StoredRow, balances_text, canonical, dims_key, fen, is_canonical, parse_balances
+from .eventlog import Decoder, StoredRow, balances_json, leaf_text, parse_balances
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,7 @@ PAGE_SIZE = 5000
 REBUILD_BATCH = 2000
 # Events whose lines post to leaves.
 LINE_CLASSES = frozenset({"Appropriated", "Adjusted", "Transferred", "Corrected", "PriorYearFigureStated"})
+ZERO = Decimal(0)
 
 # Column order of the rows the fold produces.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -61,40 +65,68 @@ class ProjectionConflict(RuntimeError):
 
 class _Fold:
     """What a run of events adds to the read model: new rows, each touched budget's version
-    and last position, and what the lines add to each leaf (by budget, then by the leaf's
-    stored dimensions text)."""
+    and last position, and what the lines add to each leaf (by stream, then by leaf key).
+
+    Budgets are keyed by their stream id as the rows give it (32 hex digits from SQLite's
+    table, a UUID elsewhere) and named by budget id when written."""
 
     def __init__(self, projector: Projector):
         self.projector = projector
         self.decoder = projector.decoder
         self.rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in COLUMNS}
-        self.budgets: dict[str, list[int]] = {}  # budget id → [version, last position]
-        self.leaves: dict[str, dict[int, int]] = {}
+        self.budgets: dict[Any, tuple[int, int]] = {}  # stream → (version, last position)
+        self.leaves: dict[Any, dict[int, Decimal]] = {}
         self.count = 0
 
-    def add(self, position: int, originator_id: Any, version: int, topic: str, s: dict[str, Any]) -> None:
+    def add_rows(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Fold events given as rows of (position, stream id, version, topic, stored state):
+        each line of an event with lines is added to its leaf, any other event is folded by
+        _other. Decoding as Projector.floor decodes: the lines of an event with lines read
+        typed (Decoder.typed_lines, inline), the state of any other parsed (_decode_row)."""
+        self._rows(rows, fold=True)
+
+    def _rows(self, rows: Sequence[Sequence[Any]], *, fold: bool) -> None:
+        # One loop for the fold and its floor (fold=False: decoded, nothing folded).
         p = self.projector
-        bid = p._budget_ids.get(originator_id)
-        if bid is None:
-            bid = p._budget_ids[originator_id] = str(originator_id if isinstance(originator_id, UUID)
-                                                     else UUID(originator_id))
-        cls = p._classes.get(topic)
-        if cls is None:
-            cls = p._classes[topic] = topic.rpartition(".")[2]
-        self.count += 1
-        seen = self.budgets.get(bid)
-        if seen is None:
-            self.budgets[bid] = [version, position]
-        else:
-            seen[0] = version
-            seen[1] = position
-        if cls not in LINE_CLASSES:
-            self._other(position, bid, cls, s)
-            return
-        leaves = self.leaves.get(bid)
-        if leaves is None:
-            leaves = self.leaves[bid] = {}
-        p._post(leaves, s["lines"])
+        is_line, read_lines, lines_of, decode = p._is_line, p.decoder.read_lines, p.decoder.lines, p._decode_row
+        typed = p.decoder.plain_state
+        key_of, leaf_key = p._key_of, p._leaf_key
+        budgets, all_leaves = self.budgets, self.leaves
+        for row in rows:
+            position, stream, version, topic, state = row
+            line = is_line.get(topic)
+            if line is None:
+                line = p._line_topic(topic)
+            if not line:
+                s = decode(row)
+                if fold:
+                    budgets[stream] = (version, position)
+                    self._other(position, p._budget_id(stream), p._classes[topic], s)
+                continue
+            lines = None
+            if typed:
+                try:
+                    stored = read_lines(state)
+                    if stored.class_version is UNSET:
+                        lines = stored.lines
+                except msgspec.DecodeError:
+                    pass
+            if lines is None:
+                lines = lines_of(StoredRow.of(*row))
+            if not fold:
+                continue
+            budgets[stream] = (version, position)
+            leaves = all_leaves.get(stream)
+            if leaves is None:
+                leaves = all_leaves[stream] = {}
+            for line in lines:
+                raw = bytes(line.dims)
+                key = key_of.get(raw)
+                if key is None:
+                    key = leaf_key(raw)
+                leaves[key] = leaves.get(key, ZERO) + line.amount.value
+        if fold:
+            self.count += len(rows)
 
     def _other(self, position: int, bid: str, cls: str, s: dict[str, Any]) -> None:
         plain = self.decoder.plain
@@ -121,13 +153,18 @@ class _Fold:
         elif cls == "Published":
             self.rows["ledger_publications"].append((bid, s["name"], position, effective, recorded))
 
-    def leaf_balances(self) -> Iterator[tuple[str, dict[bytes, int]]]:
-        """What the lines add to each leaf, budget by budget ({dimensions' text: 分}); each
-        budget is let go as it is given."""
-        text = self.projector._key_text
+    def versions(self) -> dict[str, tuple[int, int]]:
+        """Each touched budget's version and last position, by budget id."""
+        bid = self.projector._budget_id
+        return {bid(stream): seen for stream, seen in self.budgets.items()}
+
+    def leaf_balances(self) -> Iterator[tuple[str, Iterator[tuple[bytes, int]]]]:
+        """What the lines add to each leaf, budget by budget, as (dimensions' text, 分) pairs;
+        each budget is let go as it is given."""
+        text, bid = self.projector._key_text, self.projector._budget_id
         while self.leaves:
-            bid, leaves = self.leaves.popitem()
-            yield bid, {text[key]: amount for key, amount in leaves.items()}
+            stream, leaves = self.leaves.popitem()
+            yield bid(stream), zip(map(text.__getitem__, leaves), schema.to_fens(leaves.values()))
 
     def take_rows(self) -> dict[str, list[tuple[Any, ...]]]:
         """The rows of projects, publications and documents so far (written as they come, so
@@ -151,39 +188,34 @@ class Projector:
         self._agency: dict[str, frozenset[str]] = {}
         self._budget_ids: dict[Any, str] = {}  # stored stream id → budget id, once per budget
         self._classes: dict[str, str] = {}  # topic → event class name
-        # A line's dimensions as stored (orjson's text of them) → the leaf key (an int), and
-        # each key's canonical text: lines are keyed without sorting their dimensions.
+        self._is_line: dict[str, bool] = {}  # topic → whether its events have lines
+        # A line's dimensions as stored (their JSON text) → the leaf key (an int), and each
+        # key's leaf text (eventlog.leaf_text): lines are keyed without parsing their dimensions.
         self._key_of: dict[bytes, int] = {}
         self._key_text: list[bytes] = []
         self._canonical_key: dict[bytes, int] = {}
 
-    def _post(self, leaves: dict[int, int], lines: list[dict[str, Any]]) -> None:
-        """Add each stored line's amount (in 分) to its leaf's (keyed by its dimensions)."""
-        key_of, dumps = self._key_of, orjson.dumps
-        for line in lines:
-            amount = line["amount"]
-            text = amount["_data_"] if amount.__class__ is dict and amount.get("_type_") == "decimal_str" \
-                else self.decoder.plain(amount)
-            cents = fen(text)
-            dims = line["dims"]
-            raw = dumps(dims)
-            key = key_of.get(raw)
-            if key is None:
-                key = self._leaf_key(raw, dims)
-            leaves[key] = leaves.get(key, 0) + cents
-
-    def _leaf_key(self, raw: bytes, dims: dict[str, Any]) -> int:
-        # Usually the stored form is the canonical one: then one bytes object serves as both.
-        # (A copy: orjson's bytes keep its 1 KiB output buffer, and a million-event rebuild
-        # keeps ~200,000 of them.)
-        raw = bytes(memoryview(raw))
-        text = raw if is_canonical(dims) else bytes(memoryview(dims_key(canonical(dims))))
+    def _leaf_key(self, raw: bytes) -> int:
+        # (A copy: orjson's bytes keep its 1 KiB output buffer, and a rebuild keeps ~200,000.)
+        text = bytes(memoryview(leaf_text(orjson.loads(raw))))
         key = self._canonical_key.get(text)
         if key is None:
             key = self._canonical_key[text] = len(self._key_text)
             self._key_text.append(text)
         self._key_of[raw] = key
         return key
+
+    def _line_topic(self, topic: str) -> bool:
+        """Whether events of a topic have lines (noting the topic's class name)."""
+        cls = self._classes[topic] = topic.rpartition(".")[2]
+        line = self._is_line[topic] = cls in LINE_CLASSES
+        return line
+
+    def _budget_id(self, stream: Any) -> str:
+        bid = self._budget_ids.get(stream)
+        if bid is None:
+            bid = self._budget_ids[stream] = str(stream if isinstance(stream, UUID) else UUID(stream))
+        return bid
 
     def _forget_keys(self) -> None:
         self._key_of.clear()
@@ -209,10 +241,9 @@ class Projector:
         with gc_paused(), self.engine.connect() as conn, _relaxed_sync(conn), conn.begin():
             self._clear(conn)
             fold = _Fold(self)
-            fold_rows = self._fold_rows(fold)
             end = 0
             for rows in self._all_rows(conn):
-                fold_rows(rows)
+                fold.add_rows(rows)
                 end = rows[-1][0]
                 for name, taken in fold.take_rows().items():
                     self._sink.write(conn, schema.metadata.tables[name], taken)
@@ -228,30 +259,25 @@ class Projector:
             self._forget_keys()
         return count + self.catch_up(progress)
 
-    def _fold_rows(self, fold: _Fold) -> Callable[[Sequence[Any]], None]:
-        add, decode = fold.add, self._decoder_of_rows()
-
-        def fold_rows(rows: Sequence[Any]) -> None:
-            for row in rows:
-                add(row[0], row[1], row[2], row[3], decode(row))
-
-        return fold_rows
-
     @property
     def reads_table(self) -> bool:
         """Whether a rebuild reads eventsourcing's table directly (else through the recorder)."""
         return self.same_store and self.decoder.plain_state
 
-    def floor(self) -> int:
+    def floor(self, *, full: bool = False) -> int:
         """What a rebuild cannot avoid (the benchmarks' floor): read and decode every event as
-        the rebuild does, folding and writing nothing. Returns the number of events."""
+        the rebuild does (its own loop, _Fold._rows, with nothing folded), writing nothing.
+        full: parse every state in full instead (orjson), as a rebuild that decoded whole
+        events would. Returns the number of events."""
         count = 0
+        fold = _Fold(self)
         with gc_paused(), self.engine.begin() as conn:
-            decode = self._decoder_of_rows()
             for rows in self._all_rows(conn):
-                for row in rows:
-                    decode(row)
                 count += len(rows)
+                if full:
+                    deque(map(self._decode_row, rows), maxlen=0)
+                else:
+                    fold._rows(rows, fold=False)
         return count
 
     def _all_rows(self, conn: Connection) -> Iterator[Sequence[Any]]:
@@ -273,24 +299,17 @@ class Projector:
             return
         start = 0
         while notifications := self.app.recorder.select_notifications(start=start + 1, limit=self.page_size):
-            yield [(n.id, n.originator_id, n.originator_version, n.topic, n) for n in notifications]
+            yield _rows(notifications)
             start = notifications[-1].id
 
-    def _decoder_of_rows(self) -> Callable[[Sequence[Any]], dict[str, Any]]:
-        """Decodes a row of _all_rows: orjson for a plain state read from the table (the mapper
-        for one to be upcast), else the decoder (the row then carries the notification)."""
-        decoder = self.decoder
-        if not self.reads_table:
-            return lambda row: decoder.decode(row[4])
-        loads = orjson.loads
-
-        def decode(row: Sequence[Any]) -> dict[str, Any]:
-            s = loads(row[4])
-            if "class_version" in s:
-                return decoder.decode(StoredRow.of(*row))
-            return s
-
-        return decode
+    def _decode_row(self, row: Sequence[Any]) -> dict[str, Any]:
+        """The state of a row of _all_rows (an event without lines, or any for history): orjson
+        for a plain state (the mapper for one to be upcast), else the mapper."""
+        if self.decoder.plain_state:
+            s = orjson.loads(row[4])
+            if "class_version" not in s:
+                return s
+        return self.decoder.decode(StoredRow.of(*row))
 
     def _clear(self, conn: Connection) -> None:
         if self.engine.dialect.name == "postgresql":
@@ -331,8 +350,7 @@ class Projector:
     def _project_page(self, start: int, notifications: Sequence[Any]) -> None:
         fold = _Fold(self)
         with gc_paused():
-            for n in notifications:
-                fold.add(n.id, n.originator_id, n.originator_version, n.topic, self.decoder.decode(n))
+            fold.add_rows(_rows(notifications))
         end = notifications[-1].id
         try:
             with self.engine.begin() as conn:
@@ -357,27 +375,28 @@ class Projector:
     def _write(self, conn: Connection, fold: _Fold, *, upsert: bool = False) -> None:
         rows = fold.rows
         opened = {row[0] for row in rows["ledger_budgets"]}
-        rows["ledger_budgets"] = [(*row, *fold.budgets[row[0]]) for row in rows["ledger_budgets"]]
+        versions = fold.versions()
+        rows["ledger_budgets"] = [(*row, *versions[row[0]]) for row in rows["ledger_budgets"]]
         for table in schema.PROJECTED:
             if table is not schema.leaves and rows[table.name]:
                 self._sink.write(conn, table, rows[table.name])
         # Budgets opened before this run: their version and last position move on.
-        moved = [{"b_id": bid, "b_version": v, "b_last": p} for bid, (v, p) in fold.budgets.items() if bid not in opened]
+        moved = [{"b_id": bid, "b_version": v, "b_last": p} for bid, (v, p) in versions.items() if bid not in opened]
         if moved:
             b = schema.budgets
             conn.execute(update(b).where(b.c.budget_id == bindparam("b_id"))
                          .values(version=bindparam("b_version"), last_position=bindparam("b_last")), moved)
         if not upsert:
-            chunk: list[tuple[str, str]] = []
+            chunk: list[tuple[str, bytes]] = []
             for bid, balances in fold.leaf_balances():
-                chunk.append((bid, balances_text(balances)))
+                chunk.append((bid, balances_json(balances)))
                 if len(chunk) >= 500:
                     self._sink.write(conn, schema.leaves, chunk)
                     chunk = []
             if chunk:
                 self._sink.write(conn, schema.leaves, chunk)
             return
-        added = dict(fold.leaf_balances())
+        added = {bid: dict(pairs) for bid, pairs in fold.leaf_balances()}
         if not added:
             return
         l = schema.leaves
@@ -388,12 +407,17 @@ class Projector:
             merged = parse_balances(text)
             for key, amount in added.pop(bid).items():
                 merged[key] = merged.get(key, 0) + amount
-            changed.append({"b_id": bid, "b_balances": balances_text(merged)})
+            changed.append({"b_id": bid, "b_balances": balances_json(merged.items())})
         if changed:
             conn.execute(update(l).where(l.c.budget_id == bindparam("b_id"))
                          .values(balances=bindparam("b_balances")), changed)
         if added:
-            self._sink.write(conn, schema.leaves, [(bid, balances_text(b)) for bid, b in added.items()])
+            self._sink.write(conn, schema.leaves, [(bid, balances_json(b.items())) for bid, b in added.items()])
+
+
+def _rows(notifications: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Notifications as rows of (position, stream id, version, topic, stored state)."""
+    return [(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in notifications]
 
 
 @contextmanager

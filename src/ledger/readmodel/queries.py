@@ -3,7 +3,6 @@ past): table cells now or as of an earlier point, the lines behind them, context
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -15,7 +14,7 @@ from sqlalchemy import Connection, select
 from ..domain.classification import AGENCY_CATEGORIES
 from . import schema
 from .definitions import CellTemplates, cells_for, load_tables, unit_context
-from .eventlog import EventLog, LoggedEvent
+from .eventlog import EventLog, LoggedEvent, stored_leaves
 from .render import Context
 
 
@@ -118,8 +117,9 @@ def leaf_sums(conn: Connection, log: EventLog, budget: BudgetRow,
     if point.is_now:
         l = schema.leaves.c
         stored = conn.execute(select(l.balances).where(l.budget_id == budget.budget_id)).scalar()
-        for dims, amount in json.loads(stored or "[]"):
-            out[tuple(dims.items())] = schema.from_fen(amount)
+        if stored is not None:
+            for dims, amount in stored_leaves(stored):
+                out[dims] = schema.from_fen(amount)
         return out
     fens: dict[tuple[tuple[str, str], ...], int] = defaultdict(int)
     for event in events(conn, log, budget, point):
