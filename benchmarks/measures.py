@@ -164,9 +164,10 @@ def as_of(url: str, samples: int, seed: int = 11) -> dict[str, Any]:
 
 def rebuild(url: str) -> dict[str, Any]:
     """Clear the read model and replay everything (run in a fresh process for its peak RSS).
-    `path` says how the events are read: "table" (eventsourcing's table read directly, states
-    parsed with orjson: the embedded and PostgreSQL stores alike) or "recorder" (pages through
-    the application's recorder and mapper: an encrypted or compressed store)."""
+    `path` says how the events are read: "table" (eventsourcing's table read directly, the
+    lines of an event with lines read typed, any other state parsed with orjson: the embedded
+    and PostgreSQL stores alike) or "recorder" (pages through the application's recorder and
+    mapper: an encrypted or compressed store)."""
     with Ledger(url) as ledger:
         path = "table" if ledger.projector.reads_table else "recorder"
         t0 = time.perf_counter()

@@ -100,7 +100,7 @@ class Decoder:
     def typed_lines(self, state: bytes) -> list[StoredLine] | None:
         """The lines of a plain stored state in the usual form, read straight into StoredLine;
         None for any other (an amount stored another way, a state to be upcast). (The
-        rebuild's loop does the same inline: projector._Fold.add_rows.)"""
+        rebuild's loop does the same inline: projector._Fold._rows.)"""
         try:
             stored = self.read_lines(state)
         except msgspec.DecodeError:
@@ -299,10 +299,17 @@ class EventLog:
         self.decoder = Decoder(app)
         self.table = app.recorder.events_table_name
         self.postgres = engine.dialect.name == "postgresql"
-        position = "notification_id" if self.postgres else "rowid"
-        mark = "%s" if self.postgres else "?"
-        self._stream_sql = (f"SELECT {position}, originator_id, originator_version, topic, state FROM {self.table} "
-                            f"WHERE originator_id = {mark} AND {position} <= {mark} ORDER BY originator_version")
+        columns = "originator_id, originator_version, topic, state"
+        if self.postgres:
+            # The stream by its key, then bounded: with the bound in the same WHERE, PostgreSQL
+            # (without fresh statistics, as after a large import) ANDs it with the position index
+            # and scans most of that index (30 ms instead of 0.6 ms at 1M events).
+            self._stream_sql = (f"WITH stream AS MATERIALIZED (SELECT notification_id, {columns} FROM {self.table} "
+                                f"WHERE originator_id = %s) SELECT notification_id, {columns} FROM stream "
+                                f"WHERE notification_id <= %s ORDER BY originator_version")
+        else:
+            self._stream_sql = (f"SELECT rowid, {columns} FROM {self.table} WHERE originator_id = ? AND rowid <= ? "
+                                f"ORDER BY originator_version")
 
     def _stream_id(self, budget_id: str) -> Any:
         uuid = UUID(budget_id)
