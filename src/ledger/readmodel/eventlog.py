@@ -10,9 +10,9 @@ so nothing can drift from the log: an auditor's history is the log.
 
 Stored states are parsed with orjson when they are plain JSON (the default); encrypted,
 compressed or upcast events go through the application's mapper. The fold reads only the
-lines of an event with lines, typed (msgspec: `Decoder.lines`), everything else as above. (orjson reads an integer
-beyond 64 bits as a float; the events this ledger writes hold none: amounts are decimal text,
-integers are years, versions and row numbers.)
+lines of an event with lines, typed (msgspec: `Decoder.lines`), everything else as above.
+(orjson reads an integer beyond 64 bits as a float; the events this ledger writes hold none:
+amounts are decimal text, integers are years, versions and row numbers.)
 """
 
 from __future__ import annotations
