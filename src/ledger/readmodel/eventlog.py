@@ -10,7 +10,7 @@ so nothing can drift from the log: an auditor's history is the log.
 
 Stored states are parsed with orjson when they are plain JSON (the default); encrypted,
 compressed or upcast events go through the application's mapper. The fold reads only the
-lines of an event with lines, typed (msgspec: `Decoder.lines`), everything else as above.
+lines of an event with lines, typed (msgspec: `Decoder.typed_lines`), everything else as above.
 (orjson reads an integer beyond 64 bits as a float; the events this ledger writes hold none:
 amounts are decimal text, integers are years, versions and row numbers.)
 """
@@ -93,27 +93,20 @@ class Decoder:
         mapper = app.mapper
         # Stored state is plain JSON unless the application encrypts or compresses it.
         self.plain_state = mapper.cipher is None and mapper.compressor is None
-        # A plain stored state of an event with lines, read into _Lines (msgspec.DecodeError
-        # if it is not in the usual form); see typed_lines.
-        self.read_lines = msgspec.json.Decoder(_Lines).decode
+        self._read_lines = msgspec.json.Decoder(_Lines).decode
 
     def typed_lines(self, state: bytes) -> list[StoredLine] | None:
         """The lines of a plain stored state in the usual form, read straight into StoredLine;
-        None for any other (an amount stored another way, a state to be upcast). (The
-        rebuild's loop does the same inline: projector._Fold._rows.)"""
+        None for any other (an amount stored another way, a state to be upcast)."""
         try:
-            stored = self.read_lines(state)
+            stored = self._read_lines(state)
         except msgspec.DecodeError:
             return None
         return stored.lines if stored.class_version is UNSET else None
 
-    def lines(self, n: Any) -> list[StoredLine]:
-        """The lines of a stored event with lines (n: a notification or a StoredRow): typed
-        when the state allows, else decoded in full (as history reads it) and converted."""
-        if self.plain_state:
-            lines = self.typed_lines(n.state)
-            if lines is not None:
-                return lines
+    def full_lines(self, n: Any) -> list[StoredLine]:
+        """The lines of a stored event with lines (n: a notification or a StoredRow) that
+        typed_lines does not take: decoded in full (as history reads it) and converted."""
         return [StoredLine(msgspec.Raw(orjson.dumps(line["dims"])), Amount(Decimal(str(self.plain(line["amount"])))))
                 for line in self.decode(n)["lines"]]
 

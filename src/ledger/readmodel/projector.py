@@ -12,8 +12,9 @@ twice. Leaves are upserted (balance + what the page adds).
 
 `rebuild` clears the read model and folds every event in ONE transaction: a rebuild killed
 midway leaves the read model as it was. It reads the events table directly (in large
-batches, parsed with orjson), adds each line's amount to its leaf in memory, and writes
-each leaf once at the end, so it writes a row per leaf, not per event (see benchmarks/).
+batches; of an event with lines only its lines, typed: eventlog.Decoder.typed_lines), adds
+each line's amount to its leaf in memory, and writes each budget's leaves once at the end, so
+it writes a row per budget, not per event (see benchmarks/).
 """
 
 from __future__ import annotations
@@ -21,19 +22,15 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-import msgspec
 import orjson
 from eventsourcing.application import Application
-from msgspec import UNSET
 from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, update
 
-from ..domain.classification import AGENCY_CATEGORIES
 from ..eventstore import gc_paused
 from . import schema
 from .eventlog import Decoder, StoredRow, balances_json, leaf_text, parse_balances
@@ -82,13 +79,13 @@ class _Fold:
         """Fold events given as rows of (position, stream id, version, topic, stored state):
         each line of an event with lines is added to its leaf, any other event is folded by
         _other. Decoding as Projector.floor decodes: the lines of an event with lines read
-        typed (Decoder.typed_lines, inline), the state of any other parsed (_decode_row)."""
+        typed (Decoder.typed_lines), the state of any other parsed (_decode_row)."""
         self._rows(rows, fold=True)
 
     def _rows(self, rows: Sequence[Sequence[Any]], *, fold: bool) -> None:
         # One loop for the fold and its floor (fold=False: decoded, nothing folded).
         p = self.projector
-        is_line, read_lines, lines_of, decode = p._is_line, p.decoder.read_lines, p.decoder.lines, p._decode_row
+        is_line, typed_lines, full_lines, decode = p._is_line, p.decoder.typed_lines, p.decoder.full_lines, p._decode_row
         typed = p.decoder.plain_state
         key_of, leaf_key = p._key_of, p._leaf_key
         budgets, all_leaves = self.budgets, self.leaves
@@ -103,16 +100,9 @@ class _Fold:
                     budgets[stream] = (version, position)
                     self._other(position, p._budget_id(stream), p._classes[topic], s)
                 continue
-            lines = None
-            if typed:
-                try:
-                    stored = read_lines(state)
-                    if stored.class_version is UNSET:
-                        lines = stored.lines
-                except msgspec.DecodeError:
-                    pass
+            lines = typed_lines(state) if typed else None
             if lines is None:
-                lines = lines_of(StoredRow.of(*row))
+                lines = full_lines(StoredRow.of(*row))
             if not fold:
                 continue
             budgets[stream] = (version, position)
@@ -141,7 +131,6 @@ class _Fold:
             # version and last position are filled in when the fold is written
             self.rows["ledger_budgets"].append((bid, s["department"], s["fiscal_year"], units, position, recorded,
                                                 effective))
-            self.projector._agency[bid] = frozenset(u["name"] for u in units if u["category"] in AGENCY_CATEGORIES)
         elif cls == "ProjectRegistered":
             annual = plain(s["annual_amount"])
             self.rows["ledger_projects"].append(
@@ -185,7 +174,6 @@ class Projector:
         self.page_size = page_size
         self.decoder = Decoder(app)
         self._sink = _Sink(engine)
-        self._agency: dict[str, frozenset[str]] = {}
         self._budget_ids: dict[Any, str] = {}  # stored stream id → budget id, once per budget
         self._classes: dict[str, str] = {}  # topic → event class name
         self._is_line: dict[str, bool] = {}  # topic → whether its events have lines
@@ -237,8 +225,7 @@ class Projector:
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
         """Clear the read model and fold every event again, in one transaction; then catch
         up with anything recorded meanwhile. Returns the number of events folded."""
-        self._agency.clear()
-        with gc_paused(), self.engine.connect() as conn, _relaxed_sync(conn), conn.begin():
+        with gc_paused(), self.engine.connect() as conn, conn.begin():
             self._clear(conn)
             fold = _Fold(self)
             end = 0
@@ -418,26 +405,6 @@ class Projector:
 def _rows(notifications: Sequence[Any]) -> list[tuple[Any, ...]]:
     """Notifications as rows of (position, stream id, version, topic, stored state)."""
     return [(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in notifications]
-
-
-@contextmanager
-def _relaxed_sync(conn: Connection) -> Iterator[None]:
-    """SQLite: no fsync of the log at the rebuild's commit (synchronous NORMAL, still atomic:
-    a power cut may lose the rebuilt read model, never half of it, and the next catch-up or
-    rebuild makes it again from the events); the connection's setting is restored after."""
-    if conn.dialect.name != "sqlite":
-        yield
-        return
-    driver = conn.connection.driver_connection
-    before = driver.execute("PRAGMA synchronous").fetchone()[0]
-    if driver.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-        yield
-        return
-    driver.execute("PRAGMA synchronous = NORMAL")
-    try:
-        yield
-    finally:
-        driver.execute(f"PRAGMA synchronous = {int(before)}")
 
 
 class _Sink:
