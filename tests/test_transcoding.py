@@ -183,6 +183,34 @@ def test_awkward_values_encode_identically(index):
     assert repr(decoded) == repr(reference.decode(encoded))
 
 
+def test_event_states_are_encoded_by_orjson_and_awkward_ones_by_the_c_encoder(ledger):
+    """The orjson path is the one taken for what events hold (the C encoder is never called
+    for them), and every awkward state that orjson would write differently goes to the C
+    encoder, with the reference's bytes either way."""
+    fast = ledger.events.mapper.transcoder
+    reference = reference_transcoder()
+    c_encoder = fast._iterencode
+    calls: list[object] = []
+
+    def watched(obj, level):
+        calls.append(obj)
+        return c_encoder(obj, level)
+
+    fast._iterencode = watched
+    shape = synthetic.Shape(departments=1, years=(2024,), changes=40)
+    pending = [e for b in synthetic.budgets(shape, anchor=synthetic.anchor_for(ledger)) for e in b.pending_events]
+    for event in pending:
+        state = {k: v for k, v in vars(event).items() if k not in ("originator_id", "originator_version")}
+        assert fast.encode(state) == reference.encode(state)
+    assert calls == []
+    # a float, an enum, a UUID, a str subclass, a tuple, a non-string key, an integer beyond 64 bits
+    awkward = [{"x": 1.5}, {"x": Colour.RED}, {"x": uuid.uuid4()}, {"x": Name("a")}, {"x": (1,)}, {7: "a"},
+               {"x": -(2**64)}, {"lines": [{"dims": {"code": "1"}, "amount": 0.5}]}]
+    for state in awkward:
+        assert fast.encode(state) == reference.encode(state)
+    assert len(calls) == len(awkward)
+
+
 def test_every_code_point_encodes_identically():
     fast = FastJSONTranscoder()
     reference = JSONTranscoder()

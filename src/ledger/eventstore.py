@@ -12,6 +12,16 @@
     Same encoder, same tags, so the same bytes (tests/test_transcoding.py compares them
     on real and synthetic events). Decoding is JSONTranscoder's.
 
+    A state made only of what events hold (dicts, lists, str, int, bool, None, Decimal,
+    date, datetime) is encoded with orjson instead: for these types
+    orjson writes what the C encoder writes (strings escaped alike, every code point
+    compared in the tests; integers as digits), and it hands Decimal, date and datetime to
+    the same tags. Anything else anywhere in the state (a float, a UUID, an enum, a
+    subclass, a tuple, a non-string key, an integer beyond 64 bits, a tag whose data is
+    not a string) sends the whole state to the C encoder, where orjson would write it
+    differently or not at all. For synthetic events (benchmarks/) that is 4.5 µs an event
+    instead of 8.2, the type check (1.9 µs) included.
+
 (The PostgreSQL insert has its own module, `pgrecorder`.)
 
 `gc_paused`  a large save allocates a few objects per event (the state dict, tags, the
@@ -28,12 +38,34 @@ import json.encoder
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
+import orjson
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 _c_make_encoder = json.encoder.c_make_encoder
 _encode_basestring = json.encoder.encode_basestring  # what JSONEncoder uses when ensure_ascii=False
+
+# Values orjson writes as the C encoder does (the first four) or hands to `default` (the
+# others, with OPT_PASSTHROUGH_DATETIME: date and datetime; Decimal it does not know).
+_ORJSON_LEAVES = frozenset({str, int, bool, type(None), Decimal, date, datetime})
+_ORJSON_TAGGED = (Decimal, date, datetime)
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME
+
+
+def _orjson_safe(container: dict[str, Any] | list[Any]) -> bool:
+    """Whether everything in a dict or list is a dict, list or one of _ORJSON_LEAVES (dict
+    keys are left to orjson, which refuses any but str)."""
+    for value in container.values() if type(container) is dict else container:
+        kind = type(value)
+        if kind in _ORJSON_LEAVES:
+            continue
+        if (kind is dict or kind is list) and _orjson_safe(value):
+            continue
+        return False
+    return True
 
 
 class FastJSONTranscoder(JSONTranscoder):
@@ -63,15 +95,32 @@ class FastJSONTranscoder(JSONTranscoder):
             _c_make_encoder(None, self._tag, _encode_basestring, None, ":", ",", False, False, True)
             if same_settings and _c_make_encoder is not None else None
         )
+        self._orjson_tags: dict[type, tuple[str, Callable[[Any], Any]]] = {}
 
     def register(self, transcoding: Transcoding) -> None:
         super().register(transcoding)
         self._tags[transcoding.type] = (transcoding.name, transcoding.encode)
+        if transcoding.type in _ORJSON_TAGGED:
+            self._orjson_tags[transcoding.type] = self._tags[transcoding.type]
+        else:
+            self._orjson_tags.pop(transcoding.type, None)
 
     def encode(self, obj: Any) -> bytes:
         if self._iterencode is None or isinstance(obj, str):
             return super().encode(obj)
+        if type(obj) is dict and _orjson_safe(obj):
+            try:
+                return orjson.dumps(obj, default=self._orjson_tag, option=_ORJSON_OPTIONS)
+            except TypeError:  # a non-string key, an integer beyond 64 bits, a tag not as expected
+                pass
         return "".join(self._iterencode(obj, 0)).encode("utf8")
+
+    def _orjson_tag(self, o: Any) -> dict[str, Any]:
+        name, encode = self._orjson_tags[type(o)]  # KeyError: not registered (a TypeError follows)
+        data = encode(o)
+        if type(data) is not str:
+            raise TypeError("a tag whose data is not a string")
+        return {"_type_": name, "_data_": data}
 
     def _tag(self, o: Any) -> dict[str, Any]:
         try:
