@@ -4,6 +4,7 @@ rows, their order and their notification ids as eventsourcing's recorder would."
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import gc
 import threading
@@ -19,13 +20,16 @@ from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
     Mapper,
+    Notification,
+    Recording,
+    StoredEvent,
     TranscodingNotRegisteredError,
     UUIDAsHex,
 )
 
-from ledger import synthetic
+from ledger import eventstore, synthetic
 from ledger.application import DateAsISO
-from ledger.eventstore import FastJSONTranscoder, gc_paused
+from ledger.eventstore import FastEventStore, FastJSONTranscoder, FastMapper, gc_paused
 
 
 def reference_transcoder() -> JSONTranscoder:
@@ -57,6 +61,30 @@ def assert_same_encoding(led, events) -> None:
 def test_the_application_uses_the_fast_transcoder(ledger):
     assert type(ledger.events.mapper.transcoder) is FastJSONTranscoder
     assert ledger.events.mapper.transcoder._iterencode is not None  # not the fallback to JSONTranscoder.encode
+    assert type(ledger.events.mapper) is FastMapper and type(ledger.events.events) is FastEventStore
+    assert eventstore._FILL  # stored events, notifications and recordings are made by filling them
+
+
+def test_recordings_are_those_eventsourcing_makes(ledger):
+    """FastEventStore's recordings and FastMapper's stored events: the same frozen
+    dataclasses, equal to those made by their constructors, and still frozen."""
+    budget = next(synthetic.budgets(synthetic.Shape(1, (2024,), changes=3), anchor=synthetic.anchor_for(ledger)))
+    pending = list(budget.pending_events)
+    recordings = ledger.events.save(budget)
+    assert [r.domain_event for r in recordings] == pending
+    reference = Mapper(transcoder=reference_transcoder())
+    for recording, event in zip(recordings, pending, strict=True):
+        stored = reference.to_stored_event(event)
+        n = recording.notification
+        assert type(n) is Notification and type(recording) is Recording
+        assert n == Notification(originator_id=stored.originator_id, originator_version=stored.originator_version,
+                                 topic=stored.topic, state=stored.state, id=n.id)
+        assert recording == Recording(event, n) and hash(n) == hash(Notification(**vars(n)))
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            n.id = 0  # type: ignore[misc]
+        ours = ledger.events.mapper.to_stored_event(event)
+        assert type(ours) is StoredEvent and ours == stored
+    assert [r.notification.id for r in recordings] == [n.id for n in stored_rows(ledger)[-len(pending):]]
 
 
 def test_example_import_is_stored_as_jsontranscoder_writes_it(imported):

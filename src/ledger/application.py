@@ -10,13 +10,13 @@ from decimal import Decimal
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoder, Transcoding
+from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder, Mapper, Recording, Transcoder
 from sqlalchemy import Engine, select, text
 
 from . import commands
 from .domain.budget import Budget, RuleViolation, budget_id
 from .domain.rules import Violation, check_invariants
-from .eventstore import FastJSONTranscoder, gc_paused
+from .eventstore import DateAsISO, FastEventStore, FastJSONTranscoder, FastMapper, gc_paused
 from .explain import figures, narrative
 from .explain.model import Explanation, Money
 from .ingest.importer import ImportPlan, plan_import
@@ -27,17 +27,6 @@ from .readmodel.eventlog import EventLog
 from .readmodel.projector import Projector
 from .readmodel.render import Context, RenderedTable, render
 from .storage import Storage, configured_url
-
-
-class DateAsISO(Transcoding):
-    type = date
-    name = "date_iso"
-
-    def encode(self, obj: date) -> str:
-        return obj.isoformat()
-
-    def decode(self, data: str) -> date:
-        return date.fromisoformat(data)
 
 
 class BudgetEvents(Application):
@@ -53,6 +42,17 @@ class BudgetEvents(Application):
         transcoder = FastJSONTranscoder()
         self.register_transcodings(transcoder)
         return transcoder
+
+    def construct_mapper(self) -> Mapper:
+        """eventsourcing's Mapper (stored events made faster: eventstore.py), unless
+        MAPPER_TOPIC names another."""
+        if self.env.get(self.factory.MAPPER_TOPIC):
+            return super().construct_mapper()
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=FastMapper)
+
+    def construct_event_store(self) -> EventStore:
+        """eventsourcing's EventStore, recordings made faster (eventstore.py)."""
+        return FastEventStore(mapper=self.mapper, recorder=self.recorder)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

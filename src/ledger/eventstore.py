@@ -16,11 +16,19 @@
     date, datetime) is encoded with orjson instead: for these types
     orjson writes what the C encoder writes (strings escaped alike, every code point
     compared in the tests; integers as digits), and it hands Decimal, date and datetime to
-    the same tags. Anything else anywhere in the state (a float, a UUID, an enum, a
+    the same tags (for DecimalAsStr, DatetimeAsISO and DateAsISO the method their encode
+    calls, `str` or `isoformat`, is called directly). Anything else anywhere in the state (a float, a UUID, an enum, a
     subclass, a tuple, a non-string key, an integer beyond 64 bits, a tag whose data is
     not a string) sends the whole state to the C encoder, where orjson would write it
     differently or not at all. For synthetic events (benchmarks/) that is 4.5 µs an event
     instead of 8.2, the type check (1.9 µs) included.
+
+`FastMapper`, `FastEventStore`  eventsourcing's Mapper.to_stored_event and EventStore.put,
+    except that the stored events, notifications and recordings (frozen dataclasses) are
+    made by filling their __dict__ rather than by __init__, which sets each field with
+    object.__setattr__: 0.7 µs an event less (of ~20 µs for a save on SQLite). Used only
+    while the three classes are what this expects (fields, no slots, no __post_init__);
+    otherwise eventsourcing's own methods run.
 
 (The PostgreSQL insert has its own module, `pgrecorder`.)
 
@@ -38,12 +46,24 @@ import json.encoder
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import fields
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import orjson
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    EventStore,
+    JSONTranscoder,
+    Mapper,
+    Notification,
+    Recording,
+    StoredEvent,
+    Transcoding,
+)
+from eventsourcing.utils import get_topic
 
 _c_make_encoder = json.encoder.c_make_encoder
 _encode_basestring = json.encoder.encode_basestring  # what JSONEncoder uses when ensure_ascii=False
@@ -53,6 +73,40 @@ _encode_basestring = json.encoder.encode_basestring  # what JSONEncoder uses whe
 _ORJSON_LEAVES = frozenset({str, int, bool, type(None), Decimal, date, datetime})
 _ORJSON_TAGGED = (Decimal, date, datetime)
 _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME
+
+
+class DateAsISO(Transcoding):
+    """A date as its ISO text (eventsourcing registers datetime, not date)."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+# Transcodings whose encode is exactly the type's own method: the orjson path calls that
+# method (C) instead of theirs (a Python frame per value).
+_OWN_METHOD: dict[type, Callable[[Any], str]] = {
+    DecimalAsStr: Decimal.__str__,
+    DatetimeAsISO: datetime.isoformat,
+    DateAsISO: date.isoformat,
+}
+
+
+def _str_data(encode: Callable[[Any], Any]) -> Callable[[Any], str]:
+    """A transcoding's encode for the orjson path: its data must be a string."""
+
+    def checked(o: Any) -> str:
+        data = encode(o)
+        if type(data) is not str:
+            raise TypeError("a tag whose data is not a string")
+        return data
+
+    return checked
 
 
 def _orjson_safe(container: dict[str, Any] | list[Any]) -> bool:
@@ -101,7 +155,9 @@ class FastJSONTranscoder(JSONTranscoder):
         super().register(transcoding)
         self._tags[transcoding.type] = (transcoding.name, transcoding.encode)
         if transcoding.type in _ORJSON_TAGGED:
-            self._orjson_tags[transcoding.type] = self._tags[transcoding.type]
+            own = _OWN_METHOD.get(type(transcoding))
+            self._orjson_tags[transcoding.type] = (
+                transcoding.name, own if own is not None else _str_data(transcoding.encode))
         else:
             self._orjson_tags.pop(transcoding.type, None)
 
@@ -117,10 +173,7 @@ class FastJSONTranscoder(JSONTranscoder):
 
     def _orjson_tag(self, o: Any) -> dict[str, Any]:
         name, encode = self._orjson_tags[type(o)]  # KeyError: not registered (a TypeError follows)
-        data = encode(o)
-        if type(data) is not str:
-            raise TypeError("a tag whose data is not a string")
-        return {"_type_": name, "_data_": data}
+        return {"_type_": name, "_data_": encode(o)}
 
     def _tag(self, o: Any) -> dict[str, Any]:
         try:
@@ -128,6 +181,68 @@ class FastJSONTranscoder(JSONTranscoder):
         except KeyError:
             return self._encode_obj(o)  # raises eventsourcing's own error
         return {"_type_": name, "_data_": encode(o)}
+
+
+def _plain_dataclass(cls: type, names: tuple[str, ...]) -> bool:
+    """Whether instances of a frozen dataclass can be made by filling their __dict__: no
+    slots, no __post_init__, exactly these fields."""
+    return (hasattr(_new(cls), "__dict__") and not hasattr(cls, "__post_init__")
+            and tuple(f.name for f in fields(cls)) == names)
+
+
+_new = object.__new__
+_STORED_FIELDS = ("originator_id", "originator_version", "topic", "state")
+_FILL = (_plain_dataclass(StoredEvent, _STORED_FIELDS)
+         and _plain_dataclass(Notification, (*_STORED_FIELDS, "id"))
+         and _plain_dataclass(Recording, ("domain_event", "notification")))
+
+
+class FastMapper(Mapper):
+    """eventsourcing's Mapper; a stored event is made by filling its __dict__ instead of
+    the frozen dataclass's __init__ (an object.__setattr__ per field): the same object."""
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        if not _FILL:
+            return super().to_stored_event(domain_event)
+        # Mapper.to_stored_event, but for the last step.
+        event_state = dict(vars(domain_event))
+        originator_id = event_state.pop("originator_id")
+        originator_version = event_state.pop("originator_version")
+        class_version = getattr(type(domain_event), "class_version", 1)
+        if class_version > 1:
+            event_state["class_version"] = class_version
+        stored_state = self.transcoder.encode(event_state)
+        if self.compressor:
+            stored_state = self.compressor.compress(stored_state)
+        if self.cipher:
+            stored_state = self.cipher.encrypt(stored_state)
+        stored = _new(StoredEvent)
+        stored.__dict__.update(originator_id=originator_id, originator_version=originator_version,
+                               topic=get_topic(domain_event.__class__), state=stored_state)
+        return stored
+
+
+class FastEventStore(EventStore):
+    """eventsourcing's EventStore; each recording and its notification made as FastMapper
+    makes stored events."""
+
+    def put(self, domain_events: Any, **kwargs: Any) -> list[Recording]:
+        if not _FILL:
+            return super().put(domain_events, **kwargs)
+        # EventStore.put, but for how the recordings are made.
+        stored_events = list(map(self.mapper.to_stored_event, domain_events))
+        recordings = []
+        notification_ids = self.recorder.insert_events(stored_events, **kwargs)
+        if notification_ids:
+            assert len(notification_ids) == len(stored_events)
+            for d, s, n_id in zip(domain_events, stored_events, notification_ids, strict=True):
+                notification = _new(Notification)
+                notification.__dict__.update(originator_id=s.originator_id, originator_version=s.originator_version,
+                                             topic=s.topic, state=s.state, id=n_id)
+                recording = _new(Recording)
+                recording.__dict__.update(domain_event=d, notification=notification)
+                recordings.append(recording)
+        return recordings
 
 
 _gc_lock = threading.Lock()
