@@ -13,15 +13,15 @@
     on real and synthetic events). Decoding is JSONTranscoder's.
 
     A state made only of what events hold (dicts, lists, str, int, bool, None, Decimal,
-    date, datetime) is encoded with orjson instead: for these types
-    orjson writes what the C encoder writes (strings escaped alike, every code point
-    compared in the tests; integers as digits), and it hands Decimal, date and datetime to
-    the same tags (for DecimalAsStr, DatetimeAsISO and DateAsISO the method their encode
-    calls, `str` or `isoformat`, is called directly). Anything else anywhere in the state (a float, a UUID, an enum, a
-    subclass, a tuple, a non-string key, an integer beyond 64 bits, a tag whose data is
-    not a string) sends the whole state to the C encoder, where orjson would write it
-    differently or not at all. For synthetic events (benchmarks/) that is 4.5 µs an event
-    instead of 8.2, the type check (1.9 µs) included.
+    date, datetime) is encoded with orjson instead: for these types orjson writes what the
+    C encoder writes (strings escaped alike, every code point compared in the tests;
+    integers as digits), and it hands Decimal, date and datetime to the same tags (for
+    DecimalAsStr, DatetimeAsISO and DateAsISO the method their encode calls, `str` or
+    `isoformat`, is called directly). Anything else anywhere in the state (a float, a
+    UUID, an enum, a subclass, a tuple, a non-string key, an integer beyond 64 bits, a
+    tag whose data is not a string) sends the whole state to the C encoder, where orjson
+    would write it differently or not at all. For synthetic events (benchmarks/) that is
+    4.5 µs an event instead of 8.2, the type check (1.9 µs) included.
 
 `FastMapper`, `FastEventStore`  eventsourcing's Mapper.to_stored_event and EventStore.put,
     except that the stored events, notifications and recordings (frozen dataclasses) are
@@ -183,6 +183,9 @@ class FastJSONTranscoder(JSONTranscoder):
         return {"_type_": name, "_data_": encode(o)}
 
 
+_new = object.__new__
+
+
 def _plain_dataclass(cls: type, names: tuple[str, ...]) -> bool:
     """Whether instances of a frozen dataclass can be made by filling their __dict__: no
     slots, no __post_init__, exactly these fields."""
@@ -190,7 +193,6 @@ def _plain_dataclass(cls: type, names: tuple[str, ...]) -> bool:
             and tuple(f.name for f in fields(cls)) == names)
 
 
-_new = object.__new__
 _STORED_FIELDS = ("originator_id", "originator_version", "topic", "state")
 _FILL = (_plain_dataclass(StoredEvent, _STORED_FIELDS)
          and _plain_dataclass(Notification, (*_STORED_FIELDS, "id"))
