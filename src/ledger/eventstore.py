@@ -70,8 +70,8 @@ _encode_basestring = json.encoder.encode_basestring  # what JSONEncoder uses whe
 
 # Values orjson writes as the C encoder does (the first four) or hands to `default` (the
 # others, with OPT_PASSTHROUGH_DATETIME: date and datetime; Decimal it does not know).
-_ORJSON_LEAVES = frozenset({str, int, bool, type(None), Decimal, date, datetime})
 _ORJSON_TAGGED = (Decimal, date, datetime)
+_ORJSON_LEAVES = frozenset({str, int, bool, type(None), *_ORJSON_TAGGED})
 _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME
 
 
@@ -158,8 +158,6 @@ class FastJSONTranscoder(JSONTranscoder):
             own = _OWN_METHOD.get(type(transcoding))
             self._orjson_tags[transcoding.type] = (
                 transcoding.name, own if own is not None else _str_data(transcoding.encode))
-        else:
-            self._orjson_tags.pop(transcoding.type, None)
 
     def encode(self, obj: Any) -> bytes:
         if self._iterencode is None or isinstance(obj, str):
@@ -236,7 +234,6 @@ class FastEventStore(EventStore):
         recordings = []
         notification_ids = self.recorder.insert_events(stored_events, **kwargs)
         if notification_ids:
-            assert len(notification_ids) == len(stored_events)
             for d, s, n_id in zip(domain_events, stored_events, notification_ids, strict=True):
                 notification = _new(Notification)
                 notification.__dict__.update(originator_id=s.originator_id, originator_version=s.originator_version,
