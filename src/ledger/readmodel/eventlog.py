@@ -167,6 +167,29 @@ def leaf_text(dims: dict[str, Any]) -> bytes:
     return orjson.dumps(values)
 
 
+# A line's dimensions read straight into their fixed order and written as an array, for
+# leaf_text_of: a value must be a string, so anything else (a number, an explicit null) and an
+# unknown dimension fail here and take leaf_text's way (str(value), KeyError).
+_Dims = msgspec.defstruct("_Dims", [(name, str, None) for name in DIMENSIONS], forbid_unknown_fields=True, gc=False)
+_DimValues = msgspec.defstruct("_DimValues", [(name, str, None) for name in DIMENSIONS], array_like=True, gc=False)
+_read_dims = msgspec.json.Decoder(_Dims).decode
+_write_values = msgspec.json.Encoder().encode
+_values_of = msgspec.structs.astuple
+
+
+def leaf_text_of(dims_json: bytes) -> bytes:
+    """leaf_text of a line's dimensions given as their stored JSON text (as the fold keys a
+    leaf), the same bytes as leaf_text(orjson.loads(dims_json)) in a third of the time: msgspec
+    reads them into their fixed order and writes the values as an array; the trailing nulls
+    are cut after the last '"' (every value is a string, and that quote closes the last)."""
+    try:
+        values = _write_values(_DimValues(*_values_of(_read_dims(dims_json))))
+    except msgspec.DecodeError:  # (ValidationError is one)
+        return bytes(memoryview(leaf_text(orjson.loads(dims_json))))  # a copy without orjson's spare buffer
+    end = values.rfind(b'"')
+    return values[:end + 1] + b"]" if end > 0 else b"[]"
+
+
 def leaf_dims(text: bytes) -> dict[str, str]:
     """A leaf's dimensions from its text."""
     return {name: value for name, value in zip(DIMENSIONS, orjson.loads(text)) if value is not None}
@@ -177,9 +200,11 @@ _NAMES_JSON = orjson.dumps(list(DIMENSIONS))
 
 def balances_json(balances: Iterable[tuple[bytes, int]]) -> bytes:
     """A budget's leaves as stored in ledger_leaves (given as (leaf text, 分) pairs, each leaf
-    once): {"dimensions": [names], "leaves": [[[values], 分], ...]}, sorted by leaf text."""
+    once): {"dimensions": [names], "leaves": [[[values], 分], ...]}, sorted by leaf text.
+    (The formatted pairs are sorted: no leaf text is the start of another, each being a whole
+    JSON array, so "[text," sorts as the text.)"""
     return (b'{"dimensions":' + _NAMES_JSON + b',"leaves":['
-            + b",".join(map(b"[%s,%d]".__mod__, sorted(balances))) + b"]}")
+            + b",".join(sorted(map(b"[%s,%d]".__mod__, balances))) + b"]}")
 
 
 def stored_leaves(stored: str | bytes) -> Iterator[tuple[tuple[tuple[str, str], ...], int]]:

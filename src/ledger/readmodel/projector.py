@@ -23,6 +23,7 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, timezone
+from operator import itemgetter
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -33,7 +34,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, sel
 
 from ..eventstore import gc_paused
 from . import schema
-from .eventlog import Decoder, StoredRow, balances_json, leaf_text, parse_balances
+from .eventlog import Decoder, StoredRow, balances_json, leaf_text_of, parse_balances
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,9 @@ REBUILD_BATCH = 2000
 # Events whose lines post to leaves.
 LINE_CLASSES = frozenset({"Appropriated", "Adjusted", "Transferred", "Corrected", "PriorYearFigureStated"})
 ZERO = Decimal(0)
+# Of a row of _Projector._all_rows: (position, stream id, version, topic, stored state).
+_STREAM = itemgetter(1)
+_VERSION_POSITION = itemgetter(2, 0)
 
 # Column order of the rows the fold produces.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -89,6 +93,8 @@ class _Fold:
         typed = p.decoder.plain_state
         key_of, leaf_key = p._key_of, p._leaf_key
         budgets, all_leaves = self.budgets, self.leaves
+        if fold:  # each stream's version and position as of its last row here
+            budgets.update(zip(map(_STREAM, rows), map(_VERSION_POSITION, rows)))
         for row in rows:
             position, stream, version, topic, state = row
             line = is_line.get(topic)
@@ -97,7 +103,6 @@ class _Fold:
             if not line:
                 s = decode(row)
                 if fold:
-                    budgets[stream] = (version, position)
                     self._other(position, p._budget_id(stream), p._classes[topic], s)
                 continue
             lines = typed_lines(state) if typed else None
@@ -105,7 +110,6 @@ class _Fold:
                 lines = full_lines(StoredRow.of(*row))
             if not fold:
                 continue
-            budgets[stream] = (version, position)
             leaves = all_leaves.get(stream)
             if leaves is None:
                 leaves = all_leaves[stream] = {}
@@ -178,14 +182,13 @@ class Projector:
         self._classes: dict[str, str] = {}  # topic → event class name
         self._is_line: dict[str, bool] = {}  # topic → whether its events have lines
         # A line's dimensions as stored (their JSON text) → the leaf key (an int), and each
-        # key's leaf text (eventlog.leaf_text): lines are keyed without parsing their dimensions.
+        # key's leaf text (eventlog.leaf_text_of): lines are keyed without parsing their dimensions.
         self._key_of: dict[bytes, int] = {}
         self._key_text: list[bytes] = []
         self._canonical_key: dict[bytes, int] = {}
 
     def _leaf_key(self, raw: bytes) -> int:
-        # (A copy: orjson's bytes keep its 1 KiB output buffer, and a rebuild keeps ~200,000.)
-        text = bytes(memoryview(leaf_text(orjson.loads(raw))))
+        text = leaf_text_of(raw)
         key = self._canonical_key.get(text)
         if key is None:
             key = self._canonical_key[text] = len(self._key_text)
