@@ -21,7 +21,8 @@ from sqlalchemy import Engine, create_engine, event
 
 def json_text(value: Any) -> str:
     """The text of a JSON column (the engines' json_serializer): orjson's, compact; json's
-    for what orjson does not write (a dict with keys other than str, an integer beyond 64 bits)."""
+    for what orjson does not write (a dict with keys other than str, an integer beyond 64 bits).
+    An orjson.Fragment (JSON text made already, as the fold gives it) is written as it is."""
     try:
         return orjson.dumps(value).decode()
     except TypeError:

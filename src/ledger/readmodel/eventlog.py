@@ -122,6 +122,9 @@ class Decoder:
 
     def plain(self, value: Any) -> Any:
         """A stored value as the read model keeps it (what jsonable gives for the decoded value)."""
+        if type(value) is dict and len(value) == 2 and type(value.get("_type_")) is str and "_data_" in value:
+            if value["_type_"] in _AS_STORED:
+                return value["_data_"]  # a timestamp, a date, an amount: kept as stored
         if isinstance(value, (dict, list)):
             try:
                 if b'"_type_"' not in orjson.dumps(value):
@@ -129,6 +132,16 @@ class Decoder:
             except TypeError:  # e.g. an integer beyond 64 bits (from the mapper's decoding)
                 pass
         return self._plain(value)
+
+    def plain_json(self, value: Any) -> Any:
+        """plain(value) for a JSON column: as its JSON text (an orjson.Fragment, which the
+        column's serializer, storage.json_text, writes as it is) when nothing inside is tagged,
+        so that it is serialized once; else as plain gives it."""
+        try:
+            text = orjson.dumps(value)
+        except TypeError:
+            return self._plain(value)
+        return self._plain(value) if b'"_type_"' in text else orjson.Fragment(text)
 
     def _plain(self, value: Any) -> Any:
         if isinstance(value, dict):

@@ -123,7 +123,7 @@ class _Fold:
             self.count += len(rows)
 
     def _other(self, position: int, bid: str, cls: str, s: dict[str, Any]) -> None:
-        plain = self.decoder.plain
+        plain, plain_json = self.decoder.plain, self.decoder.plain_json
         recorded = datetime.fromisoformat(plain(s["timestamp"]))
         if recorded.tzinfo is None:
             recorded = recorded.replace(tzinfo=timezone.utc)
@@ -131,7 +131,7 @@ class _Fold:
         if effective is not None:
             effective = date.fromisoformat(plain(effective))
         if cls == "Opened":
-            units = plain(s["units"])
+            units = plain_json(s["units"])
             # version and last position are filled in when the fold is written
             self.rows["ledger_budgets"].append((bid, s["department"], s["fiscal_year"], units, position, recorded,
                                                 effective))
@@ -139,10 +139,10 @@ class _Fold:
             annual = plain(s["annual_amount"])
             self.rows["ledger_projects"].append(
                 (bid, s["name"], s["unit"], s["category"], schema.to_fen(Decimal(annual)) if annual is not None else None,
-                 plain(s["targets"]), position))
+                 plain_json(s["targets"]), position))
         elif cls == "DocumentImported":
-            self.rows["ledger_documents"].append((bid, s["sha256"], s["name"], position, plain(s["tables"]),
-                                                  plain(s["rounding"])))
+            self.rows["ledger_documents"].append((bid, s["sha256"], s["name"], position, plain_json(s["tables"]),
+                                                  plain_json(s["rounding"])))
         elif cls == "Published":
             self.rows["ledger_publications"].append((bid, s["name"], position, effective, recorded))
 
