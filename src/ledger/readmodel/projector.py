@@ -66,7 +66,7 @@ class ProjectionConflict(RuntimeError):
 
 class _Fold:
     """What a run of events adds to the read model: new rows, each touched budget's version
-    and last position, and what the lines add to each leaf (by stream, then by leaf key).
+    and last position, and what the lines add to each leaf (by stream, then by leaf text).
 
     Budgets are keyed by their stream id as the rows give it (32 hex digits from SQLite's
     table, a UUID elsewhere) and named by budget id when written."""
@@ -76,7 +76,7 @@ class _Fold:
         self.decoder = projector.decoder
         self.rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in COLUMNS}
         self.budgets: dict[Any, tuple[int, int]] = {}  # stream → (version, last position)
-        self.leaves: dict[Any, dict[int, Decimal]] = {}
+        self.leaves: dict[Any, dict[bytes, Decimal]] = {}
         self.count = 0
 
     def add_rows(self, rows: Sequence[Sequence[Any]]) -> None:
@@ -91,7 +91,7 @@ class _Fold:
         p = self.projector
         is_line, typed_lines, full_lines, decode = p._is_line, p.decoder.typed_lines, p.decoder.full_lines, p._decode_row
         typed = p.decoder.plain_state
-        key_of, leaf_key = p._key_of, p._leaf_key
+        leaf_of, leaf_text = p._leaf_of, p._leaf_text
         budgets, all_leaves = self.budgets, self.leaves
         if fold:  # each stream's version and position as of its last row here
             budgets.update(zip(map(_STREAM, rows), map(_VERSION_POSITION, rows)))
@@ -115,10 +115,10 @@ class _Fold:
                 leaves = all_leaves[stream] = {}
             for line in lines:
                 raw = bytes(line.dims)
-                key = key_of.get(raw)
-                if key is None:
-                    key = leaf_key(raw)
-                leaves[key] = leaves.get(key, ZERO) + line.amount.value
+                leaf = leaf_of.get(raw)
+                if leaf is None:
+                    leaf = leaf_text(raw)
+                leaves[leaf] = leaves.get(leaf, ZERO) + line.amount.value
         if fold:
             self.count += len(rows)
 
@@ -154,10 +154,10 @@ class _Fold:
     def leaf_balances(self) -> Iterator[tuple[str, Iterator[tuple[bytes, int]]]]:
         """What the lines add to each leaf, budget by budget, as (dimensions' text, 分) pairs;
         each budget is let go as it is given."""
-        text, bid = self.projector._key_text, self.projector._budget_id
+        bid = self.projector._budget_id
         while self.leaves:
             stream, leaves = self.leaves.popitem()
-            yield bid(stream), zip(map(text.__getitem__, leaves), schema.to_fens(leaves.values()))
+            yield bid(stream), zip(leaves, schema.to_fens(leaves.values()))
 
     def take_rows(self) -> dict[str, list[tuple[Any, ...]]]:
         """The rows of projects, publications and documents so far (written as they come, so
@@ -181,20 +181,13 @@ class Projector:
         self._budget_ids: dict[Any, str] = {}  # stored stream id → budget id, once per budget
         self._classes: dict[str, str] = {}  # topic → event class name
         self._is_line: dict[str, bool] = {}  # topic → whether its events have lines
-        # A line's dimensions as stored (their JSON text) → the leaf key (an int), and each
-        # key's leaf text (eventlog.leaf_text_of): lines are keyed without parsing their dimensions.
-        self._key_of: dict[bytes, int] = {}
-        self._key_text: list[bytes] = []
-        self._canonical_key: dict[bytes, int] = {}
+        # A line's dimensions as stored (their JSON text) → its leaf's text (eventlog.leaf_text_of),
+        # so that lines are added up without parsing their dimensions again.
+        self._leaf_of: dict[bytes, bytes] = {}
 
-    def _leaf_key(self, raw: bytes) -> int:
-        text = leaf_text_of(raw)
-        key = self._canonical_key.get(text)
-        if key is None:
-            key = self._canonical_key[text] = len(self._key_text)
-            self._key_text.append(text)
-        self._key_of[raw] = key
-        return key
+    def _leaf_text(self, raw: bytes) -> bytes:
+        text = self._leaf_of[raw] = leaf_text_of(raw)
+        return text
 
     def _line_topic(self, topic: str) -> bool:
         """Whether events of a topic have lines (noting the topic's class name)."""
@@ -208,10 +201,6 @@ class Projector:
             bid = self._budget_ids[stream] = str(stream if isinstance(stream, UUID) else UUID(stream))
         return bid
 
-    def _forget_keys(self) -> None:
-        self._key_of.clear()
-        self._key_text.clear()
-        self._canonical_key.clear()
 
     # ------------------------------------------------------------------ position
 
@@ -239,14 +228,12 @@ class Projector:
                     self._sink.write(conn, schema.metadata.tables[name], taken)
                 if progress:
                     progress(len(rows))
-            self._key_of.clear()  # only the keys' texts are needed from here on
-            self._canonical_key.clear()
+            self._leaf_of.clear()  # (the leaves hold their texts)
             self._write(conn, fold)
             if end:
                 conn.execute(insert(schema.tracking).values(name=NAME, position=end))
             count = fold.count
             del fold
-            self._forget_keys()
         return count + self.catch_up(progress)
 
     @property
@@ -359,8 +346,8 @@ class Projector:
                         raise ProjectionConflict
                 self._write(conn, fold, upsert=True)
         finally:
-            if len(self._key_text) > 100_000:  # keys are only a cache between pages
-                self._forget_keys()
+            if len(self._leaf_of) > 100_000:  # only a cache between pages
+                self._leaf_of.clear()
 
     def _write(self, conn: Connection, fold: _Fold, *, upsert: bool = False) -> None:
         rows = fold.rows
