@@ -71,6 +71,8 @@ class Storage:
                     "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                     "SQLITE_DBNAME": str(file),
                     "SQLITE_LOCK_TIMEOUT": "30",
+                    # eventsourcing's recorder, a save's events in one executemany (sqliterecorder.py)
+                    "APPLICATION_RECORDER_TOPIC": "ledger.sqliterecorder:SQLiteBatchInsertRecorder",
                 },
                 sqlalchemy_url=f"sqlite:///{file}",
             )

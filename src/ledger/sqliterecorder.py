@@ -1,0 +1,58 @@
+"""eventsourcing's SQLite application recorder, inserting a save's events with one
+`executemany`.
+
+eventsourcing (9.5) inserts each event of a save with its own `execute` through its cursor
+wrapper, then reads `lastrowid` for the event's notification id: a statement call, a
+wrapper call and a property read per event, about 1.5 µs of the ~20 µs a batched append
+takes here. This recorder inserts the same rows, in the same order and the same
+transaction, with one `executemany`, and then works the notification ids out:
+
+- the transaction holds SQLite's write lock from its first INSERT to its commit, so no
+  other connection inserts between the save's first row and its last;
+- each row gets a rowid larger than every rowid before it (SQLite's rule for a table
+  without AUTOINCREMENT and no rowid given, until the largest rowid is 2**63 - 1),
+  so the save's rowids increase from its first row to its last;
+- so when the last rowid (`last_insert_rowid()`) minus the first (looked up by its primary
+  key) is one less than the number of rows, the rowids are exactly first..last.
+
+When that does not hold (it cannot, but for a table at the largest rowid), each row's
+rowid is read back by its primary key. Chosen by `storage.Storage` through eventsourcing's
+APPLICATION_RECORDER_TOPIC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+
+
+def _row(s: StoredEvent) -> tuple[Any, int, str, bytes]:
+    oid = s.originator_id
+    return (oid.hex if isinstance(oid, UUID) else oid, s.originator_version, s.topic, s.state)
+
+
+class SQLiteBatchInsertRecorder(SQLiteApplicationRecorder):
+    """SQLiteApplicationRecorder whose insert sends a save's rows in one executemany."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.select_rowid_statement = (
+            f"SELECT rowid FROM {self.events_table_name} WHERE originator_id=? AND originator_version=?"
+        )
+
+    def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
+                       **_: Any) -> Sequence[int] | None:
+        if not stored_events:
+            return []
+        rows = list(map(_row, stored_events))
+        cursor = c.sqlite_cursor
+        cursor.executemany(self.insert_events_statement, rows)
+        last = cursor.execute("SELECT last_insert_rowid()").fetchone()[0]
+        first = cursor.execute(self.select_rowid_statement, rows[0][:2]).fetchone()[0]
+        if last - first == len(rows) - 1:
+            return list(range(first, last + 1))
+        return [cursor.execute(self.select_rowid_statement, row[:2]).fetchone()[0] for row in rows]
