@@ -373,8 +373,8 @@ def _rowids(led, recordings) -> list[int]:
 
 
 def test_sqlite_inserts_a_save_at_once_and_gives_each_event_its_rowid(tmp_path):
-    """On SQLite whatever the store under test: one executemany per save; the notification
-    ids worked out from the first and last rowids are each row's own, save after save."""
+    """On SQLite whatever the store under test: the notification ids the batch-inserting
+    recorder works out from the first and last rowids are each row's own, save after save."""
     from ledger.sqliterecorder import SQLiteBatchInsertRecorder
 
     with _sqlite_ledger(tmp_path) as led:

@@ -3,8 +3,8 @@
 
 eventsourcing (9.5) inserts each event of a save with its own `execute` through its cursor
 wrapper, then reads `lastrowid` for the event's notification id: a statement call, a
-wrapper call and a property read per event, about 1.5 µs of the ~20 µs a batched append
-takes here. This recorder inserts the same rows, in the same order and the same
+wrapper call and a property read per event (~0.4 µs of the ~18 µs a batched append takes
+here: benchmarks/RESULTS.md). This recorder inserts the same rows, in the same order and the same
 transaction, with one `executemany`, and then works the notification ids out:
 
 - the transaction holds SQLite's write lock from its first INSERT to its commit, so no
@@ -22,17 +22,13 @@ APPLICATION_RECORDER_TOPIC.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
-
-
-def _row(s: StoredEvent) -> tuple[Any, int, str, bytes]:
-    oid = s.originator_id
-    return (oid.hex if isinstance(oid, UUID) else oid, s.originator_version, s.topic, s.state)
+from eventsourcing.sqlite import SQLiteAggregateRecorder, SQLiteApplicationRecorder, SQLiteCursor
 
 
 class SQLiteBatchInsertRecorder(SQLiteApplicationRecorder):
@@ -45,14 +41,20 @@ class SQLiteBatchInsertRecorder(SQLiteApplicationRecorder):
         )
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
-                       **_: Any) -> Sequence[int] | None:
+                       **kwargs: Any) -> Sequence[int] | None:
         if not stored_events:
             return []
-        rows = list(map(_row, stored_events))
+        # The aggregate recorder's insert is the one executemany (the application recorder
+        # overrides it with an execute per event).
+        SQLiteAggregateRecorder._insert_events(self, c, stored_events, **kwargs)
         cursor = c.sqlite_cursor
-        cursor.executemany(self.insert_events_statement, rows)
         last = cursor.execute("SELECT last_insert_rowid()").fetchone()[0]
-        first = cursor.execute(self.select_rowid_statement, rows[0][:2]).fetchone()[0]
-        if last - first == len(rows) - 1:
+        first = self._rowid(cursor, stored_events[0])
+        if last - first == len(stored_events) - 1:
             return list(range(first, last + 1))
-        return [cursor.execute(self.select_rowid_statement, row[:2]).fetchone()[0] for row in rows]
+        return [self._rowid(cursor, s) for s in stored_events]
+
+    def _rowid(self, cursor: sqlite3.Cursor, s: StoredEvent) -> int:
+        oid = s.originator_id
+        key = (oid.hex if isinstance(oid, UUID) else oid, s.originator_version)
+        return cursor.execute(self.select_rowid_statement, key).fetchone()[0]
