@@ -33,11 +33,11 @@ test: test-sqlite test-postgresql
 # Each pass also writes the scenarios' results (cucumber JSON) and the rules page (served at /rules).
 test-sqlite: setup
 	LEDGER_TEST_STORE=sqlite $(BIN)/python -m pytest -q -p no:cacheprovider --cucumberjson=reports/cucumber-sqlite.json
-	$(BIN)/python -m ledger.rulesreport reports/cucumber-sqlite.json reports/rules-sqlite.html features
+	$(BIN)/python -m ledger.devtools.rulesreport reports/cucumber-sqlite.json reports/rules-sqlite.html features
 
 test-postgresql: setup
 	LEDGER_TEST_STORE=postgresql $(BIN)/python -m pytest -q -p no:cacheprovider --cucumberjson=reports/cucumber-postgresql.json
-	$(BIN)/python -m ledger.rulesreport reports/cucumber-postgresql.json reports/rules-postgresql.html features
+	$(BIN)/python -m ledger.devtools.rulesreport reports/cucumber-postgresql.json reports/rules-postgresql.html features
 
 clean:
 	rm -rf $(VENV) data reports

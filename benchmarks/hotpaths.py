@@ -24,9 +24,9 @@ sys.path.insert(0, str(HERE))
 
 from run import PostgresDatabase  # noqa: E402
 
-from ledger import synthetic  # noqa: E402
+from ledger.devtools import synthetic  # noqa: E402
 from ledger.application import Ledger  # noqa: E402
-from ledger.readmodel import formats  # noqa: E402
+from ledger.tables import formats  # noqa: E402
 from ledger.readmodel.queries import Point  # noqa: E402
 
 
@@ -59,16 +59,12 @@ def profile_store(url: str, events: int, top: int) -> None:
         show(f"batched save of {count:,} events", profile, time.perf_counter() - t0, top, "with the profiler")
         ledger.catch_up()
         seconds, profile = timed(ledger.rebuild)
-        show(f"rebuild of {ledger.projector.max_position():,} events", profile, seconds, top)
+        show(f"rebuild of {ledger.last_position():,} events", profile, seconds, top)
         department, year = synthetic.department_name(0), shape.years[-1]
         points = [Point(publication="年初预算"), Point(effective=date(year, 6, 30)), Point(position=events // 2)]
         seconds, profile = timed(lambda: [ledger.tables(department, year, point=p) for p in points * 5])
         show("as-of: 13 tables, 15 times", profile, seconds, top)
-        version = getattr(ledger, "version", None)
-        if version is None:
-            from ledger.http.versions import HttpLedger
-
-            version = HttpLedger.version.__get__(ledger)
+        version = ledger.version
 
         def table_get() -> None:
             for _ in range(20):

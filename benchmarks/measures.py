@@ -12,9 +12,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ledger import synthetic
+from ledger.devtools import synthetic
 from ledger.application import Ledger
-from ledger.commands import Adjust, LineSpec
+from ledger.application.commands import Adjust, LineSpec
+from ledger.devtools import floor as rebuild_floor
 from ledger.domain.budget import budget_id
 from ledger.readmodel import queries, schema
 from ledger.readmodel.queries import Point
@@ -41,7 +42,7 @@ def add_chain_index(ledger: Ledger) -> bool:
     a page, 0.3 s at 400,000 events on this machine, so a million-event import slows down
     quadratically. The run says whether it added the index."""
     try:
-        from ledger.integrity import chain
+        from ledger.readmodel.chain import chain
     except ImportError:
         return False
     if any(index.columns.keys()[:1] == ["budget_id"] for index in chain.indexes):
@@ -169,7 +170,7 @@ def rebuild(url: str) -> dict[str, Any]:
     and PostgreSQL stores alike) or "recorder" (pages through the application's recorder and
     mapper: an encrypted or compressed store)."""
     with Ledger(url) as ledger:
-        path = "table" if ledger.projector.reads_table else "recorder"
+        path = "table" if ledger.log.reads_table else "recorder"
         t0 = time.perf_counter()
         count = ledger.rebuild()
         seconds = time.perf_counter() - t0
@@ -179,7 +180,7 @@ def rebuild(url: str) -> dict[str, Any]:
 
 def floor(url: str, decoder: str) -> dict[str, Any]:
     """What a rebuild cannot avoid: read the same events from the same store and decode them,
-    nothing projected. "table": exactly what the rebuild reads and decodes (Projector.floor:
+    nothing projected. "table": exactly what the rebuild reads and decodes (devtools/floor.py:
     the same query, batches and decoding, nothing folded or written: the lines of an event
     with lines read typed, the state of any other parsed); "table-full": the same reads, every
     state parsed in full (orjson); "projector": pages through the application's recorder, each
@@ -188,7 +189,7 @@ def floor(url: str, decoder: str) -> dict[str, Any]:
     if decoder in ("table", "table-full"):
         with Ledger(url) as ledger:
             t0 = time.perf_counter()
-            count = ledger.projector.floor(full=decoder == "table-full")
+            count = rebuild_floor.floor(ledger.projector, full=decoder == "table-full")
             seconds = time.perf_counter() - t0
         return {"events": count, "seconds": seconds, "events_per_s": count / seconds, "peak_rss_mb": _peak_rss_mb()}
     with Ledger(url) as ledger:

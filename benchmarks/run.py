@@ -31,8 +31,8 @@ sys.path.insert(0, str(HERE))
 import api  # noqa: E402
 import measures  # noqa: E402
 
-from ledger import synthetic  # noqa: E402
-from ledger.progress import progress  # noqa: E402
+from ledger.devtools import synthetic  # noqa: E402
+from ledger.cli.progress import progress  # noqa: E402
 
 # Events per Application.save of the batched import. On PostgreSQL eventsourcing writes a
 # save through a psycopg pipeline, and a pipeline of 20,000 events (~20 MB) hung for minutes

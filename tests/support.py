@@ -8,9 +8,11 @@ postgresql://postgres@127.0.0.1:5432/test). An unreachable PostgreSQL fails the 
 from __future__ import annotations
 
 import os
-import subprocess
+import subprocess as _subprocess
 import sys
+import traceback
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -53,15 +55,41 @@ def new_database_url(tmp_path: Path, store: str = STORE) -> tuple[str, object]:
 
 
 class CLI:
-    """Runs the real `ledger` command in a subprocess against one store."""
+    """Runs the `ledger` command against one store: in this process (Typer's CliRunner), or as
+    the real command in a subprocess with `subprocess=True` (a few end-to-end tests, and what
+    must be killed)."""
 
     def __init__(self, database_url: str):
         self.env = {**os.environ, "LEDGER_DATABASE_URL": database_url, "PYTHONIOENCODING": "utf-8"}
 
-    def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [sys.executable, "-m", "ledger", *args], env=self.env, capture_output=True, text=True, timeout=300
-        )
+    def __call__(self, *args: str, check: bool = True, subprocess: bool = False) -> Ran:
+        result = self._subprocess(args) if subprocess else self._in_process(args)
         if check and result.returncode != 0:
             raise AssertionError(f"ledger {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
         return result
+
+    def _subprocess(self, args: tuple[str, ...]) -> Ran:
+        done = _subprocess.run([sys.executable, "-m", "ledger", *args], env=self.env, capture_output=True,
+                               text=True, timeout=300)
+        return Ran(done.returncode, done.stdout, done.stderr)
+
+    def _in_process(self, args: tuple[str, ...]) -> Ran:
+        from typer.testing import CliRunner
+
+        from ledger.cli import app
+
+        result = CliRunner().invoke(app, list(args), env={"LEDGER_DATABASE_URL": self.env["LEDGER_DATABASE_URL"]})
+        stderr = result.stderr
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            # What the real command would have printed: the traceback.
+            stderr += "".join(traceback.format_exception(result.exception))
+        return Ran(result.exit_code, result.stdout, stderr)
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What a run of the command gave (the shape of subprocess.CompletedProcess)."""
+
+    returncode: int
+    stdout: str
+    stderr: str

@@ -16,10 +16,10 @@ from decimal import Decimal
 
 from support import ROOT
 
-from ledger import synthetic
+from ledger.devtools import synthetic
 from ledger.application import Ledger
 from ledger.domain.rules import check_invariants
-from ledger.progress import progress
+from ledger.cli.progress import progress
 from ledger.readmodel.queries import Point
 
 FIGURES = (
@@ -56,7 +56,7 @@ def test_one_command_reports_every_figure(database_url, tmp_path):
     assert result["rebuild"]["path"] == "table"
     assert result["api"]["table"]["non_2xx"] == 0
     with Ledger(database_url) as ledger:
-        assert ledger.projector.max_position() == recorded + samples
+        assert ledger.last_position() == recorded + samples
 
 
 def test_synthetic_budgets_are_the_same_through_the_commands_and_follow_the_rules(ledger):
@@ -83,7 +83,7 @@ def test_fast_fold_agrees_with_the_query_path(ledger):
     shape = synthetic.Shape(departments=3, years=(2023, 2024), changes=40, seed=5)
     synthetic.generate(ledger.events.save, shape, anchor=synthetic.anchor_for(ledger))
     ledger.catch_up()
-    end = ledger.projector.max_position()
+    end = ledger.last_position()
     for d in range(shape.departments):
         for year in shape.years:
             department = synthetic.department_name(d)

@@ -11,7 +11,7 @@ import pytest
 from support import DEPARTMENT, SEED, YEAR
 from disclosure import tsv_sections
 
-from ledger.commands import Adjust, Appropriate, LineSpec, Transfer
+from ledger.application.commands import Adjust, Appropriate, LineSpec, Transfer
 from ledger.domain.budget import RuleViolation
 from ledger.readmodel.queries import Point
 
@@ -212,7 +212,7 @@ def _date(text):
 
 
 def test_a_command_breaking_a_rule_is_refused_and_records_nothing(imported):
-    position = imported.projector.max_position()
+    position = imported.last_position()
     with pytest.raises(RuleViolation, match="勾稽"):
         imported.adjust(DEPARTMENT, YEAR, Adjust(line=LineSpec(code="2210399", kind="basic"), amount="1000",
                                                  reason="缺少经济分类"))
@@ -223,7 +223,7 @@ def test_a_command_breaking_a_rule_is_refused_and_records_nothing(imported):
     with pytest.raises(RuleViolation, match="未登记的项目"):
         imported.adjust(DEPARTMENT, YEAR, Adjust(line=LineSpec(code="2210399", kind="project", project="不存在的项目"),
                                                  amount="1000", reason="未知项目"))
-    assert imported.projector.max_position() == position
+    assert imported.last_position() == position
 
 
 def test_unknown_code_or_budget_is_refused_by_the_cli(cli):

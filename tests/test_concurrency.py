@@ -15,7 +15,7 @@ import pytest
 from support import DEPARTMENT, YEAR, _pg_connect
 
 from ledger.application import ConcurrentChange, Ledger
-from ledger.commands import Adjust, LineSpec
+from ledger.application.commands import Adjust, LineSpec
 
 LINE = LineSpec(code="2210399", kind="basic", economic="办公费/办公经费", cost="operating")
 STEP = Decimal("1000.00")
@@ -81,7 +81,7 @@ WORKER = textwrap.dedent("""
     import sys
     from decimal import Decimal
     from ledger.application import ConcurrentChange, Ledger
-    from ledger.commands import Adjust, LineSpec
+    from ledger.application.commands import Adjust, LineSpec
     url, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
     line = LineSpec(code="2210399", kind="basic", economic="办公费/办公经费", cost="operating")
     conflicts = 0

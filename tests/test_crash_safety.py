@@ -15,8 +15,8 @@ import pytest
 from support import DEPARTMENT, SEED, YEAR
 
 from ledger.application import Ledger
-from ledger.commands import LineSpec
-from ledger.readmodel import formats
+from ledger.application.commands import LineSpec
+from ledger.tables import formats
 
 KILLS_PER_UNIT = 8  # × 3 units = 24 kill points per store
 RNG = random.Random(20241126)
@@ -104,7 +104,7 @@ def _reset(url: str) -> None:
     """Empty the store between kill points (drop every table of this test's database)."""
     from sqlalchemy import MetaData, create_engine
 
-    from ledger.storage import Storage
+    from ledger.eventstore.storage import Storage
 
     engine = create_engine(Storage.from_url(url).sqlalchemy_url)
     meta = MetaData()

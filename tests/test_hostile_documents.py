@@ -53,7 +53,7 @@ def store(tmp_path_factory):
 
 
 def assert_nothing_recorded(led: Ledger) -> None:
-    assert led.projector.max_position() == 0
+    assert led.last_position() == 0
     assert led.budgets() == []
 
 

@@ -9,7 +9,7 @@ import pytest
 from support import DEPARTMENT, SEED, YEAR
 from disclosure import amount_rows, tsv_sections
 
-from ledger.commands import Appropriate, LineSpec
+from ledger.application.commands import Appropriate, LineSpec
 from ledger.domain.money import to_wan
 from ledger.readmodel.queries import Point
 
@@ -49,17 +49,17 @@ def test_rebuild_gives_byte_identical_tables(cli):
 
 
 def test_second_import_records_nothing(cli, imported):
-    position = imported.projector.max_position()
+    position = imported.last_position()
     again = cli("import", str(SEED))
     assert "本次未记录任何事件" in again.stdout
-    assert imported.projector.max_position() == position
+    assert imported.last_position() == position
 
 
 def _count_events(database_url: str) -> int:
     from ledger.application import Ledger
 
     with Ledger(database_url) as led:
-        return led.projector.max_position()
+        return led.last_position()
 
 
 def test_truncated_copy_records_nothing_and_names_the_line(cli, database_url, tmp_path):

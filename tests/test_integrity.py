@@ -9,7 +9,7 @@ import pytest
 from support import DEPARTMENT, SEED, YEAR
 from sqlalchemy import text
 
-from ledger.commands import Adjust, LineSpec, Publish
+from ledger.application.commands import Adjust, LineSpec, Publish
 
 
 def events_table(led) -> tuple[str, str]:
@@ -80,7 +80,7 @@ def edit_event_and_its_hash(led):
     """A forger who also rewrites the event's own hash still breaks the global chain."""
     message = edit_amount(led)
     position = int(message.split()[1].rstrip(":"))
-    from ledger.integrity import event_hash
+    from ledger.readmodel.chain import event_hash
 
     forged = led.events.recorder.select_notifications(start=position, limit=1)[0]
     execute(led, "UPDATE ledger_chain SET event_hash = :h WHERE position = :p", h=event_hash(forged), p=position)
@@ -138,7 +138,7 @@ def history(imported):
 def test_an_untouched_history_verifies(history):
     report = history.verify()
     assert report.ok, report.problems
-    assert report.events == history.projector.max_position()
+    assert report.events == history.last_position()
     assert report.publications == 2 and report.leaves > 50
 
 

@@ -1,5 +1,5 @@
 """How the fold names a leaf and writes a budget's leaves, checked against the definitions
-they replace for speed: eventlog.leaf_text_of(stored dimensions) must give exactly
+they replace for speed: leaves.leaf_text_of(stored dimensions) must give exactly
 leaf_text(parsed dimensions), and balances_json must sort the leaves by their text."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import random
 import orjson
 import pytest
 
-from ledger import synthetic
+from ledger.devtools import synthetic
 from ledger.domain.postings import DIMENSIONS
-from ledger.readmodel import eventlog
-from ledger.readmodel.eventlog import balances_json, leaf_text, leaf_text_of
+from ledger.readmodel import leaves
+from ledger.readmodel.leaves import balances_json, leaf_text, leaf_text_of
 
 
 def stored_dims(ledger) -> list[bytes]:
@@ -31,7 +31,7 @@ def test_stored_dimensions_are_named_as_leaf_text_names_them(ledger):
     texts = stored_dims(ledger)
     assert len(set(texts)) > 100
     for text in texts:
-        eventlog._read_dims(text)  # the fast way takes every one of them (no fallback)
+        leaves._read_dims(text)  # the fast way takes every one of them (no fallback)
         assert leaf_text_of(text) == leaf_text(orjson.loads(text))
     # also in another key order and with every character escaped
     rng = random.Random(5)

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import inspect, select, text
 from support import DEPARTMENT, YEAR
 
-from ledger import synthetic
-from ledger.commands import Adjust, Correct, LineSpec, Publish, Transfer
+from ledger.devtools import synthetic
+from ledger.application.commands import Adjust, Correct, LineSpec, Publish, Transfer
 from ledger.domain.postings import DIMENSIONS
 from ledger.readmodel import queries, schema
 from ledger.readmodel.projector import Projector
@@ -61,14 +61,14 @@ def record_history(ledger) -> None:
 def test_rebuild_writes_what_recording_wrote(imported):
     record_history(imported)
     recorded = dump(imported)
-    events = imported.projector.max_position()
+    events = imported.last_position()
     assert len(recorded["ledger_budgets"]) == 5
     assert sum(len(row[1]["leaves"]) for row in recorded["ledger_leaves"]) > 500  # leaves of the 5 budgets
 
     assert imported.rebuild() == events
     assert dump(imported) == recorded
     # A read model in another database reads the events through the recorder: the same rows.
-    assert Projector(imported.events, imported.engine).rebuild() == events
+    assert Projector(imported.log, imported.engine).rebuild() == events
     assert dump(imported) == recorded
     assert imported.verify().ok
 
@@ -84,7 +84,7 @@ def test_todays_leaves_are_the_history_summed_to_now(imported):
             last = queries.last_position(conn, imported.log, budget, queries.Point())
             replayed = queries.leaf_sums(conn, imported.log, budget, queries.Point(position=last))
             assert now == replayed and len(now) > 50, budget.department
-    assert sum(len(imported.log.budget_events(b.budget_id)) for b in budgets) == imported.projector.max_position()
+    assert sum(len(imported.log.budget_events(b.budget_id)) for b in budgets) == imported.last_position()
 
 
 def rewrite_first_appropriation(ledger, change) -> int:
@@ -170,14 +170,14 @@ def test_a_compressed_store_is_folded_through_the_mapper(database_url, seed_byte
         stored = led.events.recorder.select_notifications(start=1, limit=1)[0].state
         with pytest.raises(ValueError):
             json.loads(stored)
-        assert not led.projector.reads_table
+        assert not led.log.reads_table
         with led.engine.connect() as conn:
             budget = queries.find_budget(conn, DEPARTMENT, YEAR)
             now = queries.leaf_sums(conn, led.log, budget, queries.Point())
             replayed = queries.leaf_sums(conn, led.log, budget, queries.Point(position=led.projector.position()))
         assert now == replayed and len(now) > 50
         before = led.tables(DEPARTMENT, YEAR)
-        assert led.rebuild() == led.projector.max_position()
+        assert led.rebuild() == led.last_position()
         assert led.tables(DEPARTMENT, YEAR) == before
         assert led.verify().ok
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger import rulesreport
+from ledger.devtools import rulesreport
 
 FEATURE = """# language: zh-CN
 功能: 报告示例
@@ -129,12 +129,12 @@ def test_cli_writes_the_page(cucumber, tmp_path):
     source = tmp_path / "cucumber.json"
     source.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     target = tmp_path / "out" / "rules.html"
-    result = subprocess.run([sys.executable, "-m", "ledger.rulesreport", str(source), str(target), str(features)],
+    result = subprocess.run([sys.executable, "-m", "ledger.devtools.rulesreport", str(source), str(target), str(features)],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "场景 5 个" in result.stdout and "失败 1" in result.stdout
     assert "<td>2</td>" in target.read_text(encoding="utf-8")
-    bad = subprocess.run([sys.executable, "-m", "ledger.rulesreport", str(tmp_path / "missing.json"), str(target)],
+    bad = subprocess.run([sys.executable, "-m", "ledger.devtools.rulesreport", str(tmp_path / "missing.json"), str(target)],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "无法读取" in bad.stderr
 

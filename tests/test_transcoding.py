@@ -1,5 +1,5 @@
-"""The faster recording path (ledger/eventstore.py, ledger/pgrecorder.py,
-ledger/sqliterecorder.py) stores exactly the
+"""The faster recording path (ledger/eventstore/: transcoder.py, recordings.py, pgrecorder.py
+and sqliterecorder.py) stores exactly the
 bytes eventsourcing's own JSONTranscoder writes, reads back the same objects, and leaves the
 rows, their order and their notification ids as eventsourcing's recorder would."""
 
@@ -28,9 +28,10 @@ from eventsourcing.persistence import (
     UUIDAsHex,
 )
 
-from ledger import eventstore, synthetic
-from ledger.application import DateAsISO
-from ledger.eventstore import FastEventStore, FastJSONTranscoder, FastMapper, gc_paused
+from ledger.devtools import synthetic
+from ledger.eventstore import recordings
+from ledger.eventstore.recordings import FastEventStore, FastMapper
+from ledger.eventstore.transcoder import DateAsISO, FastJSONTranscoder, gc_paused
 
 
 def reference_transcoder() -> JSONTranscoder:
@@ -63,7 +64,7 @@ def test_the_application_uses_the_fast_transcoder(ledger):
     assert type(ledger.events.mapper.transcoder) is FastJSONTranscoder
     assert ledger.events.mapper.transcoder._iterencode is not None  # not the fallback to JSONTranscoder.encode
     assert type(ledger.events.mapper) is FastMapper and type(ledger.events.events) is FastEventStore
-    assert eventstore._FILL  # stored events, notifications and recordings are made by filling them
+    assert recordings._FILL  # stored events, notifications and recordings are made by filling them
 
 
 def test_recordings_are_those_eventsourcing_makes(ledger):
@@ -136,7 +137,7 @@ def test_stock_eventsourcing_and_the_ledger_write_the_same_store(ledger):
     """Budgets saved by stock eventsourcing (JSONTranscoder, and on PostgreSQL its text-format
     recorder) and by the ledger, into one store: identical rows for identical events, one
     unbroken sequence of notification ids, and a history that verifies."""
-    from ledger.application import BudgetEvents
+    from ledger.eventstore import BudgetEvents
 
     stock_env = {**ledger.storage.eventsourcing_env, "TRANSCODER_TOPIC": "eventsourcing.persistence:JSONTranscoder"}
     stock_env["APPLICATION_RECORDER_TOPIC"] = (
@@ -344,7 +345,7 @@ def test_gc_paused_nests_and_keeps_a_disabled_collector_disabled():
 def test_postgresql_sends_the_events_in_binary(postgresql_url):
     """On PostgreSQL whatever the store under test (the recorder exists only there)."""
     from ledger.application import Ledger
-    from ledger.pgrecorder import PostgresBinaryInsertRecorder
+    from ledger.eventstore.pgrecorder import PostgresBinaryInsertRecorder
 
     with Ledger(postgresql_url) as pg:
         recorder = pg.events.recorder
@@ -375,7 +376,7 @@ def _rowids(led, recordings) -> list[int]:
 def test_sqlite_inserts_a_save_at_once_and_gives_each_event_its_rowid(tmp_path):
     """On SQLite whatever the store under test: the notification ids the batch-inserting
     recorder works out from the first and last rowids are each row's own, save after save."""
-    from ledger.sqliterecorder import SQLiteBatchInsertRecorder
+    from ledger.eventstore.sqliterecorder import SQLiteBatchInsertRecorder
 
     with _sqlite_ledger(tmp_path) as led:
         assert type(led.events.recorder) is SQLiteBatchInsertRecorder

@@ -9,11 +9,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ledger.commands import LineSpec
-from ledger.readmodel.definitions import TableDef, load_tables
-from ledger.readmodel.history import cell_labels, find_cell
+from ledger.application.commands import LineSpec
+from ledger.tables.definitions import TableDef, load_tables
+from ledger.readmodel.lineage import cell_labels, find_cell
 from ledger.readmodel.queries import Point
-from ledger.readmodel.render import RenderedRow, RenderedTable
+from ledger.tables.render import RenderedRow, RenderedTable
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "examples" / "changzhi-hpf-2024-budget.txt"

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 from pytest_bdd import then, when
 
-from ledger.commands import Adjust, Appropriate, Correct, Publish, Transfer
+from ledger.application.commands import Adjust, Appropriate, Correct, Publish, Transfer
 from ledger.domain.budget import RuleViolation
 from ledger.readmodel.queries import NotFound
 
@@ -22,7 +22,7 @@ KINDS = {"拨款": "appropriation", "调整": "adjustment", "调剂": "transfer"
 
 def run(story: Story, action: Callable[[], Any]) -> None:
     """Give a command; a refusal is kept for the Then steps (a refused command records nothing)."""
-    story.position_before = story.ledger.projector.max_position()
+    story.position_before = story.ledger.last_position()
     story.refusal = None
     try:
         story.recorded.append(action())
@@ -109,12 +109,12 @@ def _(story: Story):
 
 @then("账本没有记录任何新事件")
 def _(story: Story):
-    assert story.ledger.projector.max_position() == story.position_before
+    assert story.ledger.last_position() == story.position_before
 
 
 @then("账本中没有任何事件")
 def _(story: Story):
-    assert story.ledger.projector.max_position() == 0
+    assert story.ledger.last_position() == 0
     assert story.ledger.budgets() == []
 
 

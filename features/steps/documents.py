@@ -86,7 +86,7 @@ def _(story: Story):
 
 
 def _import(story: Story, data: bytes, name: str) -> None:
-    story.position_before = story.ledger.projector.max_position()
+    story.position_before = story.ledger.last_position()
     story.refusal = None
     try:
         story.imported = story.ledger.import_document(data, name)
@@ -97,12 +97,12 @@ def _import(story: Story, data: bytes, name: str) -> None:
 @given("账本中已导入长治市住房公积金管理中心2024年部门预算公开文件")
 def _(story: Story):
     story.imported = story.ledger.import_document(SEED.read_bytes(), SEED.name)
-    story.marks["imported_position"] = story.ledger.projector.max_position()
+    story.marks["imported_position"] = story.ledger.last_position()
 
 
 @given("一个空账本")
 def _(story: Story):
-    assert story.ledger.projector.max_position() == 0
+    assert story.ledger.last_position() == 0
 
 
 @when("导入公开文件")
@@ -134,7 +134,7 @@ def _(story: Story):
 def _(story: Story):
     assert story.refusal is None, story.refusal
     assert story.imported.recorded == 0 and story.imported.already_imported
-    assert story.ledger.projector.max_position() == story.position_before
+    assert story.ledger.last_position() == story.position_before
 
 
 @then(step('导入说明包含 "{fragment:Q}"'))

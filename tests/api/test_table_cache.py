@@ -11,7 +11,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from ledger.application import Ledger
-from ledger.commands import Adjust, LineSpec
+from ledger.application.commands import Adjust, LineSpec
 from ledger.http.app import create_app
 
 from .api_support import BUDGET, DEPARTMENT, YEAR, bearer, upload

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import fields
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -41,11 +42,90 @@ Dims = tuple[tuple[str, str], ...]
 class Budget(Aggregate):
     """A department's budget for one fiscal year, as the history of what was recorded."""
 
+    # ------------------------------------------------------------------- events
+    # Each kind of event, with its fields, is named once: here. The read side and the history
+    # refer to these classes (EVENT_KINDS below), never to their names as text. The field
+    # order is the stored order (eventsourcing writes an event's fields as they are declared).
+
+    class Opened(Aggregate.Created):
+        department: str
+        fiscal_year: int
+        units: list[dict[str, str]]
+        effective: date
+        reason: str
+        provenance: dict[str, Any] | None
+
+    class Appropriated(Aggregate.Event):
+        event_id: str
+        lines: list[dict[str, Any]]
+        effective: date
+        reason: str
+        provenance: dict[str, Any] | None
+        document_no: str | None
+
+    class Adjusted(Aggregate.Event):
+        event_id: str
+        lines: list[dict[str, Any]]
+        effective: date
+        reason: str
+        document_no: str | None
+
+    class Transferred(Aggregate.Event):
+        event_id: str
+        lines: list[dict[str, Any]]
+        effective: date
+        reason: str
+        document_no: str | None
+
+    class Corrected(Aggregate.Event):
+        event_id: str
+        corrected_event_id: str
+        lines: list[dict[str, Any]]
+        effective: date
+        reason: str
+        document_no: str | None
+
+    class PriorYearFigureStated(Aggregate.Event):
+        event_id: str
+        lines: list[dict[str, Any]]
+        effective: date
+        reason: str
+        provenance: dict[str, Any] | None
+
+    class ProjectRegistered(Aggregate.Event):
+        event_id: str
+        name: str
+        unit: str
+        category: str
+        annual_amount: Decimal | None
+        targets: dict[str, Any]
+        effective: date
+        reason: str
+        provenance: dict[str, Any] | None
+
+    class DocumentImported(Aggregate.Event):
+        event_id: str
+        sha256: str
+        name: str
+        tables: dict[str, str]
+        rounding: list[dict[str, Any]]
+        effective: date
+        reason: str
+
+    class Published(Aggregate.Event):
+        event_id: str
+        name: str
+        effective: date
+        reason: str
+        chain_position: int
+        chain_head: str
+        tables_digest: str
+
     @staticmethod
     def create_id(department: str, fiscal_year: int) -> uuid.UUID:
         return budget_id(department, fiscal_year)
 
-    @event("Opened")
+    @event(Opened)
     def __init__(
         self,
         department: str,
@@ -179,7 +259,7 @@ class Budget(Aggregate):
         if problems:
             raise RuleViolation(problems)
 
-    # ------------------------------------------------------------------- events
+    # ------------------------------------------------------------ applying events
 
     def _post(self, event_id: str, lines: Iterable[dict[str, Any]]) -> None:
         posted = [Line.from_dict(d) for d in lines]
@@ -187,53 +267,89 @@ class Budget(Aggregate):
             self.balances[line.dims] += line.amount
         self.lines_by_event[event_id] = posted
 
-    @event("Appropriated")
+    @event(Appropriated)
     def _appropriated(self, event_id: str, lines: list[dict[str, Any]], effective: date, reason: str,
                       provenance: dict[str, Any] | None, document_no: str | None) -> None:
         self._post(event_id, lines)
 
-    @event("Adjusted")
+    @event(Adjusted)
     def _adjusted(self, event_id: str, lines: list[dict[str, Any]], effective: date, reason: str,
                   document_no: str | None) -> None:
         self._post(event_id, lines)
 
-    @event("Transferred")
+    @event(Transferred)
     def _transferred(self, event_id: str, lines: list[dict[str, Any]], effective: date, reason: str,
                      document_no: str | None) -> None:
         self._post(event_id, lines)
 
-    @event("Corrected")
+    @event(Corrected)
     def _corrected(self, event_id: str, corrected_event_id: str, lines: list[dict[str, Any]],
                    effective: date, reason: str, document_no: str | None) -> None:
         self._post(event_id, lines)
         self.corrected[corrected_event_id] = event_id
 
-    @event("PriorYearFigureStated")
+    @event(PriorYearFigureStated)
     def _prior_year_stated(self, event_id: str, lines: list[dict[str, Any]], effective: date,
                            reason: str, provenance: dict[str, Any] | None) -> None:
         self._post(event_id, lines)
 
-    @event("ProjectRegistered")
+    @event(ProjectRegistered)
     def _project_registered(self, event_id: str, name: str, unit: str, category: str,
                             annual_amount: Decimal, targets: dict[str, Any], effective: date,
                             reason: str, provenance: dict[str, Any] | None) -> None:
         self.projects[name] = {"unit": unit, "category": category, "annual_amount": annual_amount}
 
-    @event("DocumentImported")
+    @event(DocumentImported)
     def _document_imported(self, event_id: str, sha256: str, name: str, tables: dict[str, str],
                            rounding: list[dict[str, Any]], effective: date, reason: str) -> None:
         self.documents[sha256] = self.version
 
-    @event("Published")
+    @event(Published)
     def _published(self, event_id: str, name: str, effective: date, reason: str, chain_position: int,
                    chain_head: str, tables_digest: str) -> None:
         self.publications[name] = self.version
 
     # -------------------------------------------------------------------- reads
 
-    def agency_units(self) -> set[str]:
-        return {n for n, c in self.units.items() if c in classification.AGENCY_CATEGORIES}
+    def agency_units(self) -> frozenset[str]:
+        return classification.agency_units({"name": n, "category": c} for n, c in self.units.items())
 
 
 def _new_id() -> str:
     return str(uuid.uuid4())
+
+
+# What each kind of event is called in the history, the API and the feed.
+EVENT_KINDS: dict[type[Aggregate.Event], str] = {
+    Budget.Opened: "budget_opened",
+    Budget.Appropriated: "appropriation",
+    Budget.Adjusted: "adjustment",
+    Budget.Transferred: "transfer",
+    Budget.Corrected: "correction",
+    Budget.PriorYearFigureStated: "prior_year_figure",
+    Budget.ProjectRegistered: "project_registered",
+    Budget.DocumentImported: "document_imported",
+    Budget.Published: "publication",
+}
+
+# The events that post lines (amounts at points of the budget): those with a `lines` field.
+LINE_EVENTS: frozenset[type[Aggregate.Event]] = frozenset(
+    cls for cls in EVENT_KINDS if "lines" in {f.name for f in fields(cls)})
+
+
+def declared(cls: type[Aggregate.Event], *names: str) -> tuple[str, ...]:
+    """Names of fields that a reader of stored events reads, checked against the event class
+    (when the reader's module is imported): a renamed field fails loudly, not silently."""
+    known = {f.name for f in fields(cls)}
+    missing = [name for name in names if name not in known]
+    if missing:
+        raise TypeError(f"{cls.__qualname__} has no field {', '.join(missing)}")
+    return names
+
+
+def event_class(name: str) -> type[Aggregate.Event] | None:
+    """The event class of this name (the last part of a stored topic), or None."""
+    return _BY_NAME.get(name)
+
+
+_BY_NAME = {cls.__name__: cls for cls in EVENT_KINDS}

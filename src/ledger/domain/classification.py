@@ -5,6 +5,7 @@ The catalogues are data files in ledger/reference/; this module only reads them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -28,6 +29,11 @@ PROCUREMENT_LABELS = {"goods": "货物", "works": "工程", "services": "服务"
 UNIT_CATEGORIES = ("行政单位", "参公事业单位", "事业单位")
 # 机关运行经费 is the operating cost of administrative units and units managed like them.
 AGENCY_CATEGORIES = ("行政单位", "参公事业单位")
+
+
+def agency_units(units: Iterable[Mapping[str, str]]) -> frozenset[str]:
+    """The agency units (行政单位, 参公事业单位) among units given as {"name", "category"}."""
+    return frozenset(u["name"] for u in units if u["category"] in AGENCY_CATEGORIES)
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ def _shares(group: str, parts: Sequence[tuple[str, str, Decimal]], whole: Decima
 
 def explain(department: str, fiscal_year: int, position: int | None, sums: Sums, units: Sequence[dict[str, str]],
             priors: Sequence[PriorStatement], projects: Sequence[dict[str, Any]]) -> Explanation:
-    agency = frozenset(u["name"] for u in units if u["category"] in classification.AGENCY_CATEGORIES)
+    agency = classification.agency_units(units)
     categories = {u["category"] for u in units if u["name"] in agency}
     t = lambda where: total(sums, where, agency)  # noqa: E731
     totals = {

@@ -13,12 +13,12 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from . import errors
+from ..application import Ledger
 from .deps import ReadAccess, Settings
 from .idempotency import IdempotencyStore
 from .limits import UploadLimit
 from .routers import audit, budgets, commands, documents, explanations, health, tables
 from .tablecache import TableCache
-from .versions import HttpLedger
 
 STATIC = Path(__file__).parent / "static"
 REPO = Path(__file__).resolve().parents[3]
@@ -29,7 +29,7 @@ def rules_page() -> str:
     import json
     import os
 
-    from ..rulesreport import render_html
+    from ..devtools.rulesreport import render_html
 
     candidates = [os.environ.get("LEDGER_RULES_REPORT", ""), REPO / "reports" / "cucumber-sqlite.json",
                   REPO / "reports" / "cucumber-postgresql.json", REPO / "reports" / "cucumber.json"]
@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        ledger = HttpLedger(settings.database_url)
+        ledger = Ledger(settings.database_url)
         app.state.ledger = ledger
         app.state.idempotency = IdempotencyStore(ledger.engine)
         if gc.get_freeze_count() == 0:

@@ -16,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BeforeValidator, Field
 
 from ..readmodel.queries import Point
-from .versions import HttpLedger
+from ..application import Ledger
 
 # Roles, each allowing what the ones before it allow: reading, commands, imports.
 ROLES = ("reader", "officer", "admin")
@@ -82,11 +82,11 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-async def get_ledger(request: Request) -> HttpLedger:  # async: no thread-pool hop for a lookup
+async def get_ledger(request: Request) -> Ledger:  # async: no thread-pool hop for a lookup
     return request.app.state.ledger
 
 
-LedgerDep = Annotated[HttpLedger, Depends(get_ledger)]
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer 令牌 (角色: officer 记录命令, admin 导入文件)")
 

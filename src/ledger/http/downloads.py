@@ -11,8 +11,8 @@ from fastapi.responses import Response
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from ..readmodel import formats
-from ..readmodel.render import RenderedTable
+from ..tables import formats
+from ..tables.render import RenderedTable
 from .layout import amount_columns
 
 CSV_TYPE = "text/csv; charset=utf-8"

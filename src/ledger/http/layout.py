@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from functools import cache
-
-from ..readmodel.definitions import TableDef, load_tables
-from ..readmodel.render import RenderedRow
+from ..tables.definitions import TableDef, find_table
+from ..tables.render import RenderedRow
 
 
-@cache
 def _definition(number: int) -> TableDef:
-    return next(t for t in load_tables() if t.number == number)
+    definition = find_table(number)
+    assert definition is not None, number  # the route validated the number
+    return definition
 
 
 def amount_columns(number: int) -> set[int]:

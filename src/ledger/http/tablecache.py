@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
 
-from .versions import HttpLedger, etag
+from ..application import Ledger
+from .versions import etag
 
 Key = tuple[str, int, int | None]  # department, fiscal year, table number (None: all)
 
@@ -51,7 +52,7 @@ class TableCache:
         """What is cached, least recently used first."""
         return list(self._entries)
 
-    async def get(self, ledger: HttpLedger, key: Key, render: Callable[[], bytes]) -> Entry:
+    async def get(self, ledger: Ledger, key: Key, render: Callable[[], bytes]) -> Entry:
         # Read before catching up: the bytes then show at least the state at this position.
         if self._next is None:
             self._next = asyncio.ensure_future(self._read_position(ledger))
@@ -76,11 +77,11 @@ class TableCache:
                 self._entries.popitem(last=False)
         return fresh
 
-    async def _read_position(self, ledger: HttpLedger) -> int:
+    async def _read_position(self, ledger: Ledger) -> int:
         if self._running is not None:
             await asyncio.wait([self._running])
         self._running, self._next = self._next, None  # from here on, who arrives waits for the next read
         try:
-            return await run_in_threadpool(ledger.events.recorder.max_notification_id) or 0
+            return await run_in_threadpool(ledger.last_position)
         finally:
             self._running = None

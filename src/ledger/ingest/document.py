@@ -11,7 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from ..readmodel.definitions import TableDef, load_tables
+from ..tables.definitions import TableDef, load_tables
 from .errors import DocumentRejected, Problem
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -37,7 +37,6 @@ class PrintedTable:
     header: list[PrintedRow] = field(default_factory=list)
     rows: list[PrintedRow] = field(default_factory=list)
     empty_note_line: int | None = None  # where 「注：本表无数据」 stands, if it does
-    unit_of_amounts: str = "万元"
 
 
 @dataclass

@@ -15,11 +15,11 @@ from ..domain import classification
 from ..domain.money import to_wan, wan_to_yuan
 from ..domain.postings import Line, matches
 from ..domain.rules import INVARIANTS
-from ..readmodel.definitions import cells_for, load_tables, unit_context
+from ..tables.definitions import cells_for, load_tables, unit_context
 from . import document as doc
 from .errors import DocumentRejected, Problem
 from .narrative import Narrative, check_percent, parse_narrative
-from .performance import PerformanceTable, parse_performance
+from .targets import PerformanceTable, parse_performance
 from .rounding import CellBound, Equality, solve
 from .tables import Leaf, PrintedCell, ReadTable, read_table
 
@@ -78,7 +78,7 @@ def plan_import(data: bytes, name: str) -> ImportPlan:
 
     category = narrative.unit_category or ("参公事业单位" if not read[11].empty else "事业单位")
     unit_rows = [{"name": u, "category": category} for u in units]
-    agency = {u["name"] for u in unit_rows if u["category"] in classification.AGENCY_CATEGORIES}
+    agency = classification.agency_units(unit_rows)
 
     performance = parse_performance(disclosure.lines, disclosure.narrative_start, problems)
     by_name = {p.name: p for p in performance}

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..domain import classification
 from ..domain.money import MAX_YUAN, WAN
-from ..readmodel.definitions import Panel, RowSpec, TableDef, class_label
+from ..tables.definitions import Panel, RowSpec, TableDef, class_label
 from .document import PrintedTable, label_problem, trimmed
 from .errors import Problem
 

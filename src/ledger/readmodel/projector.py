@@ -3,7 +3,7 @@
 The read model holds what today's tables and the budget list need: each leaf's balance
 (`ledger_leaves`: a leaf is a budget and a distinct set of dimensions some line posted to),
 the budgets with their version, the projects, publications and imported documents. The
-past is not copied: history reads the event log itself (eventlog.py).
+past is not copied: history reads the event log itself (eventstore/eventlog.py).
 
 `catch_up` continues from the stored position in pages. Each page is written in one
 transaction together with the projector's position, and the position is advanced only if it
@@ -11,7 +11,7 @@ is still where this run started from, so a crash or a second process never count
 twice. Leaves are upserted (balance + what the page adds).
 
 `rebuild` clears the read model and folds every event in ONE transaction: a rebuild killed
-midway leaves the read model as it was. It reads the events table directly (in large
+midway leaves the read model as it was. It reads the events table directly (EventLog.all_rows, in large
 batches; of an event with lines only its lines, typed: eventlog.Decoder.typed_lines), adds
 each line's amount to its leaf in memory, and writes each budget's leaves once at the end, so
 it writes a row per budget, not per event (see benchmarks/).
@@ -19,32 +19,34 @@ it writes a row per budget, not per event (see benchmarks/).
 
 from __future__ import annotations
 
-import logging
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, timezone
-from operator import itemgetter
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
-from uuid import UUID
 
 import orjson
-from eventsourcing.application import Application
 from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, update
 
-from ..eventstore import gc_paused
-from . import schema
-from .eventlog import Decoder, StoredRow, balances_json, leaf_text_of, parse_balances
-
-log = logging.getLogger(__name__)
+from ..domain.budget import LINE_EVENTS, Budget, declared
+from ..eventstore import EventLog
+from ..eventstore.eventlog import StoredRow, as_rows, budget_id_of, topic_class
+from ..eventstore.transcoder import gc_paused
+from . import schema, tracking
+from .leaves import balances_json, leaf_text_of, parse_balances
 
 NAME = "tables"
 PAGE_SIZE = 5000
 # Rows fetched at a time by a rebuild.
 REBUILD_BATCH = 2000
-# Events whose lines post to leaves.
-LINE_CLASSES = frozenset({"Appropriated", "Adjusted", "Transferred", "Corrected", "PriorYearFigureStated"})
 ZERO = Decimal(0)
+
+# The fields the fold reads of each event without lines (checked against the event classes).
+_OPENED = declared(Budget.Opened, "department", "fiscal_year", "units", "effective")
+_PROJECT = declared(Budget.ProjectRegistered, "name", "unit", "category", "annual_amount", "targets")
+_DOCUMENT = declared(Budget.DocumentImported, "sha256", "name", "tables", "rounding")
+_PUBLISHED = declared(Budget.Published, "name", "effective")
+
 # Of a row of _Projector._all_rows: (position, stream id, version, topic, stored state).
 _STREAM = itemgetter(1)
 _VERSION_POSITION = itemgetter(2, 0)
@@ -58,6 +60,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "ledger_publications": ("budget_id", "name", "position", "effective", "recorded_at"),
     "ledger_documents": ("budget_id", "sha256", "name", "position", "tables", "rounding"),
 }
+
+
+def _date(plain: Callable[[Any], Any], value: Any) -> date | None:
+    return date.fromisoformat(plain(value)) if value is not None else None
 
 
 class ProjectionConflict(RuntimeError):
@@ -82,34 +88,26 @@ class _Fold:
     def add_rows(self, rows: Sequence[Sequence[Any]]) -> None:
         """Fold events given as rows of (position, stream id, version, topic, stored state):
         each line of an event with lines is added to its leaf, any other event is folded by
-        _other. Decoding as Projector.floor decodes: the lines of an event with lines read
-        typed (Decoder.typed_lines), the state of any other parsed (_decode_row)."""
-        self._rows(rows, fold=True)
-
-    def _rows(self, rows: Sequence[Sequence[Any]], *, fold: bool) -> None:
-        # One loop for the fold and its floor (fold=False: decoded, nothing folded).
+        _other. The lines of an event with lines are read typed (Decoder.typed_lines), the
+        state of any other is parsed (Projector.decode_row)."""
         p = self.projector
-        is_line, typed_lines, full_lines, decode = p._is_line, p.decoder.typed_lines, p.decoder.full_lines, p._decode_row
+        is_line, typed_lines, full_lines, decode = p._is_line, p.decoder.typed_lines, p.decoder.full_lines, p.decode_row
         typed = p.decoder.plain_state
         leaf_of, leaf_text = p._leaf_of, p._leaf_text
-        budgets, all_leaves = self.budgets, self.leaves
-        if fold:  # each stream's version and position as of its last row here
-            budgets.update(zip(map(_STREAM, rows), map(_VERSION_POSITION, rows)))
+        all_leaves = self.leaves
+        # each stream's version and position as of its last row here
+        self.budgets.update(zip(map(_STREAM, rows), map(_VERSION_POSITION, rows)))
         for row in rows:
             position, stream, version, topic, state = row
             line = is_line.get(topic)
             if line is None:
                 line = p._line_topic(topic)
             if not line:
-                s = decode(row)
-                if fold:
-                    self._other(position, p._budget_id(stream), p._classes[topic], s)
+                self._other(position, p._budget_id(stream), p._classes[topic], decode(row))
                 continue
             lines = typed_lines(state) if typed else None
             if lines is None:
                 lines = full_lines(StoredRow.of(*row))
-            if not fold:
-                continue
             leaves = all_leaves.get(stream)
             if leaves is None:
                 leaves = all_leaves[stream] = {}
@@ -119,32 +117,31 @@ class _Fold:
                 if leaf is None:
                     leaf = leaf_text(raw)
                 leaves[leaf] = leaves.get(leaf, ZERO) + line.amount.value
-        if fold:
-            self.count += len(rows)
+        self.count += len(rows)
 
-    def _other(self, position: int, bid: str, cls: str, s: dict[str, Any]) -> None:
+    def _other(self, position: int, bid: str, cls: type | None, s: dict[str, Any]) -> None:
         plain, plain_json = self.decoder.plain, self.decoder.plain_json
         recorded = datetime.fromisoformat(plain(s["timestamp"]))
         if recorded.tzinfo is None:
             recorded = recorded.replace(tzinfo=timezone.utc)
-        effective = s.get("effective")
-        if effective is not None:
-            effective = date.fromisoformat(plain(effective))
-        if cls == "Opened":
-            units = plain_json(s["units"])
+        if cls is Budget.Opened:
+            department, fiscal_year, units, effective = (s[name] for name in _OPENED)
             # version and last position are filled in when the fold is written
-            self.rows["ledger_budgets"].append((bid, s["department"], s["fiscal_year"], units, position, recorded,
-                                                effective))
-        elif cls == "ProjectRegistered":
-            annual = plain(s["annual_amount"])
+            self.rows["ledger_budgets"].append((bid, department, fiscal_year, plain_json(units), position, recorded,
+                                                _date(plain, effective)))
+        elif cls is Budget.ProjectRegistered:
+            name, unit, category, annual, targets = (s[name] for name in _PROJECT)
+            annual = plain(annual)
             self.rows["ledger_projects"].append(
-                (bid, s["name"], s["unit"], s["category"], schema.to_fen(Decimal(annual)) if annual is not None else None,
-                 plain_json(s["targets"]), position))
-        elif cls == "DocumentImported":
-            self.rows["ledger_documents"].append((bid, s["sha256"], s["name"], position, plain_json(s["tables"]),
-                                                  plain_json(s["rounding"])))
-        elif cls == "Published":
-            self.rows["ledger_publications"].append((bid, s["name"], position, effective, recorded))
+                (bid, name, unit, category, schema.to_fen(Decimal(annual)) if annual is not None else None,
+                 plain_json(targets), position))
+        elif cls is Budget.DocumentImported:
+            sha256, name, tables, rounding = (s[name] for name in _DOCUMENT)
+            self.rows["ledger_documents"].append((bid, sha256, name, position, plain_json(tables),
+                                                  plain_json(rounding)))
+        elif cls is Budget.Published:
+            name, effective = (s[name] for name in _PUBLISHED)
+            self.rows["ledger_publications"].append((bid, name, position, _date(plain, effective), recorded))
 
     def versions(self) -> dict[str, tuple[int, int]]:
         """Each touched budget's version and last position, by budget id."""
@@ -169,19 +166,18 @@ class _Fold:
 
 
 class Projector:
-    def __init__(self, app: Application, engine: Engine, page_size: int = PAGE_SIZE, *, same_store: bool = False):
-        self.app = app
+    """Folds the event log (eventstore.EventLog) into the read model of `engine`."""
+
+    def __init__(self, log: EventLog, engine: Engine, page_size: int = PAGE_SIZE):
+        self.log = log
         self.engine = engine
-        # Whether the read model is in the database that holds the events (a rebuild then
-        # reads the events table directly); a scratch read model elsewhere (verify) is not.
-        self.same_store = same_store
         self.page_size = page_size
-        self.decoder = Decoder(app)
+        self.decoder = log.decoder
         self._sink = _Sink(engine)
         self._budget_ids: dict[Any, str] = {}  # stored stream id → budget id, once per budget
-        self._classes: dict[str, str] = {}  # topic → event class name
+        self._classes: dict[str, type | None] = {}  # topic → event class
         self._is_line: dict[str, bool] = {}  # topic → whether its events have lines
-        # A line's dimensions as stored (their JSON text) → its leaf's text (eventlog.leaf_text_of),
+        # A line's dimensions as stored (their JSON text) → its leaf's text (leaves.leaf_text_of),
         # so that lines are added up without parsing their dimensions again.
         self._leaf_of: dict[bytes, bytes] = {}
 
@@ -190,27 +186,22 @@ class Projector:
         return text
 
     def _line_topic(self, topic: str) -> bool:
-        """Whether events of a topic have lines (noting the topic's class name)."""
-        cls = self._classes[topic] = topic.rpartition(".")[2]
-        line = self._is_line[topic] = cls in LINE_CLASSES
+        """Whether events of a topic have lines (noting the topic's event class)."""
+        cls = self._classes[topic] = topic_class(topic)
+        line = self._is_line[topic] = cls in LINE_EVENTS
         return line
 
     def _budget_id(self, stream: Any) -> str:
         bid = self._budget_ids.get(stream)
         if bid is None:
-            bid = self._budget_ids[stream] = str(stream if isinstance(stream, UUID) else UUID(stream))
+            bid = self._budget_ids[stream] = budget_id_of(stream)
         return bid
-
 
     # ------------------------------------------------------------------ position
 
     def position(self) -> int:
         with self.engine.connect() as conn:
-            value = conn.execute(select(schema.tracking.c.position).where(schema.tracking.c.name == NAME)).scalar()
-        return int(value or 0)
-
-    def max_position(self) -> int:
-        return int(self.app.recorder.max_notification_id() or 0)
+            return tracking.position(conn, NAME)
 
     # ------------------------------------------------------------------- running
 
@@ -221,7 +212,7 @@ class Projector:
             self._clear(conn)
             fold = _Fold(self)
             end = 0
-            for rows in self._all_rows(conn):
+            for rows in self.log.all_rows(conn, REBUILD_BATCH, self.page_size):
                 fold.add_rows(rows)
                 end = rows[-1][0]
                 for name, taken in fold.take_rows().items():
@@ -236,52 +227,9 @@ class Projector:
             del fold
         return count + self.catch_up(progress)
 
-    @property
-    def reads_table(self) -> bool:
-        """Whether a rebuild reads eventsourcing's table directly (else through the recorder)."""
-        return self.same_store and self.decoder.plain_state
-
-    def floor(self, *, full: bool = False) -> int:
-        """What a rebuild cannot avoid (the benchmarks' floor): read and decode every event as
-        the rebuild does (its own loop, _Fold._rows, with nothing folded), writing nothing.
-        full: parse every state in full instead (orjson), as a rebuild that decoded whole
-        events would. Returns the number of events."""
-        count = 0
-        fold = _Fold(self)
-        with gc_paused(), self.engine.begin() as conn:
-            for rows in self._all_rows(conn):
-                count += len(rows)
-                if full:
-                    deque(map(self._decode_row, rows), maxlen=0)
-                else:
-                    fold._rows(rows, fold=False)
-        return count
-
-    def _all_rows(self, conn: Connection) -> Iterator[Sequence[Any]]:
-        """Every event as rows of (position, stream id, version, topic, state), in batches:
-        straight from the events table when it is in this database, else from the recorder."""
-        if self.reads_table:
-            table = self.app.recorder.events_table_name
-            postgres = self.engine.dialect.name == "postgresql"
-            position = "notification_id" if postgres else "rowid"
-            driver = conn.connection.driver_connection
-            cursor = driver.cursor(name="ledger_rebuild") if postgres else driver.cursor()
-            try:
-                cursor.execute(f"SELECT {position}, originator_id, originator_version, topic, state FROM {table} "
-                               f"ORDER BY {position}")
-                while rows := cursor.fetchmany(REBUILD_BATCH):
-                    yield rows
-            finally:
-                cursor.close()
-            return
-        start = 0
-        while notifications := self.app.recorder.select_notifications(start=start + 1, limit=self.page_size):
-            yield _rows(notifications)
-            start = notifications[-1].id
-
-    def _decode_row(self, row: Sequence[Any]) -> dict[str, Any]:
-        """The state of a row of _all_rows (an event without lines, or any for history): orjson
-        for a plain state (the mapper for one to be upcast), else the mapper."""
+    def decode_row(self, row: Sequence[Any]) -> dict[str, Any]:
+        """The state of a row of EventLog.all_rows (an event without lines, or any for
+        history): orjson for a plain state (the mapper for one to be upcast), else the mapper."""
         if self.decoder.plain_state:
             s = orjson.loads(row[4])
             if "class_version" not in s:
@@ -309,7 +257,7 @@ class Projector:
         done = 0
         while True:
             start = self.position()
-            notifications = self.app.recorder.select_notifications(start=start + 1, limit=self.page_size)
+            notifications = self.log.notifications(start, self.page_size)
             if not notifications:
                 return done
             try:
@@ -327,23 +275,11 @@ class Projector:
     def _project_page(self, start: int, notifications: Sequence[Any]) -> None:
         fold = _Fold(self)
         with gc_paused():
-            fold.add_rows(_rows(notifications))
-        end = notifications[-1].id
+            fold.add_rows(as_rows(notifications))
         try:
             with self.engine.begin() as conn:
-                if start == 0:
-                    exists = conn.execute(select(schema.tracking.c.position).where(schema.tracking.c.name == NAME)).first()
-                    if exists is not None:
-                        raise ProjectionConflict
-                    conn.execute(insert(schema.tracking).values(name=NAME, position=end))
-                else:
-                    moved = conn.execute(
-                        update(schema.tracking)
-                        .where(schema.tracking.c.name == NAME, schema.tracking.c.position == start)
-                        .values(position=end)
-                    )
-                    if moved.rowcount != 1:
-                        raise ProjectionConflict
+                if not tracking.advance(conn, NAME, start, notifications[-1].id):
+                    raise ProjectionConflict
                 self._write(conn, fold, upsert=True)
         finally:
             if len(self._leaf_of) > 100_000:  # only a cache between pages
@@ -390,11 +326,6 @@ class Projector:
                          .values(balances=bindparam("b_balances")), changed)
         if added:
             self._sink.write(conn, schema.leaves, [(bid, balances_json(b.items())) for bid, b in added.items()])
-
-
-def _rows(notifications: Sequence[Any]) -> list[tuple[Any, ...]]:
-    """Notifications as rows of (position, stream id, version, topic, stored state)."""
-    return [(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in notifications]
 
 
 class _Sink:

@@ -7,15 +7,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from functools import lru_cache
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, exists, select
 
-from ..domain.classification import AGENCY_CATEGORIES
-from . import schema
-from .definitions import CellTemplates, cells_for, load_tables, unit_context
-from .eventlog import EventLog, LoggedEvent, stored_leaves
-from .render import Context
+from ..domain.classification import agency_units
+from ..eventstore import EventLog, LoggedEvent
+from ..tables.definitions import load_tables, spread
+from ..tables.render import Context, RenderedTable, render
+from . import schema, tracking
+from .leaves import stored_leaves
 
 
 class NotFound(LookupError):
@@ -46,12 +46,73 @@ class BudgetRow:
 
     @property
     def agency_units(self) -> frozenset[str]:
-        return frozenset(u["name"] for u in self.units if u["category"] in AGENCY_CATEGORIES)
+        return agency_units(self.units)
 
 
-def list_budgets(conn: Connection) -> list[BudgetRow]:
-    rows = conn.execute(select(schema.budgets).order_by(schema.budgets.c.department, schema.budgets.c.fiscal_year))
-    return [BudgetRow(r.budget_id, r.department, r.fiscal_year, r.units) for r in rows]
+def list_budgets(conn: Connection, point: Point | None = None) -> list[BudgetRow]:
+    """The budgets (all, or those whose opening event a point includes)."""
+    b = schema.budgets.c
+    query = select(schema.budgets).order_by(b.department, b.fiscal_year)
+    if point is not None and not point.is_now:
+        query = query.where(_opened_by(point))
+    return [BudgetRow(r.budget_id, r.department, r.fiscal_year, r.units) for r in conn.execute(query)]
+
+
+def _opened_by(point: Point):
+    """Budgets whose opening event the point includes."""
+    b = schema.budgets.c
+    conditions = []
+    if point.position is not None:
+        conditions.append(b.position <= point.position)
+    if point.recorded is not None:
+        conditions.append(b.opened_at <= as_stored(point.recorded))
+    if point.effective is not None:
+        conditions.append(b.effective <= point.effective)
+    if point.publication is not None:
+        p = schema.publications.c
+        conditions.append(exists().where(p.budget_id == b.budget_id, p.name == point.publication))
+    return and_(*conditions)
+
+
+@dataclass(frozen=True)
+class BudgetDetail:
+    """A budget as of a point: its version and last position then, its publications and
+    imported documents up to that position."""
+
+    budget: BudgetRow
+    version: int
+    position: int | None
+    publications: list[dict]
+    documents: list[dict]
+
+
+def budget_detail(conn: Connection, log: EventLog, budget: BudgetRow, point: Point) -> BudgetDetail:
+    b, p, d = schema.budgets.c, schema.publications.c, schema.documents.c
+    if point.is_now:
+        last, version = conn.execute(select(b.last_position, b.version).where(b.budget_id == budget.budget_id)).one()
+    else:
+        event = last_event(conn, log, budget, point)
+        last, version = (event.position, event.version) if event is not None else (None, 0)
+    publications = conn.execute(select(p.name, p.position, p.effective, p.recorded_at)
+                                .where(p.budget_id == budget.budget_id, p.position <= (last or 0))
+                                .order_by(p.position)).all()
+    documents = conn.execute(select(d.name, d.sha256, d.position)
+                             .where(d.budget_id == budget.budget_id, d.position <= (last or 0))
+                             .order_by(d.position)).all()
+    return BudgetDetail(budget, version, last, [dict(r._mapping) for r in publications],
+                        [dict(r._mapping) for r in documents])
+
+
+def version(conn: Connection, budget_id: str) -> int | None:
+    """A budget's version (its number of events) as the read model has it."""
+    return conn.execute(select(schema.budgets.c.version).where(schema.budgets.c.budget_id == budget_id)).scalar()
+
+
+def budget_by_id(conn: Connection, budget_id: str) -> BudgetRow:
+    row = conn.execute(select(schema.budgets).where(schema.budgets.c.budget_id == budget_id)).first()
+    if row is None:
+        raise NotFound(f"没有预算 {budget_id}")
+    return BudgetRow(row.budget_id, row.department, row.fiscal_year, row.units)
 
 
 def find_budget(conn: Connection, department: str, fiscal_year: int) -> BudgetRow:
@@ -106,8 +167,7 @@ def events(conn: Connection, log: EventLog, budget: BudgetRow, point: Point | No
 def _projected(conn: Connection) -> int:
     from .projector import NAME
 
-    value = conn.execute(select(schema.tracking.c.position).where(schema.tracking.c.name == NAME)).scalar()
-    return int(value or 0)
+    return tracking.position(conn, NAME)
 
 
 def leaf_sums(conn: Connection, log: EventLog, budget: BudgetRow,
@@ -131,31 +191,15 @@ def leaf_sums(conn: Connection, log: EventLog, budget: BudgetRow,
 def table_cells(conn: Connection, log: EventLog, budget: BudgetRow,
                 point: Point) -> dict[int, dict[tuple[str, str], Decimal]]:
     """Cells of every table: each leaf's sum up to the point spread to the cells it feeds."""
-    out: dict[int, dict[tuple[str, str], Decimal]] = defaultdict(dict)
-    agency = budget.agency_units
-    for dims_t, amount in leaf_sums(conn, log, budget, point).items():
-        dims = dict(dims_t)
-        if dims.get("measure") != "budget":
-            continue
-        for table_no, row_key, col_key in _cells_of(dims_t, dims.get("unit") in agency):
-            cell = out[table_no]
-            cell[(row_key, col_key)] = cell.get((row_key, col_key), Decimal(0)) + amount
-    return out
+    return spread(leaf_sums(conn, log, budget, point).items(), budget.agency_units)
 
 
-@lru_cache(maxsize=20000)
-def _cells_of(dims_t: tuple[tuple[str, str], ...], is_agency: bool) -> tuple[tuple[int, str, str], ...]:
-    """The cells a leaf feeds, once per distinct leaf (a budget has ~150)."""
-    dims = dict(dims_t)
-    templates = _templates()
-    if templates is not None:
-        return tuple(templates.cells(dims, is_agency))
-    return tuple(cells_for(unit_context(dims, {dims["unit"]} if is_agency else set()), load_tables()))
-
-
-@lru_cache(maxsize=1)
-def _templates() -> CellTemplates | None:
-    return CellTemplates.for_tables(load_tables())
+def rendered_tables(conn: Connection, log: EventLog, budget: BudgetRow, point: Point,
+                    number: int | None = None) -> list[RenderedTable]:
+    """The tables as printed (all, or one by number), at a point."""
+    cells = table_cells(conn, log, budget, point)
+    ctx = context(conn, budget, point)
+    return [render(t, cells.get(t.number, {}), ctx) for t in load_tables() if number in (None, t.number)]
 
 
 def context(conn: Connection, budget: BudgetRow, point: Point) -> Context:
@@ -225,12 +269,4 @@ def projects_detail(conn: Connection, budget: BudgetRow, point: Point) -> list[d
         {"name": r.name, "unit": r.unit, "targets": r.targets, "position": r.position,
          "annual_amount": schema.from_fen(r.annual_amount_fen) if r.annual_amount_fen is not None else None}
         for r in rows
-    ]
-
-
-def publications(conn: Connection, budget: BudgetRow) -> list[dict]:
-    q = select(schema.publications).where(schema.publications.c.budget_id == budget.budget_id)
-    return [
-        {"name": r.name, "position": r.position, "effective": r.effective, "recorded_at": r.recorded_at}
-        for r in conn.execute(q.order_by(schema.publications.c.position))
     ]

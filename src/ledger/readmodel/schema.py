@@ -76,7 +76,7 @@ budgets = Table(
 # each leaf's dimension values in the order of the names, null where absent (trailing nulls
 # left off: eventlog.leaf_text), sorted by that text. Today's tables are sums of these
 # (definitions.cells_for); the history of a leaf is not copied here but read from the event
-# log (eventlog.py). One row per budget: a rebuild writes a few thousand rows, not a row per
+# log (eventstore/eventlog.py). One row per budget: a rebuild writes a few thousand rows, not a row per
 # leaf or per event.
 leaves = Table(
     "ledger_leaves",

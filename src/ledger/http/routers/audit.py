@@ -4,7 +4,8 @@ events behind one cell (lineage), and what changed between two points (diff)."""
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
-from ...readmodel import history, queries
+from ...readmodel import queries
+from ...readmodel.lineage import Diff, Lineage
 from ..deps import (AS_OF_DOC, EFFECTIVE_DOC, MAX_POSITION, PLAIN_TEXT, PUBLICATION_DOC, AsOf, DepartmentPath,
                     EffectiveDate, LedgerDep, PointDep, YearPath, make_point, point_label)
 from ..errors import READ_ERRORS
@@ -17,37 +18,24 @@ After = Annotated[int, Query(description="游标: 只返回此通知位置之后
 Limit = Annotated[int, Query(description="每页事件数", ge=1, le=1000)]
 
 
-def _page(ledger, after: int, limit: int, budget: queries.BudgetRow | None = None,
-          point: queries.Point | None = None) -> EventPage:
-    """A page of the log (read from the event store itself), all budgets or one."""
-    ledger.catch_up()
-    if budget is None:
-        rows = ledger.log.page(after, limit + 1)
-    else:
-        with ledger.engine.connect() as conn:
-            rows = [e for e in queries.events(conn, ledger.log, budget, point) if e.position > after][: limit + 1]
-    last = ledger.log.last_position()
-    more = len(rows) > limit
+def _page(page) -> EventPage:
     items = [EventOut(position=r.position, budget_id=r.budget_id, event_id=r.event_id, version=r.version,
                       kind=r.kind, kind_label=KIND_LABELS.get(r.kind, r.kind), recorded_at=r.recorded_at,
                       effective=r.effective, reason=r.reason or "", document_no=r.document_no, detail=r.detail)
-             for r in rows[:limit]]
-    return EventPage(items=items, next_after=items[-1].position if more else None, last_position=int(last))
+             for r in page.items]
+    return EventPage(items=items, next_after=page.next_after, last_position=page.last_position)
 
 
 @router.get("/api/events", response_model=EventPage, responses=READ_ERRORS, summary="事件日志 (全部预算), 分页")
 def events(ledger: LedgerDep, after: After = 0, limit: Limit = 100) -> EventPage:
-    return _page(ledger, after, limit)
+    return _page(ledger.event_feed(after, limit))
 
 
 @router.get("/api/budgets/{department}/{fiscal_year}/events", response_model=EventPage, responses=READ_ERRORS,
             summary="一个预算的事件, 分页; 可限定到某一时点")
 def budget_events(department: DepartmentPath, fiscal_year: YearPath, ledger: LedgerDep, point: PointDep,
                   after: After = 0, limit: Limit = 100) -> EventPage:
-    ledger.catch_up()
-    with ledger.engine.connect() as conn:
-        budget = queries.find_budget(conn, department, fiscal_year)
-    return _page(ledger, after, limit, budget, point)
+    return _page(ledger.event_feed(after, limit, department, fiscal_year, point))
 
 
 RowQuery = Annotated[str, Query(description="行: 标签 (合计)、科目编码 (2210399) 或行键 (0/code:2210399)",
@@ -56,11 +44,11 @@ ColumnQuery = Annotated[str, Query(description="列: 标签 (基本支出) 或�
                                    pattern=PLAIN_TEXT, examples=["基本支出"])]
 
 
-@router.get("/api/budgets/{department}/{fiscal_year}/tables/{number}/lineage", response_model=history.Lineage,
+@router.get("/api/budgets/{department}/{fiscal_year}/tables/{number}/lineage", response_model=Lineage,
             responses=READ_ERRORS, summary="一个格的来历: 构成它的事件及其贡献")
 def lineage(department: DepartmentPath, fiscal_year: YearPath,
             number: Annotated[int, Path(description="表号 1–13", ge=1, le=99, examples=[3])],
-            row: RowQuery, column: ColumnQuery, ledger: LedgerDep, point: PointDep) -> history.Lineage:
+            row: RowQuery, column: ColumnQuery, ledger: LedgerDep, point: PointDep) -> Lineage:
     return ledger.history(department, fiscal_year, number, row, column, point)
 
 
@@ -77,9 +65,9 @@ def _side(prefix: str, word: str):
     return side
 
 
-@router.get("/api/budgets/{department}/{fiscal_year}/diff", response_model=history.Diff, responses=READ_ERRORS,
+@router.get("/api/budgets/{department}/{fiscal_year}/diff", response_model=Diff, responses=READ_ERRORS,
             summary="两个时点之间变化的每一格, 及造成变化的事件")
 def diff(department: DepartmentPath, fiscal_year: YearPath, ledger: LedgerDep,
          before: Annotated[queries.Point, Depends(_side("from", "起点"))],
-         after: Annotated[queries.Point, Depends(_side("to", "终点"))]) -> history.Diff:
+         after: Annotated[queries.Point, Depends(_side("to", "终点"))]) -> Diff:
     return ledger.diff(department, fiscal_year, before, after, labels=(point_label(before), point_label(after)))

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from ... import commands
+from ...application import commands
 from ..deps import DepartmentPath, LedgerDep, OfficerAccess, YearPath
 from ..errors import WRITE_ERRORS, InvalidField
 from ..idempotency import Outcome, check_key, fingerprint

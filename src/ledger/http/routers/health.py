@@ -12,6 +12,6 @@ router = APIRouter(tags=["健康检查"])
 
 @router.get("/api/health", response_model=Health, summary="服务状态")
 def health(ledger: LedgerDep) -> Health:
-    budgets = ledger.budgets()  # catches the read model up first
-    return Health(status="ok", store=ledger.storage.kind, position=ledger.projector.max_position(),
-                  projected=ledger.projector.position(), budgets=len(budgets))
+    status = ledger.status()  # catches the read model up first
+    return Health(status="ok", store=status.store, position=status.position, projected=status.projected,
+                  budgets=status.budgets)

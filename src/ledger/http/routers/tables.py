@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from ...readmodel import formats
+from ...tables import formats
 from ..deps import DepartmentPath, LedgerDep, PointDep, YearPath, point_label
 from ..downloads import CSV_TYPE, XLSX_TYPE, csv_response, xlsx_response
 from ..errors import READ_ERRORS

@@ -1,5 +1,6 @@
 """eventsourcing's SQLite application recorder, inserting a save's events with one
-`executemany`.
+`executemany`. Measured gain (issue 22, side by side): 3.3% fewer instructions per saved
+event (callgrind, 6,072 synthetic events: 108,345 against 111,983).
 
 eventsourcing (9.5) inserts each event of a save with its own `execute` through its cursor
 wrapper, then reads `lastrowid` for the event's notification id: a statement call, a

@@ -9,58 +9,23 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder, Mapper, Recording, Transcoder
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
 from sqlalchemy import Engine, select, text
 
-from . import commands
-from .domain.budget import Budget, RuleViolation, budget_id
-from .domain.rules import Violation, check_invariants
-from .eventstore import DateAsISO, FastEventStore, FastJSONTranscoder, FastMapper, gc_paused
-from .explain import figures, narrative
-from .explain.model import Explanation, Money
-from .ingest.importer import ImportPlan, plan_import
-from . import integrity
-from .readmodel import formats, history, queries, schema
-from .readmodel.definitions import cells_for, load_tables, unit_context
-from .readmodel.eventlog import EventLog
-from .readmodel.projector import Projector
-from .readmodel.render import Context, RenderedTable, render
-from .storage import Storage, configured_url
-
-
-class BudgetEvents(Application):
-    """The event store of all budgets (eventsourcing application)."""
-
-    name = "BudgetLedger"
-
-    def construct_transcoder(self) -> Transcoder:
-        """eventsourcing's JSON transcoding, byte for byte, encoded faster (eventstore.py),
-        unless TRANSCODER_TOPIC names another."""
-        if self.env.get(self.factory.TRANSCODER_TOPIC):
-            return super().construct_transcoder()
-        transcoder = FastJSONTranscoder()
-        self.register_transcodings(transcoder)
-        return transcoder
-
-    def construct_mapper(self) -> Mapper:
-        """eventsourcing's Mapper (stored events made faster: eventstore.py), unless
-        MAPPER_TOPIC names another."""
-        if self.env.get(self.factory.MAPPER_TOPIC):
-            return super().construct_mapper()
-        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=FastMapper)
-
-    def construct_event_store(self) -> EventStore:
-        """eventsourcing's EventStore, recordings made faster (eventstore.py)."""
-        return FastEventStore(mapper=self.mapper, recorder=self.recorder)
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        transcoder.register(DateAsISO())
-
-    def save(self, *objs: Any, **kwargs: Any) -> list[Recording]:
-        with gc_paused():  # a large save would otherwise run many collections (eventstore.py)
-            return super().save(*objs, **kwargs)
+from ..domain.budget import Budget, RuleViolation, budget_id
+from ..domain.rules import Violation, check_invariants
+from ..eventstore import BudgetEvents, EventLog, LoggedEvent, Storage, configured_url
+from ..explain import figures, narrative
+from ..explain.model import Explanation, Money
+from ..ingest.importer import ImportPlan, plan_import
+from ..readmodel import lineage, queries, schema
+from ..readmodel.chain import ChainProjector, tables_digest
+from ..readmodel.projector import Projector
+from ..tables import formats
+from ..tables.definitions import find_table, load_tables, spread
+from ..tables.render import Context, RenderedTable, render
+from . import commands, verify
 
 
 class UnknownBudget(queries.NotFound):
@@ -90,6 +55,21 @@ class ImportResult:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class EventPage:
+    items: list[LoggedEvent]
+    next_after: int | None  # the cursor of the next page, if there is one
+    last_position: int  # the highest position in the store
+
+
+@dataclass(frozen=True)
+class Status:
+    store: str  # sqlite | postgresql
+    position: int  # the event store's highest position
+    projected: int  # how far the read model has folded
+    budgets: int
+
+
 class Ledger:
     """One ledger over one database."""
 
@@ -103,9 +83,9 @@ class Ledger:
                 conn.execute(text("SELECT pg_advisory_xact_lock(4242424242)"))
             self.events = BudgetEvents(env=self.storage.eventsourcing_env)
             schema.migrate(conn)
-        self.projector = Projector(self.events, self.engine, same_store=True)
         self.log = EventLog(self.events, self.engine)
-        self.chain = integrity.ChainProjector(self.events, self.engine)
+        self.projector = Projector(self.log, self.engine)
+        self.chain = ChainProjector(self.log, self.engine)
 
     def _catch_up(self, progress=None) -> int:
         """Bring the hash chain and the read model up to the last recorded event."""
@@ -117,24 +97,16 @@ class Ledger:
         state, so an import can publish in the same atomic save as its events)."""
         self._catch_up()
         position, head = self.chain.head()
-        cells: dict[int, dict[tuple[str, str], Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-        agency = budget.agency_units()
-        tables = load_tables()
-        for dims_t, amount in budget.balances.items():
-            dims = dict(dims_t)
-            if dims.get("measure") == "budget" and amount:
-                for table_no, row, col in cells_for(unit_context(dims, frozenset(agency)), tables):
-                    cells[table_no][(row, col)] += amount
+        cells = spread(budget.balances.items(), budget.agency_units())
         ctx = Context(budget.department, budget.fiscal_year, list(budget.units),
                       [(name, p["unit"]) for name, p in budget.projects.items()])
-        rendered = [render(t, cells.get(t.number, {}), ctx) for t in tables]
+        rendered = [render(t, cells.get(t.number, {}), ctx) for t in load_tables()]
         return {"chain_position": position, "chain_head": head,
-                "tables_digest": integrity.tables_digest(formats.to_tsv(rendered))}
+                "tables_digest": tables_digest(formats.to_tsv(rendered))}
 
-    def verify(self) -> integrity.Report:
-        """Check the history for tampering. Deliberately does not catch up first: an event the
-        chain has not seen is itself a finding."""
-        return integrity.verify(self)
+    def verify(self) -> verify.Report:
+        """Check the history for tampering (application/verify.py)."""
+        return verify.verify(self)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -270,23 +242,68 @@ class Ledger:
 
     # ------------------------------------------------------------------ queries
 
-    def budgets(self) -> list[queries.BudgetRow]:
+    def budgets(self, point: queries.Point | None = None) -> list[queries.BudgetRow]:
+        """The budgets in the ledger (as of a point: those opened by then)."""
         self._catch_up()
         with self.engine.connect() as conn:
-            return queries.list_budgets(conn)
+            return queries.list_budgets(conn, point)
+
+    def budget(self, department: str, fiscal_year: int, point: queries.Point | None = None) -> queries.BudgetDetail:
+        """One budget as of a point: version, last position, publications, documents."""
+        self._catch_up()
+        with self.engine.connect() as conn:
+            row = queries.find_budget(conn, department, fiscal_year)
+            return queries.budget_detail(conn, self.log, row, point or queries.Point())
+
+    def version(self, department: str, fiscal_year: int) -> int:
+        """The budget's current version (what an If-Match names), from the caught-up read
+        model (replaying the budget on every read cost ~40 ms a request)."""
+        self._catch_up()
+        with self.engine.connect() as conn:
+            version = queries.version(conn, str(budget_id(department, fiscal_year)))
+        if version is None:
+            raise UnknownBudget(f"没有预算: {department} {fiscal_year}年")
+        return int(version)
+
+    def event_feed(self, after: int, limit: int, department: str | None = None, fiscal_year: int | None = None,
+               point: queries.Point | None = None) -> EventPage:
+        """A page of the event log after a position (read from the event store itself): of all
+        budgets, or of one budget up to a point."""
+        self._catch_up()
+        if department is None or fiscal_year is None:
+            rows = self.log.page(after, limit + 1)
+        else:
+            with self.engine.connect() as conn:
+                budget = queries.find_budget(conn, department, fiscal_year)
+                rows = [e for e in queries.events(conn, self.log, budget, point) if e.position > after][: limit + 1]
+        more = len(rows) > limit
+        items = rows[:limit]
+        return EventPage(items, items[-1].position if more else None, self.log.last_position())
+
+    def status(self) -> Status:
+        """How far the read model has caught up with the event log (after catching it up)."""
+        budgets = self.budgets()
+        return Status(self.storage.kind, self.log.last_position(), self.projector.position(), len(budgets))
+
+    def last_position(self) -> int:
+        """The highest position in the event store (one indexed query, no catch-up)."""
+        return self.log.last_position()
 
     def tables(self, department: str, fiscal_year: int, *, number: int | None = None,
                point: queries.Point | None = None) -> list[RenderedTable]:
         self._catch_up()
-        point = point or queries.Point()
-        definitions = load_tables()
-        if number is not None and number not in {t.number for t in definitions}:
-            raise queries.NotFound(f"没有表 {number} (1–{len(definitions)})")
+        if number is not None:
+            self._definition(number)
         with self.engine.connect() as conn:
             budget = queries.find_budget(conn, department, fiscal_year)
-            cells = queries.table_cells(conn, self.log, budget, point)
-            ctx = queries.context(conn, budget, point)
-        return [render(t, cells.get(t.number, {}), ctx) for t in definitions if number in (None, t.number)]
+            return queries.rendered_tables(conn, self.log, budget, point or queries.Point(), number)
+
+    @staticmethod
+    def _definition(number: int):
+        definition = find_table(number)
+        if definition is None:
+            raise queries.NotFound(f"没有表 {number} (1–{len(load_tables())})")
+        return definition
 
     def explain(self, department: str, fiscal_year: int, point: queries.Point | None = None) -> Explanation:
         """Year-over-year changes, shares and the rest of the narrative's figures, from events."""
@@ -313,20 +330,18 @@ class Ledger:
         return narrative.render(self.explain(department, fiscal_year, point))
 
     def history(self, department: str, fiscal_year: int, table: int, row: str, column: str,
-                point: queries.Point | None = None) -> history.Lineage:
+                point: queries.Point | None = None) -> lineage.Lineage:
         """The events behind one cell; their contributions add up to the cell."""
         point = point or queries.Point()
-        definition = next((t for t in load_tables() if t.number == table), None)
-        if definition is None:
-            raise queries.NotFound(f"没有表 {table}")
+        definition = self._definition(table)
         rendered = self.tables(department, fiscal_year, number=table, point=point)[0]
-        row_key, col_key, row_label, col_label = history.find_cell(definition, rendered, row, column)
+        row_key, col_key, row_label, col_label = lineage.find_cell(definition, rendered, row, column)
         amount = next((a for r in rendered.rows for k, c, a in r.amounts if (k, c) == (row_key, col_key)), Decimal(0))
         with self.engine.connect() as conn:
             budget = queries.find_budget(conn, department, fiscal_year)
             rows = queries.postings(conn, self.log, budget, point)
-        contributions = history.contributions_to((table, row_key, col_key), rows, budget.agency_units)
-        return history.Lineage(
+        contributions = lineage.contributions_to((table, row_key, col_key), rows, budget.agency_units)
+        return lineage.Lineage(
             department=department, fiscal_year=fiscal_year, table=table, table_name=definition.name,
             title=rendered.title, row=row_key, row_label=row_label, column=col_key, column_label=col_label,
             amount=Money.of(amount), contributions=contributions,
@@ -334,7 +349,7 @@ class Ledger:
         )
 
     def diff(self, department: str, fiscal_year: int, a: queries.Point, b: queries.Point,
-             labels: tuple[str, str] = ("", "")) -> history.Diff:
+             labels: tuple[str, str] = ("", "")) -> lineage.Diff:
         """Every cell that differs between two points, with the events that made the difference."""
         before = self.tables(department, fiscal_year, point=a)
         after = self.tables(department, fiscal_year, point=b)
@@ -350,19 +365,19 @@ class Ledger:
         for definition, ta, tb in zip(load_tables(), before, after, strict=True):
             amounts_a = {(k, c): v for r in ta.rows for k, c, v in r.amounts}
             amounts_b = {(k, c): v for r in tb.rows for k, c, v in r.amounts}
-            names = {**history.cell_labels(definition, ta), **history.cell_labels(definition, tb)}
+            names = {**lineage.cell_labels(definition, ta), **lineage.cell_labels(definition, tb)}
             for key in sorted(set(amounts_a) | set(amounts_b), key=lambda k: list(names).index(k) if k in names else 0):
                 va, vb = amounts_a.get(key, Decimal(0)), amounts_b.get(key, Decimal(0))
                 if va == vb:
                     continue
                 row_label, col_label = names.get(key, (key[0], key[1]))
-                changes.append(history.CellChange(
+                changes.append(lineage.CellChange(
                     table=definition.number, table_name=definition.name, row=key[0], row_label=row_label,
                     column=key[1], column_label=col_label, before=Money.of(va), after=Money.of(vb),
                     delta=Money.of(vb - va),
-                    events=history.contributions_to((definition.number, key[0], key[1]), moved, budget.agency_units),
+                    events=lineage.contributions_to((definition.number, key[0], key[1]), moved, budget.agency_units),
                 ))
-        return history.Diff(department=department, fiscal_year=fiscal_year, from_point=labels[0],
+        return lineage.Diff(department=department, fiscal_year=fiscal_year, from_point=labels[0],
                             to_point=labels[1], changes=changes)
 
     def leaf_sums(self, department: str, fiscal_year: int, point: queries.Point | None = None) -> dict[Any, Any]:

@@ -13,9 +13,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from .domain import classification
-from .domain.money import AmountError, parse_amount
-from .domain.postings import Line
+from ..domain import classification
+from ..domain.money import AmountError, parse_amount
+from ..domain.postings import Line
 
 def _printable(value: str) -> str:
     """Text recorded in events: no control characters (NUL cannot even be stored in PostgreSQL)."""

@@ -72,7 +72,7 @@ class Storage:
                     "SQLITE_DBNAME": str(file),
                     "SQLITE_LOCK_TIMEOUT": "30",
                     # eventsourcing's recorder, a save's events in one executemany (sqliterecorder.py)
-                    "APPLICATION_RECORDER_TOPIC": "ledger.sqliterecorder:SQLiteBatchInsertRecorder",
+                    "APPLICATION_RECORDER_TOPIC": "ledger.eventstore.sqliterecorder:SQLiteBatchInsertRecorder",
                 },
                 sqlalchemy_url=f"sqlite:///{file}",
             )
@@ -96,7 +96,7 @@ class Storage:
                 "POSTGRES_CONNECT_TIMEOUT": os.environ.get("LEDGER_CONNECT_TIMEOUT", "10"),
                 "POSTGRES_PRE_PING": "y",
                 # eventsourcing's recorder, sending a save's events in binary (pgrecorder.py)
-                "APPLICATION_RECORDER_TOPIC": "ledger.pgrecorder:PostgresBinaryInsertRecorder",
+                "APPLICATION_RECORDER_TOPIC": "ledger.eventstore.pgrecorder:PostgresBinaryInsertRecorder",
             }
             auth = user + (f":{parts.password}" if parts.password else "")
             return cls(

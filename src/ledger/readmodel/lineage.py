@@ -1,4 +1,4 @@
-"""Audit reads: the events behind a cell (lineage) and what changed between two points (diff)."""
+"""Lineage and diff: the events behind a cell, and what changed between two points."""
 
 from __future__ import annotations
 
@@ -6,15 +6,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from ..explain.model import Money
-from .definitions import TableDef, cells_for, unit_context
+from ..tables.definitions import TableDef, cells_of
+from ..tables.render import RenderedTable
 from .queries import NotFound, PostingRow
-from .render import RenderedTable
 
 
 class Contribution(BaseModel):
@@ -101,17 +100,12 @@ def find_cell(table: TableDef, rendered: RenderedTable, row: str, column: str) -
     raise NotFound(f"{table.name}「{labels[next(c for c in labels if c[0] == key)][0]}」没有列「{column}」(可选: {options})")
 
 
-@lru_cache(maxsize=65536)
-def _cells(dims: tuple[tuple[str, str], ...], agency: frozenset[str]) -> frozenset[tuple[int, str, str]]:
-    return frozenset(cells_for(unit_context(dict(dims), agency)))
-
-
 def contributions_to(cell: tuple[int, str, str], postings: Sequence[PostingRow],
                      agency: frozenset[str]) -> list[Contribution]:
     """The events whose postings feed a cell, with their net contribution."""
     by_event: dict[str, list[PostingRow]] = defaultdict(list)
     for p in postings:
-        if ("measure", "budget") in p.dims and cell in _cells(p.dims, agency):
+        if ("measure", "budget") in p.dims and cell in cells_of(p.dims, dict(p.dims).get("unit") in agency):
             by_event[p.event_id].append(p)
     out = []
     for rows in by_event.values():

@@ -19,9 +19,11 @@ are recorded as postings by an import; the other cells are sums and are only che
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from decimal import Decimal
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -83,9 +85,6 @@ class TableDef:
     where: Mapping[str, Any]
     header: tuple[tuple[str, ...], ...]
     panels: tuple[Panel, ...]
-    empty_note: bool
-    aliases: tuple[str, ...]
-    preamble: tuple[str, ...]
 
     def title_for(self, year: int) -> str:
         return self.title.format(year=year)
@@ -145,9 +144,6 @@ def _table(data: Mapping[str, Any]) -> TableDef:
         where=data.get("where", {}) or {},
         header=tuple(tuple(str(c) for c in row) for row in data.get("header", [])),
         panels=tuple(_panel(i, p) for i, p in enumerate(panels_spec)),
-        empty_note=bool(data.get("empty_note", True)),
-        aliases=tuple(data.get("aliases", [])),
-        preamble=tuple(data.get("preamble", [])),
     )
 
 
@@ -164,11 +160,9 @@ def load_tables(directory: str | None = None) -> tuple[TableDef, ...]:
     return tuple(tables)
 
 
-def table_by_number(number: int) -> TableDef:
-    for table in load_tables():
-        if table.number == number:
-            return table
-    raise LookupError(f"没有表{chinese_ordinal(number)} (共 {len(load_tables())} 张表)")
+def find_table(number: int) -> TableDef | None:
+    """The definition of a table by its number (表三 is 3), or None."""
+    return next((t for t in load_tables() if t.number == number), None)
 
 
 # --------------------------------------------------------------------------- the fold
@@ -221,6 +215,41 @@ def cells_for(dims: Mapping[str, str], tables: tuple[TableDef, ...] | None = Non
                 for row in row_keys(spec, dims):
                     for col in cols:
                         out.append((table.number, f"{panel.index}/{row}", col))
+    return out
+
+
+def cells_of(dims: tuple[tuple[str, str], ...], is_agency: bool) -> tuple[tuple[int, str, str], ...]:
+    """The cells a leaf (canonical dimensions) feeds, of a unit that is an agency or not; the
+    one cache of cell lookups (a budget has ~150 distinct leaves, a store some thousands)."""
+    return _cells_of(dims, is_agency)
+
+
+@lru_cache(maxsize=20000)
+def _cells_of(dims_t: tuple[tuple[str, str], ...], is_agency: bool) -> tuple[tuple[int, str, str], ...]:
+    dims = dict(dims_t)
+    templates = _templates()
+    if templates is not None:
+        return tuple(templates.cells(dims, is_agency))
+    return tuple(cells_for(unit_context(dims, {dims["unit"]} if is_agency else set()), load_tables()))
+
+
+@cache
+def _templates() -> CellTemplates | None:
+    return CellTemplates.for_tables(load_tables())
+
+
+def spread(leaves: Iterable[tuple[tuple[tuple[str, str], ...], Decimal]],
+           agency: frozenset[str]) -> dict[int, dict[tuple[str, str], Decimal]]:
+    """Cells of every table from leaves' amounts: (table → (row, column) → 元). Only the
+    budget measure is printed in the tables."""
+    out: dict[int, dict[tuple[str, str], Decimal]] = defaultdict(dict)
+    for dims_t, amount in leaves:
+        dims = dict(dims_t)
+        if dims.get("measure") != "budget":
+            continue
+        for table_no, row_key, col_key in _cells_of(dims_t, dims.get("unit") in agency):
+            cell = out[table_no]
+            cell[(row_key, col_key)] = cell.get((row_key, col_key), Decimal(0)) + amount
     return out
 
 

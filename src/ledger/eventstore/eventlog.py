@@ -1,6 +1,7 @@
-"""The event log itself, read for history: a budget's events with their positions, decoded.
+"""The event log itself, read back: a budget's events with their positions, decoded; pages of
+the notification log; every stored row, for a rebuild.
 
-The read model (projector.py) keeps what the current tables need: each leaf's balance, the
+The read model (readmodel/projector.py) keeps what the current tables need: each leaf's balance, the
 budgets, projects, publications and documents. Everything about the past (the tables as of
 a position, time or date, the events behind a cell, what changed between two points, the
 event feed) is read from the events as they are stored, here: a budget is one stream in
@@ -18,7 +19,7 @@ amounts are decimal text, integers are years, versions and row numbers.)
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -29,20 +30,20 @@ import msgspec
 import orjson
 from eventsourcing.application import Application
 from msgspec import UNSET, UnsetType
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
+from ..domain.budget import EVENT_KINDS, LINE_EVENTS, Budget, declared, event_class
 from ..domain.postings import DIMENSIONS
 
-KINDS = {
-    "Opened": "budget_opened",
-    "Appropriated": "appropriation",
-    "Adjusted": "adjustment",
-    "Transferred": "transfer",
-    "Corrected": "correction",
-    "PriorYearFigureStated": "prior_year_figure",
-    "ProjectRegistered": "project_registered",
-    "DocumentImported": "document_imported",
-    "Published": "publication",
+# What the history shows of each kind of event besides its lines, reason and dates.
+_DETAIL = {
+    Budget.Opened: declared(Budget.Opened, "department", "fiscal_year", "units", "provenance"),
+    Budget.ProjectRegistered: declared(Budget.ProjectRegistered, "name", "unit", "annual_amount", "provenance"),
+    Budget.DocumentImported: declared(Budget.DocumentImported, "sha256", "name", "tables", "rounding"),
+    Budget.Published: declared(Budget.Published, "name"),
+    Budget.Appropriated: declared(Budget.Appropriated, "provenance"),
+    Budget.PriorYearFigureStated: declared(Budget.PriorYearFigureStated, "provenance"),
+    Budget.Corrected: declared(Budget.Corrected, "corrected_event_id"),
 }
 
 # Transcodings whose stored form (the `_data_` string) is what the read model keeps:
@@ -168,77 +169,6 @@ def canonical(dims: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(((k, str(v)) for k, v in dims.items()), key=lambda item: _DIMENSION_ORDER[item[0]]))
 
 
-def leaf_text(dims: dict[str, Any]) -> bytes:
-    """A leaf's identity, as the read model stores and merges it: its dimensions' values (as
-    canonical gives them) in the fixed order, null where absent, trailing nulls left off, as
-    compact JSON. KeyError for an unknown dimension."""
-    values: list[str | None] = [None] * len(DIMENSIONS)
-    for name, value in dims.items():
-        values[_DIMENSION_ORDER[name]] = str(value)
-    while values and values[-1] is None:
-        values.pop()
-    return orjson.dumps(values)
-
-
-# A line's dimensions read straight into their fixed order and written as an array, for
-# leaf_text_of: a value must be a string, so anything else (a number, an explicit null) and an
-# unknown dimension fail here and take leaf_text's way (str(value), KeyError).
-_Dims = msgspec.defstruct("_Dims", [(name, str, None) for name in DIMENSIONS], forbid_unknown_fields=True, gc=False)
-_read_dims = msgspec.json.Decoder(_Dims).decode
-_write_values = msgspec.json.Encoder().encode
-_values_of = msgspec.structs.astuple
-
-
-def leaf_text_of(dims_json: bytes) -> bytes:
-    """leaf_text of a line's dimensions given as their stored JSON text (as the fold keys a
-    leaf), the same bytes as leaf_text(orjson.loads(dims_json)) in a third of the time: msgspec
-    reads them into their fixed order and writes their values (a tuple) as an array; the trailing nulls
-    are cut after the last '"' (every value is a string, and that quote closes the last)."""
-    try:
-        values = _write_values(_values_of(_read_dims(dims_json)))
-    except msgspec.DecodeError:  # (ValidationError is one)
-        return bytes(memoryview(leaf_text(orjson.loads(dims_json))))  # a copy without orjson's spare buffer
-    end = values.rfind(b'"')
-    return values[:end + 1] + b"]" if end > 0 else b"[]"
-
-
-def leaf_dims(text: bytes) -> dict[str, str]:
-    """A leaf's dimensions from its text."""
-    return {name: value for name, value in zip(DIMENSIONS, orjson.loads(text)) if value is not None}
-
-
-_NAMES_JSON = orjson.dumps(list(DIMENSIONS))
-
-
-def balances_json(balances: Iterable[tuple[bytes, int]]) -> bytes:
-    """A budget's leaves as stored in ledger_leaves (given as (leaf text, 分) pairs, each leaf
-    once): {"dimensions": [names], "leaves": [[[values], 分], ...]}, sorted by leaf text.
-    (The formatted pairs are sorted: no leaf text is the start of another, each being a whole
-    JSON array, so "[text," sorts as the text.)"""
-    return (b'{"dimensions":' + _NAMES_JSON + b',"leaves":['
-            + b",".join(sorted(map(b"[%s,%d]".__mod__, balances))) + b"]}")
-
-
-def stored_leaves(stored: str | bytes) -> Iterator[tuple[tuple[tuple[str, str], ...], int]]:
-    """ledger_leaves.balances as (canonical dimensions, 分) of each leaf."""
-    data = orjson.loads(stored)
-    names = data["dimensions"]
-    ordered = names == list(DIMENSIONS)
-    for values, amount in data["leaves"]:
-        pairs = [(name, value) for name, value in zip(names, values) if value is not None]
-        if not ordered:
-            pairs.sort(key=lambda item: _DIMENSION_ORDER[item[0]])
-        yield tuple(pairs), amount
-
-
-def parse_balances(stored: str | bytes) -> dict[bytes, int]:
-    """ledger_leaves.balances back as {leaf text: 分}."""
-    data = orjson.loads(stored)
-    if data["dimensions"] == list(DIMENSIONS):
-        return {orjson.dumps(values): amount for values, amount in data["leaves"]}
-    return {leaf_text(dict(dims)): amount for dims, amount in stored_leaves(stored)}
-
-
 @dataclass(frozen=True)
 class Line:
     dims: tuple[tuple[str, str], ...]  # canonical
@@ -266,38 +196,31 @@ class LoggedEvent:
         return self.detail.get("provenance")
 
 
+def topic_class(topic: str) -> type | None:
+    """The event class a stored topic names (by its class name), or None."""
+    return event_class(topic.rpartition(".")[2])
+
+
 def logged(n: Any, s: dict[str, Any], decoder: Decoder) -> LoggedEvent:
     """A decoded stored event (n: a notification or a row like one) as the history reads it."""
     bid = str(n.originator_id)
-    cls = n.topic.rpartition(".")[2]
+    cls = topic_class(n.topic)
     plain = decoder.plain
-    effective = s.get("effective")
     detail: dict[str, Any] = {}
     lines: list[Line] = []
-    if cls == "Opened":
-        detail = {"department": s["department"], "fiscal_year": s["fiscal_year"], "units": plain(s["units"]),
-                  "provenance": plain(s.get("provenance"))}
-    elif cls == "ProjectRegistered":
-        detail = {"name": s["name"], "unit": s["unit"], "annual_amount": plain(s["annual_amount"]),
-                  "provenance": plain(s.get("provenance"))}
-    elif cls == "DocumentImported":
-        detail = {"sha256": s["sha256"], "name": s["name"], "tables": plain(s["tables"]),
-                  "rounding": plain(s["rounding"])}
-    elif cls == "Published":
-        detail = {"name": s["name"]}
-    if "lines" in s:
+    if cls in LINE_EVENTS:
         shown = []
         for line in s["lines"]:
             amount = plain(line["amount"])
             shown.append({"dims": line["dims"], "amount": amount})
             lines.append(Line(canonical(line["dims"]), fen(amount)))
-        detail = {"lines": shown, "provenance": plain(s.get("provenance"))}
-        if cls == "Corrected":
-            detail["corrected_event_id"] = s["corrected_event_id"]
+        detail = {"lines": shown, "provenance": None}
+    detail.update((name, plain(s.get(name))) for name in _DETAIL.get(cls, ()))
+    effective = s.get("effective")
     recorded = datetime.fromisoformat(plain(s["timestamp"]))
     return LoggedEvent(
         position=n.id, budget_id=bid, event_id=s.get("event_id") or f"{bid}:{n.originator_version}",
-        version=n.originator_version, kind=KINDS.get(cls, cls),
+        version=n.originator_version, kind=EVENT_KINDS.get(cls, n.topic.rpartition(".")[2]),
         recorded_at=recorded if recorded.tzinfo else recorded.replace(tzinfo=timezone.utc),
         effective=date.fromisoformat(plain(effective)) if effective is not None else None,
         reason=s.get("reason", "") or "", document_no=s.get("document_no"), detail=detail, lines=tuple(lines))
@@ -323,9 +246,12 @@ class EventLog:
     """Reads of the event store's own table (eventsourcing's layout: SQLite keeps the position
     as the rowid and the stream id as 32 hex digits; PostgreSQL has notification_id and uuid)."""
 
-    def __init__(self, app: Application, engine: Engine):
+    def __init__(self, app: Application, engine: Engine, *, same_database: bool = True):
         self.app = app
         self.engine = engine
+        # Whether `engine` is the database that holds the events (verify reads the events
+        # into a scratch read model elsewhere).
+        self.same_database = same_database
         self.decoder = Decoder(app)
         self.table = app.recorder.events_table_name
         self.postgres = engine.dialect.name == "postgresql"
@@ -380,3 +306,47 @@ class EventLog:
 
     def last_position(self) -> int:
         return int(self.app.recorder.max_notification_id() or 0)
+
+    def notifications(self, after: int, limit: int) -> list[Any]:
+        """Stored events after a position, in order, as eventsourcing gives them (with `id`,
+        `originator_id`, `originator_version`, `topic` and the stored `state` bytes): what the
+        hash chain hashes and a catch-up folds."""
+        return self.app.recorder.select_notifications(start=after + 1, limit=limit)
+
+    @property
+    def reads_table(self) -> bool:
+        """Whether all_rows reads eventsourcing's table directly (plain stored states in the
+        engine's database), rather than through the recorder."""
+        return self.decoder.plain_state and self.same_database
+
+    def all_rows(self, conn: Connection, batch: int, page: int = 5000) -> Iterator[Sequence[Any]]:
+        """Every stored event as rows of (position, stream id, version, topic, state), in
+        batches: straight from the events table when it is in the connection's database (the
+        stream id then as the table holds it: 32 hex digits on SQLite, a UUID on PostgreSQL;
+        budget_id_of converts), else pages of `page` through the recorder."""
+        if self.reads_table:
+            position = "notification_id" if self.postgres else "rowid"
+            driver = conn.connection.driver_connection
+            cursor = driver.cursor(name="ledger_rebuild") if self.postgres else driver.cursor()
+            try:
+                cursor.execute(f"SELECT {position}, originator_id, originator_version, topic, state FROM {self.table} "
+                               f"ORDER BY {position}")
+                while rows := cursor.fetchmany(batch):
+                    yield rows
+            finally:
+                cursor.close()
+            return
+        start = 0
+        while notifications := self.notifications(start, page):
+            yield as_rows(notifications)
+            start = notifications[-1].id
+
+
+def as_rows(notifications: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Notifications as rows of (position, stream id, version, topic, stored state)."""
+    return [(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in notifications]
+
+
+def budget_id_of(stream: Any) -> str:
+    """A budget's id from a stream id as a row of the events table gives it."""
+    return str(stream if isinstance(stream, UUID) else UUID(stream))

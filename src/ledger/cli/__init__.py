@@ -10,11 +10,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from .domain.budget import RuleViolation
-from .ingest.errors import DocumentRejected
-from .readmodel import formats
-from .readmodel.queries import NotFound, Point
-from .storage import StorageError
+from ..domain.budget import RuleViolation
+from ..ingest.errors import DocumentRejected
+from ..tables import formats
+from ..readmodel.queries import NotFound, Point
+from ..eventstore import StorageError
 
 app = typer.Typer(help="预算账本: 部门预算的事件溯源账本 (event-sourced budget ledger).", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -43,7 +43,7 @@ def main_options(
 
 
 def open_ledger():
-    from .application import Ledger
+    from ..application import Ledger
 
     return Ledger(state.database)
 
@@ -169,8 +169,8 @@ def _record(action: str, department: str, year: int, payload: dict, output: str)
     """Validate a command, record it, print the event id and position."""
     from pydantic import ValidationError
 
-    from . import commands
-    from .application import ConcurrentChange
+    from ..application import commands
+    from ..application import ConcurrentChange
 
     model = {"appropriate": commands.Appropriate, "adjust": commands.Adjust, "transfer": commands.Transfer,
              "correct": commands.Correct, "publish": commands.Publish}[action]
@@ -367,7 +367,7 @@ def rebuild() -> None:
     """Clear the read model and replay every event from position 0."""
     from .progress import progress
 
-    with open_ledger() as ledger, progress("重放事件", ledger.projector.max_position()) as advance:
+    with open_ledger() as ledger, progress("重放事件", ledger.last_position()) as advance:
         count = ledger.rebuild(advance)
     typer.echo(f"已重放 {count} 个事件")
 

@@ -27,10 +27,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from .domain.budget import Budget, RuleViolation
-from .domain.classification import UNIT_CATEGORIES
-from .domain.postings import Line
-from .domain.rules import check_invariants, marginal_balances
+from ..domain.budget import Budget, RuleViolation
+from ..domain.classification import UNIT_CATEGORIES
+from ..domain.postings import Line
+from ..domain.rules import check_invariants, marginal_balances
 
 CITIES = ("长治市", "晋城市", "太原市", "大同市", "阳泉市", "临汾市", "运城市", "忻州市", "吕梁市", "晋中市", "朔州市")
 DISTRICTS = ("", "城区", "郊区", "潞州区", "上党区", "屯留区", "潞城区", "襄垣县", "平顺县", "黎城县", "壶关县",

@@ -1,0 +1,169 @@
+"""`verify`: is the history what was recorded?
+
+It recomputes everything from the stored events and reports the first problem of each kind:
+an edited, deleted, inserted or reordered event, a publication whose recorded head or table
+digest does not match, and any read-model row that disagrees with a fresh rebuild.
+Deliberately it does not catch up first: an event the chain has not seen is itself a finding.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import orjson
+from sqlalchemy import Engine, create_engine, select
+
+from ..domain.budget import Budget, declared
+from ..eventstore import EventLog
+from ..eventstore.eventlog import topic_class
+from ..eventstore.storage import ENGINE_OPTIONS
+from ..readmodel import queries, schema
+from ..readmodel.chain import GENESIS, PAGE, chain, event_hash, link, tables_digest
+from ..readmodel.leaves import leaf_dims, parse_balances
+from ..readmodel.projector import Projector
+from ..tables import formats
+
+if TYPE_CHECKING:
+    from .ledger import Ledger
+
+_ANCHOR = declared(Budget.Published, "name", "chain_position", "chain_head", "tables_digest")
+
+
+@dataclass
+class Report:
+    events: int = 0
+    publications: int = 0
+    leaves: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(ledger: Ledger) -> Report:
+    """Recompute the chains, the publication anchors and the read model from the events."""
+    report = Report()
+    log, engine = ledger.log, ledger.engine
+    with engine.connect() as conn:
+        stored = {r.position: r for r in conn.execute(select(chain).order_by(chain.c.position))}
+    global_head = GENESIS
+    budget_heads: dict[str, tuple[str, int]] = {}
+    seen: set[int] = set()
+    first: dict[str, str] = {}
+    start = 0
+    publications = []
+    while True:
+        page = log.notifications(start, PAGE)
+        for n in page:
+            seen.add(n.id)
+            report.events += 1
+            h = event_hash(n)
+            bid = str(n.originator_id)
+            head, version = budget_heads.get(bid, (GENESIS, 0))
+            if n.originator_version != version + 1 and "deleted" not in first:
+                first["deleted"] = (f"位置 {n.id}: 预算 {bid} 的版本从 {version} 跳到 {n.originator_version}, "
+                                    "中间的事件被删除")
+            budget_heads[bid] = (link(head, h, n.originator_version), n.originator_version)
+            global_head = link(global_head, h, n.id)
+            row = stored.get(n.id)
+            if row is None:
+                # Every command chains its events right after recording them, so an event the
+                # chain has never seen was written around the ledger.
+                first.setdefault("inserted", f"位置 {n.id}: 事件不在哈希链上 (绕过本系统写入或插入)")
+            elif row.event_hash != h:
+                first.setdefault("edited", f"位置 {n.id}: 事件内容与记录时的哈希不符 (被修改或调换顺序)")
+            elif row.global_chain != global_head and not first:
+                first["chain"] = f"位置 {n.id}: 全局哈希链在此处断开"
+            if topic_class(n.topic) is Budget.Published:
+                publications.append(n)
+        if len(page) < PAGE:
+            break
+        start = page[-1].id
+    missing = sorted(set(stored) - seen)
+    if missing:
+        first.setdefault("deleted", f"位置 {missing[0]}: 已上链的事件不在事件库中 (被删除)")
+    report.problems += list(first.values())
+
+    # Everything below is recomputed from the events, in a scratch read model.
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = create_engine(f"sqlite:///{Path(tmp) / 'verify.sqlite'}", **ENGINE_OPTIONS)
+        try:
+            schema.metadata.create_all(scratch)
+            Projector(EventLog(log.app, scratch, same_database=False), scratch).rebuild()
+        except Exception as exc:  # events that no longer decode cannot be projected
+            report.problems.append(f"无法由事件重算读模型: {type(exc).__name__}: {str(exc)[:200]}")
+            scratch.dispose()
+            return report
+        _check_publications(log, scratch, publications, stored, report)
+        report.leaves, mismatch = _compare_read_model(scratch, engine)
+        scratch.dispose()
+    if mismatch:
+        report.problems.append(mismatch)
+    return report
+
+
+def _check_publications(log: EventLog, scratch: Engine, publications, stored, report: Report) -> None:
+    for n in publications:
+        report.publications += 1
+        try:
+            state = log.decoder.decode(n)
+            name, anchor_at, anchor, digest = (state[field] for field in _ANCHOR)
+        except Exception as exc:  # a tampered event may not even decode
+            report.problems.append(f"位置 {n.id}: 发布节点事件无法解码 ({type(exc).__name__})")
+            continue
+        expected_head = stored[anchor_at].global_chain if anchor_at in stored else GENESIS
+        if anchor != expected_head:
+            report.problems.append(f"位置 {n.id}: 发布节点「{name}」记录的链头 (位置 {anchor_at}) 与哈希链不符")
+        # The tables as of the publication, read without catching up (verify must not chain or
+        # project anything it is checking).
+        with scratch.connect() as conn:
+            budget = queries.budget_by_id(conn, str(n.originator_id))
+            rendered = queries.rendered_tables(conn, log, budget, queries.Point(position=n.id))
+        if tables_digest(formats.to_tsv(rendered)) != digest:
+            report.problems.append(f"位置 {n.id}: 发布节点「{name}」的表格与发布时记录的摘要不符")
+
+
+def _compare_read_model(scratch: Engine, engine: Engine) -> tuple[int, str | None]:
+    """Compare the read model row by row with one rebuilt from the events; returns the number
+    of leaves (balances) compared and the first difference."""
+    leaves = 0
+    for table in schema.PROJECTED:
+        key = list(table.primary_key.columns) or list(table.columns)
+        query = select(table).order_by(*key)
+        with scratch.connect() as conn:
+            expected = {tuple(r[: len(key)]): r for r in conn.execute(query)}
+        with engine.connect() as conn:
+            actual = {tuple(r[: len(key)]): r for r in conn.execute(query)}
+        if table is schema.leaves:  # compared as balances, not as text
+            expected = {k: (k, parse_balances(r.balances)) for k, r in expected.items()}
+            actual = {k: (k, parse_balances(r.balances)) for k, r in actual.items()}
+            leaves = sum(len(balances) for _k, balances in actual.values())
+        for row_key in sorted(set(expected) | set(actual), key=str):
+            want, got = expected.get(row_key), actual.get(row_key)
+            if table is schema.leaves and want is not None and got is not None and want != got:
+                leaf = min(k for k in set(want[1]) | set(got[1]) if want[1].get(k) != got[1].get(k))
+                return leaves, (f"读模型 ledger_leaves 预算 {row_key[0]} 明细 {orjson.dumps(leaf_dims(leaf)).decode()}: 存的是 "
+                                f"{got[1].get(leaf, '(无)')} 分, 由事件重算为 {want[1].get(leaf, '(无)')} 分")
+            if _comparable(want) != _comparable(got):
+                return leaves, (f"读模型 {table.name} {'/'.join(map(str, row_key))}: 存的是 {_shown(got)}, "
+                                f"由事件重算为 {_shown(want)}")
+    return leaves, None
+
+
+def _comparable(row) -> tuple | None:
+    """A row with its times in UTC (SQLite gives them back without a zone)."""
+    if row is None:
+        return None
+    return tuple(v.replace(tzinfo=timezone.utc) if isinstance(v, datetime) and v.tzinfo is None else
+                 v.astimezone(timezone.utc) if isinstance(v, datetime) else v for v in row)
+
+
+def _shown(row) -> str:
+    if row is None:
+        return "(无此行)"
+    return str(dict(row._mapping) if hasattr(row, "_mapping") else row)[:300]
