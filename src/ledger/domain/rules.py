@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import classification
-from .money import format_wan
+from .money import format_wan, to_wan
 from .postings import AXES, Line, axis_key, matches
 
 
@@ -159,10 +159,17 @@ def marginal_balances(
             if key is not None and (axis, key) in touched:
                 touched[(axis, key)] += amount
     return [
-        Violation("non-negative", f"调整后 {_describe(axis, key)} 为 {format_wan(amount, blank_zero=False)} 万元, 预算数不能为负")
+        Violation("non-negative", f"调整后 {_describe(axis, key)} 为 {_negative(amount)}, 预算数不能为负")
         for (axis, key), amount in touched.items()
         if amount < 0
     ]
+
+
+def _negative(amount: Decimal) -> str:
+    """A negative amount in 万元, or in 元 when it would print as -0.00 万元."""
+    if to_wan(amount) == 0:
+        return f"{amount} 元"
+    return f"{format_wan(amount, blank_zero=False)} 万元"
 
 
 def _describe(axis: str, key: tuple[str, ...]) -> str:
