@@ -1,2 +1,3 @@
-"""The read side: table definitions (from projections/), the fold of events into read-model
-tables, and rendering of the published tables from those tables."""
+"""The read side: the fold of the event log into SQL tables (projector, leaves, tracking), the
+hash chain over the log (chain), and the reads of the read model and of the log up to a point
+(queries, lineage)."""
