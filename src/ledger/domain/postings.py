@@ -18,8 +18,8 @@ from .money import yuan
 
 # The dimensions, in a fixed order (also the column order of the read model).
 DIMENSIONS: tuple[str, ...] = (
-    "measure",  # budget | prior_year
-    "source",  # general | government_fund | state_capital | special_account | unit_funds
+    "measure",  # budget | prior_year | final (决算数) | budget_stated (预算数 stated by a 决算)
+    "source",  # general | government_fund | state_capital | special_account | unit_funds | ... (VALUES)
     "period",  # current | carryover
     "code",  # functional classification item (7 digits)
     "kind",  # basic | project
@@ -31,13 +31,19 @@ DIMENSIONS: tuple[str, ...] = (
     "three_public",  # overseas | reception | vehicle_purchase | vehicle_operation
     "procurement",  # goods | works | services
     "figure",  # for prior_year: which stated figure
+    # Added for 决算 (final accounts); appended, so that leaves without them keep their text.
+    "flow",  # for final: opening | income | expenditure | closing | distribution | balance_use
+    "plan",  # for budget_stated: original (年初预算) | full_year (全年预算)
 )
 
 VALUES: dict[str, tuple[str, ...]] = {
-    "measure": ("budget", "prior_year"),
-    "source": ("general", "government_fund", "state_capital", "special_account", "unit_funds"),
+    "measure": ("budget", "prior_year", "final", "budget_stated"),
+    "source": ("general", "government_fund", "state_capital", "special_account", "unit_funds",
+               # 决算 income by kind (收入决算表), and money that is not fiscal but of no stated kind
+               "superior_subsidy", "business", "operating", "affiliated", "other", "non_fiscal"),
     "period": ("current", "carryover"),
-    "kind": ("basic", "project"),
+    # 决算 adds 上缴上级支出, 经营支出, 对附属单位补助支出 to basic and project expenditure
+    "kind": ("basic", "project", "remit", "business_operation", "affiliated_subsidy"),
     "cost": ("personnel", "operating"),
     "three_public": ("overseas", "reception", "vehicle_purchase", "vehicle_operation"),
     "procurement": ("goods", "works", "services"),
@@ -47,7 +53,13 @@ VALUES: dict[str, tuple[str, ...]] = {
         "general_public_current",
         "operating_cost",
         "three_public",
+        # figures a 决算 narrative compares with last year's 决算
+        "income_expenditure_total",  # 收入支出总计
+        "fiscal_total",  # 财政拨款收入支出总计
+        "general_public_expenditure",  # 一般公共预算财政拨款支出
     ),
+    "flow": ("opening", "income", "expenditure", "closing", "distribution", "balance_use"),
+    "plan": ("original", "full_year"),
 }
 
 FISCAL_SOURCES = ("general", "government_fund", "state_capital")
@@ -60,6 +72,9 @@ AXES: dict[str, tuple[str, ...]] = {
     "project": ("measure", "source", "period", "project"),
     "three_public": ("measure", "source", "three_public"),
     "procurement": ("measure", "procurement"),
+    # 决算: each flow of money on the function and economic axes
+    "final_function": ("measure", "flow", "source", "code", "kind"),
+    "final_economic": ("measure", "flow", "source", "kind", "economic", "cost"),
 }
 
 

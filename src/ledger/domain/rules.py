@@ -42,6 +42,32 @@ INVARIANTS: tuple[Invariant, ...] = (
         right={"measure": "budget", "project": True},
         group_by=("source", "period"),
     ),
+    # 决算 (final accounts)
+    Invariant(
+        name="final-basic-by-function-equals-basic-by-economic",
+        statement="一般公共预算财政拨款基本支出决算：按功能分类合计 = 按经济分类合计（人员经费 + 公用经费）",
+        left={"measure": "final", "flow": "expenditure", "source": "general", "kind": "basic", "code": True},
+        right={"measure": "final", "flow": "expenditure", "source": "general", "kind": "basic", "economic": True},
+    ),
+    # The money of a year, on the function axis (the economic and 三公 axes count the same
+    # expenditure again, so they are left out).
+    Invariant(
+        name="final-funds-balance",
+        statement="收入支出决算：年初结转和结余 + 本年收入 + 使用非财政拨款结余 = 本年支出 + 结余分配 + 年末结转和结余",
+        left={"measure": "final", "flow": ["opening", "income", "balance_use"], "economic": False,
+              "three_public": False},
+        right={"measure": "final", "flow": ["expenditure", "distribution", "closing"], "economic": False,
+               "three_public": False},
+    ),
+    *(Invariant(
+        name=f"final-fiscal-balance-{source}",
+        statement=f"{label}财政拨款决算：年初结转和结余 + 本年收入 = 本年支出 + 年末结转和结余",
+        left={"measure": "final", "source": source, "flow": ["opening", "income"], "economic": False,
+              "three_public": False},
+        right={"measure": "final", "source": source, "flow": ["expenditure", "closing"], "economic": False,
+               "three_public": False},
+    ) for source, label in (("general", "一般公共预算"), ("government_fund", "政府性基金预算"),
+                            ("state_capital", "国有资本经营预算"))),
 )
 
 
@@ -89,7 +115,7 @@ def check_line(line: Line) -> list[Violation]:
     """A budget line must name its axes completely, with codes the classifications know."""
     d = line.d
     out: list[Violation] = []
-    if d.get("measure") != "budget":
+    if d.get("measure") not in ("budget", "final", "budget_stated"):
         return out
     code = d.get("code")
     if code is not None:

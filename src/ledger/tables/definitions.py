@@ -6,14 +6,27 @@ one or more panels (side-by-side halves, as in 表一) of rows and columns. Row 
 
   {key, label, where}          a fixed row, always printed
   {tree: code}                 the functional classification: 类, 款, 项 rows present
-  {classes: code, label}       every 类 of the functional classification (表一, 表四)
+                               (split: true prints the code in three cells 类 款 项)
+  {classes: code, label}       every 类 of the functional classification (表一, 表四);
+                               only: [codes] prints those (a layout's own list)
   {tree: economic}             departmental economic classes with their (部门, 政府) pairs
+  {tree: economic_code}        departmental economic classes and items by code, 类 and 款 in
+                               cells of their own (决算): groups: [codes] prints the classes
+                               given and their items present; items: [codes] prints exactly
+                               these classes and items, in this order, present or not
+
+Any row kind may have a `where` (a filter the row's postings must also match); a fixed row
+may have `aliases` (other labels it is printed with).
   {each: unit}                 one row per unit
   {tree: unit_project}         one row per unit, followed by its projects
   {blank: true}                an empty row (keeps the two panels of 表一 aligned)
 
 Columns are filters. `leaf: true` marks the columns (and fixed rows) whose printed cells
 are recorded as postings by an import; the other cells are sums and are only checked.
+`remainder: {dims}` on a leaf column (for the leaf rows of a tree) or on a fixed row (for
+its leaf columns) records instead what the printed cell holds beyond the postings other
+tables record into it, with these dimensions added: the non-fiscal part of a 决算 table of
+all funds whose fiscal part other tables give, for instance.
 """
 
 from __future__ import annotations
@@ -49,6 +62,7 @@ class Column:
     where: Mapping[str, Any]
     leaf: bool
     label: str
+    remainder: Mapping[str, str] | None = None  # record cell − other tables' postings in it
 
 
 @dataclass(frozen=True)
@@ -60,6 +74,11 @@ class RowSpec:
     leaf: bool = False
     label_format: str = ""
     show_empty: bool = True
+    split: bool = False  # tree_code: the code in three cells (类, 款, 项)
+    only: tuple[str, ...] = ()  # classes: the 类 printed; tree_economic_code: the classes
+    items: tuple[str, ...] = ()  # tree_economic_code: exactly the rows printed (classes, items)
+    aliases: tuple[str, ...] = ()  # fixed: other labels it is printed with
+    remainder: Mapping[str, str] | None = None  # fixed: record cell − other tables' postings in it
 
 
 @dataclass(frozen=True)
@@ -85,6 +104,7 @@ class TableDef:
     where: Mapping[str, Any]
     header: tuple[tuple[str, ...], ...]
     panels: tuple[Panel, ...]
+    aliases: tuple[str, ...] = ()  # other titles the table is printed under
 
     def title_for(self, year: int) -> str:
         return self.title.format(year=year)
@@ -104,22 +124,32 @@ def projections_dir() -> Path:
 def _row(spec: Mapping[str, Any]) -> RowSpec:
     if spec.get("blank"):
         return RowSpec("blank")
+    where = spec.get("where", {}) or {}
     if "tree" in spec:
-        return RowSpec({"code": "tree_code", "economic": "tree_economic",
-                        "unit_project": "tree_unit_project"}[spec["tree"]])
+        kind = {"code": "tree_code", "economic": "tree_economic", "economic_code": "tree_economic_code",
+                "unit_project": "tree_unit_project"}[spec["tree"]]
+        items = tuple(str(c) for c in spec.get("items", ()))
+        groups = tuple(str(c) for c in spec.get("groups", ())) or tuple(c for c in items if len(c) == 3)
+        return RowSpec(kind, where=where, split=bool(spec.get("split", False)), only=groups, items=items)
     if "classes" in spec:
-        return RowSpec("classes", label_format=spec.get("label", "{ordinal}、{name}"))
+        return RowSpec("classes", where=where, label_format=spec.get("label", "{ordinal}、{name}"),
+                       only=tuple(str(c) for c in spec.get("only", ())))
     if "each" in spec:
-        return RowSpec("each_unit")
+        return RowSpec("each_unit", where=where)
     label = spec["label"]
     label = (label,) if isinstance(label, str) else tuple(label)
-    return RowSpec("fixed", key=spec["key"], label=label, where=spec.get("where", {}) or {},
-                   leaf=bool(spec.get("leaf", False)), show_empty=bool(spec.get("show_empty", True)))
+    aliases = tuple(spec.get("aliases", ()))
+    remainder = spec.get("remainder")
+    return RowSpec("fixed", key=spec["key"], label=label, where=where,
+                   leaf=bool(spec.get("leaf", False)) or remainder is not None,
+                   show_empty=bool(spec.get("show_empty", True)), aliases=aliases,
+                   remainder=dict(remainder) if remainder is not None else None)
 
 
 def _panel(index: int, spec: Mapping[str, Any]) -> Panel:
     columns = tuple(
-        Column(c["key"], c.get("where", {}) or {}, bool(c.get("leaf", False)), c.get("label", c["key"]))
+        Column(c["key"], c.get("where", {}) or {}, bool(c.get("leaf", False)), c.get("label", c["key"]),
+               dict(c["remainder"]) if c.get("remainder") is not None else None)
         for c in spec["columns"]
     )
     return Panel(
@@ -144,6 +174,7 @@ def _table(data: Mapping[str, Any]) -> TableDef:
         where=data.get("where", {}) or {},
         header=tuple(tuple(str(c) for c in row) for row in data.get("header", [])),
         panels=tuple(_panel(i, p) for i, p in enumerate(panels_spec)),
+        aliases=tuple(data.get("aliases", ())),
     )
 
 
@@ -171,8 +202,10 @@ def find_table(number: int) -> TableDef | None:
 def row_keys(spec: RowSpec, dims: Mapping[str, str]) -> list[str]:
     """The rows of one row spec that a posting feeds."""
     kind = spec.kind
+    if spec.where and not matches(dims, spec.where):
+        return []
     if kind == "fixed":
-        return [spec.key] if matches(dims, spec.where) else []
+        return [spec.key]
     if kind == "tree_code":
         code = dims.get("code")
         if code is None:
@@ -180,12 +213,17 @@ def row_keys(spec: RowSpec, dims: Mapping[str, str]) -> list[str]:
         return [f"code:{code[:n]}" for n in (3, 5, 7) if len(code) >= n]
     if kind == "classes":
         code = dims.get("code")
-        return [f"class:{code[:3]}"] if code else []
+        return [f"class:{code[:3]}"] if code and (not spec.only or code[:3] in spec.only) else []
     if kind == "tree_economic":
         econ, gov = dims.get("economic"), dims.get("gov_economic")
         if econ is None or gov is None:
             return []
         return [f"econ:{econ[:3]}", f"econ:{econ}/{gov}"]
+    if kind == "tree_economic_code":
+        econ = dims.get("economic")
+        if econ is None or (spec.only and econ[:3] not in spec.only) or (spec.items and econ not in spec.items):
+            return []
+        return [f"econ:{econ[:3]}", f"econ:{econ}"]
     if kind == "each_unit":
         unit = dims.get("unit")
         return [f"unit:{unit}"] if unit else []
@@ -218,36 +256,41 @@ def cells_for(dims: Mapping[str, str], tables: tuple[TableDef, ...] | None = Non
     return out
 
 
-def cells_of(dims: tuple[tuple[str, str], ...], is_agency: bool) -> tuple[tuple[int, str, str], ...]:
-    """The cells a leaf (canonical dimensions) feeds, of a unit that is an agency or not; the
-    one cache of cell lookups (a budget has ~150 distinct leaves, a store some thousands)."""
-    return _cells_of(dims, is_agency)
+def cells_of(dims: tuple[tuple[str, str], ...], is_agency: bool,
+             folder: str | None = None) -> tuple[tuple[int, str, str], ...]:
+    """The cells a leaf (canonical dimensions) feeds, of a unit that is an agency or not, in
+    the tables of a folder (the default: projections/); the one cache of cell lookups (a
+    budget has ~150 distinct leaves, a store some thousands)."""
+    return _cells_of(dims, is_agency, folder)
 
 
-@lru_cache(maxsize=20000)
-def _cells_of(dims_t: tuple[tuple[str, str], ...], is_agency: bool) -> tuple[tuple[int, str, str], ...]:
+@lru_cache(maxsize=40000)
+def _cells_of(dims_t: tuple[tuple[str, str], ...], is_agency: bool,
+              folder: str | None) -> tuple[tuple[int, str, str], ...]:
     dims = dict(dims_t)
-    templates = _templates()
+    templates = _templates(folder)
     if templates is not None:
         return tuple(templates.cells(dims, is_agency))
-    return tuple(cells_for(unit_context(dims, {dims["unit"]} if is_agency else set()), load_tables()))
+    return tuple(cells_for(unit_context(dims, {dims["unit"]} if is_agency else set()), load_tables(folder)))
 
 
 @cache
-def _templates() -> CellTemplates | None:
-    return CellTemplates.for_tables(load_tables())
+def _templates(folder: str | None) -> CellTemplates | None:
+    return CellTemplates.for_tables(load_tables(folder))
 
 
-def spread(leaves: Iterable[tuple[tuple[tuple[str, str], ...], Decimal]],
-           agency: frozenset[str]) -> dict[int, dict[tuple[str, str], Decimal]]:
-    """Cells of every table from leaves' amounts: (table → (row, column) → 元). Only the
-    budget measure is printed in the tables."""
+def spread(leaves: Iterable[tuple[tuple[tuple[str, str], ...], Decimal]], agency: frozenset[str],
+           folder: str | None = None,
+           measures: frozenset[str] = frozenset({"budget"})) -> dict[int, dict[tuple[str, str], Decimal]]:
+    """Cells of every table of a folder from leaves' amounts: (table → (row, column) → 元).
+    Only the measures the tables show are spread (the budget; for 决算, what was executed and
+    the budget the document states beside it)."""
     out: dict[int, dict[tuple[str, str], Decimal]] = defaultdict(dict)
     for dims_t, amount in leaves:
         dims = dict(dims_t)
-        if dims.get("measure") != "budget":
+        if dims.get("measure") not in measures:
             continue
-        for table_no, row_key, col_key in _cells_of(dims_t, dims.get("unit") in agency):
+        for table_no, row_key, col_key in _cells_of(dims_t, dims.get("unit") in agency, folder):
             cell = out[table_no]
             cell[(row_key, col_key)] = cell.get((row_key, col_key), Decimal(0)) + amount
     return out
@@ -262,10 +305,23 @@ def unit_context(dims: Mapping[str, str], agency_units: set[str] | frozenset[str
 
 
 @cache
-def class_label(code: str, label_format: str) -> str:
-    classes = classification.functional_classes()
-    index = [c for c, _ in classes].index(code) + 1
+def class_label(code: str, label_format: str, only: tuple[str, ...] = ()) -> str:
+    """A 类 row's label, numbered in the list the table prints (all 类, or `only`)."""
+    codes = list(only) or [c for c, _ in classification.functional_classes()]
+    index = codes.index(code) + 1
     return label_format.format(ordinal=chinese_ordinal(index), name=classification.functional().name(code))
+
+
+def class_codes(spec: RowSpec) -> list[str]:
+    """The 类 a classes row spec prints, in order."""
+    return list(spec.only) or [c for c, _ in classification.functional_classes()]
+
+
+def code_cells(code: str, split: bool) -> list[str]:
+    """A functional code as printed: one cell, or three (类, 款, 项)."""
+    if not split:
+        return [code]
+    return [code[:3], code[3:5], code[5:7]]
 
 
 class CellTemplates:

@@ -1,6 +1,7 @@
 """Lay out a table as the document prints it, from its cells (exact 元 amounts).
 
-This is the one place where 元 become 万元 (money.format_wan).
+This is the one place where 元 become printed amounts (万元 or 元, as the layout prints them:
+layouts.MoneyFormat).
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ..domain import classification
-from ..domain.money import format_wan
-from .definitions import Panel, RowSpec, TableDef, class_label
+from .definitions import Panel, RowSpec, TableDef, class_codes, class_label, code_cells
+from .layouts import MoneyFormat
+
+WAN = MoneyFormat()  # 万元 with two decimals, empty for zero: the 13-table 部门预算
 
 Cells = Mapping[tuple[str, str], Decimal]  # (row key, column key) → 元
 
@@ -74,12 +77,23 @@ def panel_rows(panel: Panel, specs: Sequence[RowSpec], cells: Cells, ctx: Contex
             text = [t.format(department=ctx.department, year=ctx.fiscal_year) for t in spec.label]
             out.append((p + spec.key, label(*text)))
         elif spec.kind == "classes":
-            for code, _name in classification.functional_classes():
-                out.append((f"{p}class:{code}", label(class_label(code, spec.label_format))))
+            for code in class_codes(spec):
+                out.append((f"{p}class:{code}", label(class_label(code, spec.label_format, spec.only))))
         elif spec.kind == "tree_code":
             catalogue = classification.functional()
             for code in sorted(_present(cells, p + "code:")):
-                out.append((f"{p}code:{code}", label(code, catalogue.names.get(code, "?"))))
+                out.append((f"{p}code:{code}", label(*code_cells(code, spec.split), catalogue.names.get(code, "?"))))
+        elif spec.kind == "tree_economic_code":
+            dept = classification.economic_departmental()
+            if spec.items:
+                printed = list(spec.items)
+            else:
+                present = _present(cells, p + "econ:")
+                groups = list(spec.only) or sorted({k[:3] for k in present})
+                printed = [c for g in groups if g in present for c in
+                           (g, *sorted(k for k in present if len(k) == 5 and k.startswith(g)))]
+            for code in printed:
+                out.append((f"{p}econ:{code}", label(code[:3], code[3:], dept.names.get(code, code))))
         elif spec.kind == "tree_economic":
             dept = classification.economic_departmental()
             gov = classification.economic_governmental()
@@ -104,7 +118,7 @@ def panel_rows(panel: Panel, specs: Sequence[RowSpec], cells: Cells, ctx: Contex
     return out
 
 
-def render(table: TableDef, cells: Cells, ctx: Context) -> RenderedTable:
+def render(table: TableDef, cells: Cells, ctx: Context, money: MoneyFormat = WAN) -> RenderedTable:
     empty = not any(amount != 0 for amount in cells.values())
     rows: list[RenderedRow] = []
     for part in ("rows", "footer"):
@@ -122,7 +136,7 @@ def render(table: TableDef, cells: Cells, ctx: Context) -> RenderedTable:
                 keys.append((panel.index, key))
                 for column in panel.columns:
                     amount = cells.get((key, column.key), Decimal(0)) if key else Decimal(0)
-                    printed.append(format_wan(amount))
+                    printed.append(money.text(amount))
                     if key:
                         amounts.append((key, column.key, amount))
             rows.append(RenderedRow(printed, keys, amounts))
