@@ -725,13 +725,20 @@ def _mark_paragraphs(pages: list[_Page]) -> None:
     lines = [(p, b) for p in pages for b in p.blocks if isinstance(b, TextLine) and not b.furniture]
     margins: dict[int, tuple[float, float]] = {}
     for width in {round(p.width) for p in pages}:
-        group = [b for p, b in lines if round(p.width) == width and len(b.text) >= 8]
+        same = [b for p, b in lines if round(p.width) == width]
+        group = [b for b in same if len(b.text) >= 8] or same
         if group:
-            # Left: where most lines start. Right: where full lines end (the median of the
-            # longest quarter: a justified block's right edge is ragged by a point or two).
+            # Left: the leftmost start shared by several lines (first lines are indented, and
+            # may be the majority where paragraphs are short). Right: where full lines end (the
+            # median of the longest quarter: a justified block's edge is ragged by a point or two).
             lefts = Counter(round(b.location.box.x0) for b in group)
+            shared = [x for x, n in lefts.items() if n >= 2] or list(lefts)
+            # A page of short lines only says nothing of the right margin: take it no nearer
+            # than the left one mirrored, less two characters.
             rights = sorted(b.location.box.x1 for b in group)
-            margins[width] = (lefts.most_common(1)[0][0], statistics.median(rights[len(rights) * 3 // 4:]))
+            size = statistics.median(b.size or 10.0 for b in group)
+            right = max(statistics.median(rights[len(rights) * 3 // 4:]), width - min(shared) - 2 * size)
+            margins[width] = (min(shared), right)
     flat: list[tuple[_Page, int, Block]] = [(p, i, b) for p in pages for i, b in enumerate(p.blocks)
                                             if not (isinstance(b, TextLine) and b.furniture)]
     for n, (page, i, block) in enumerate(flat):
