@@ -116,7 +116,7 @@ def test_a_page_that_takes_too_long_is_refused_by_its_deadline():
     with pytest.raises(DocumentRejected) as refused:
         read_pdf(ORIGINAL.read_bytes(), ORIGINAL.name, PdfLimits(page_seconds=0.0))
     assert time.monotonic() - started < 20
-    assert "读取超时" in str(refused.value)
+    assert "读取超时: 页面内容在 0 秒内没有解释完" in str(refused.value)  # stopped inside pdfminer's interpretation
     assert {p.page for p in refused.value.problems} >= {4, 10}
 
 

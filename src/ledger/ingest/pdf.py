@@ -230,7 +230,7 @@ class _BoundedDevice(PDFPageAggregatorWithMarkedContent):
 
     def _tick(self) -> None:
         if time.monotonic() > self.deadline:
-            raise _OutOfBounds(f"读取超时 (超过 {self.limits.page_seconds:g} 秒), 页面内容过于复杂")
+            raise _OutOfBounds(f"读取超时: 页面内容在 {self.limits.page_seconds:g} 秒内没有解释完, 内容过于复杂")
 
     def render_char(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         self.chars += 1
@@ -336,7 +336,7 @@ def _read_page(pdf: pdfplumber.PDF, page_obj: PDFPage, number: int, limits: PdfL
         reading.chars = len(chars)
         reading.edges = len(page.edges)
         if time.monotonic() > page.deadline:
-            raise _OutOfBounds(f"读取超时 (超过 {limits.page_seconds:g} 秒), 页面内容过于复杂")
+            raise _OutOfBounds(f"读取超时: 页面在 {limits.page_seconds:g} 秒内没有分析完, 内容过于复杂")
         if reading.edges:
             reading.blocks = _blocks(number, chars, [t for t in page.find_tables(_LINES) if len(t.cells) >= 2])
         else:
