@@ -35,6 +35,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 import pdfplumber
+from pdfminer.layout import LTChar, LTContainer
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.pdfinterp import PDFPageInterpreter
 from pdfminer.pdfpage import PDFPage
@@ -260,10 +261,14 @@ class _BoundedDevice(PDFPageAggregatorWithMarkedContent):
 
 
 class _BoundedPage(Page):
-    """A pdfplumber page whose layout is made by the bounded device."""
+    """A pdfplumber page whose layout is made by the bounded device, and whose characters are
+    taken from pdfminer's objects as they are: pdfplumber's dictionary for each one (a third
+    of the reading time on a page of figures) is made only for the lines and boxes its table
+    finder needs."""
 
     deadline: float = 0.0
     limits: PdfLimits = PdfLimits()
+    lt_chars: list[LTChar]
 
     @property
     def layout(self):  # type: ignore[no-untyped-def]
@@ -273,6 +278,24 @@ class _BoundedPage(Page):
         PDFPageInterpreter(self.pdf.rsrcmgr, device).process_page(self.page_obj)
         self._layout = device.get_result()
         return self._layout
+
+    def parse_objects(self):  # type: ignore[no-untyped-def]
+        objects: dict[str, list] = {"char": []}
+        self.lt_chars = []
+
+        def walk(items) -> None:  # type: ignore[no-untyped-def]
+            for item in items:
+                if isinstance(item, LTChar):
+                    self.lt_chars.append(item)
+                elif isinstance(item, LTContainer):  # a form XObject's figure: its content
+                    walk(item._objs)
+                else:
+                    obj = self.process_object(item)
+                    if obj["object_type"] != "anno":
+                        objects.setdefault(obj["object_type"], []).append(obj)
+
+        walk(self.layout._objs)
+        return objects
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,7 +355,7 @@ def _read_page(pdf: pdfplumber.PDF, page_obj: PDFPage, number: int, limits: PdfL
     area = max(reading.width * reading.height, 1.0)
     reading.image_cover = min(1.0, sum(_clipped_area(i, page) for i in objects.get("image", [])) / area)
     try:
-        chars = _unique([_char(c) for c in page.chars if c["text"].strip() and _on_page(c, page)])
+        chars = _unique([c for c in map(_char_of(page), page.lt_chars) if c.text.strip() and _on_page(c, page)])
         reading.chars = len(chars)
         reading.edges = len(page.edges)
         if time.monotonic() > page.deadline:
@@ -389,10 +412,9 @@ def _clipped_area(image: dict, page: Page) -> float:
     return max(x1 - x0, 0) * max(bottom - top, 0)
 
 
-def _on_page(c: dict, page: Page) -> bool:
-    x, y = (c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2
+def _on_page(c: _Char, page: Page) -> bool:
     x0, top, x1, bottom = page.bbox
-    return x0 <= x <= x1 and top <= y <= bottom
+    return x0 <= c.cx <= x1 and top <= c.cy <= bottom
 
 
 def _unique(chars: list[_Char]) -> list[_Char]:
@@ -407,16 +429,24 @@ def _unique(chars: list[_Char]) -> list[_Char]:
     return out
 
 
-def _char(c: dict) -> _Char:
-    a, b, cc, d, e, f = c.get("matrix") or (1, 0, 0, 1, 0, 0)
-    # The baseline, from the text matrix: two fonts on one line share it even when their
-    # boxes (from each font's ascent and descent) stand points apart.
-    if c.get("upright", True) and abs(b) < 1e-6 and abs(cc) < 1e-6 and a > 0 and d > 0:
-        base = c["bottom"] - (f - c["y0"])
-    else:
-        base = c["bottom"]
-    return _Char(c["text"], float(c["x0"]), float(c["x1"]), float(c["top"]), float(c["bottom"]),
-                 float(base), float(c.get("size") or (c["bottom"] - c["top"]) or 1.0))
+def _char_of(page: Page):  # type: ignore[no-untyped-def]
+    """pdfminer's character as a _Char in pdfplumber's coordinates (origin top-left, from the
+    mediabox: as its `process_object` does)."""
+    height = float(page.height)
+    mb_x0, mb_top = float(page.mediabox[0]), float(page.mediabox[1])
+
+    def char(c: LTChar) -> _Char:
+        top, bottom = height - c.y1 + mb_top, height - c.y0 + mb_top
+        a, b, cc, d, e, f = c.matrix
+        # The baseline, from the text matrix: two fonts on one line share it even when their
+        # boxes (from each font's ascent and descent) stand points apart.
+        if c.upright and abs(b) < 1e-6 and abs(cc) < 1e-6 and a > 0 and d > 0:
+            base = bottom - (f - c.y0)
+        else:
+            base = bottom
+        return _Char(c.get_text(), c.x0 + mb_x0, c.x1 + mb_x0, top, bottom, base, float(c.size or (bottom - top) or 1.0))
+
+    return char
 
 
 # --- characters into lines, tables and cells -------------------------------------------------
