@@ -102,7 +102,7 @@ def test_the_pdf_size_limit_is_a_setting_of_its_own():
     with pytest.raises(DocumentRejected) as refused:
         read_pdf(DOCTORED.read_bytes(), DOCTORED.name, limits)
     assert "文件过大" in str(refused.value) and "100000" in str(refused.value)
-    assert PdfLimits.from_env({}).max_bytes >= ORIGINAL.stat().st_size > 5 * 1024 * 1024 * 0.5
+    assert PdfLimits.from_env({}).max_bytes == 20 * 1024 * 1024 >= ORIGINAL.stat().st_size
 
 
 def test_the_page_limit_is_a_setting():
