@@ -105,6 +105,23 @@ def deflate_bomb() -> bytes:
     ])
 
 
+def wrapped_bomb() -> bytes:
+    # The same bomb under an ASCII85 layer, as reportlab writes its streams.
+    import base64
+
+    inflater = zlib.compressobj(9)
+    data = b"".join(inflater.compress(b" " * MiB) for _ in range(200)) + inflater.flush()
+    data = base64.a85encode(data, wrapcol=80) + b"~>"
+    body = (b"<< /Length %d /Filter [/ASCII85Decode /FlateDecode] >>\nstream\n" % len(data)) + data + b"\nendstream"
+    return raw_pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        body,
+        FONT,
+    ])
+
+
 def heavy_page() -> bytes:
     # 8,000 separate ruling-line strokes on one page (a real table page has a few hundred).
     strokes = b"".join(b"%d %d m %d %d l S\n" % (72 + i % 400, 100 + i // 400 * 30, 80 + i % 400, 100 + i // 400 * 30)
@@ -279,6 +296,8 @@ CASES = [
     Case("too-many-pages", "400 pages (the limit is 300)", many_pages, expect=["400 页", "上限"]),
     Case("deflate-bomb", "a page content stream that inflates to 200 MiB from 200 KB", deflate_bomb,
          expect=["压缩炸弹", "第 4 号对象"]),
+    Case("deflate-bomb-ascii85", "the same bomb under an ASCII85 layer ([/ASCII85Decode /FlateDecode])",
+         wrapped_bomb, expect=["压缩炸弹", "第 4 号对象"]),
     Case("heavy-page", "8,000 stroked line segments on one page", heavy_page, expect=["线条超过"], page=1),
     Case("long-content", "1.5 MiB of content on one page (comments only)", long_content,
          expect=["页面内容解码后有", "上限"], page=1),

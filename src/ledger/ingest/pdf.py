@@ -23,6 +23,7 @@ whole document.
 
 from __future__ import annotations
 
+import base64
 import bisect
 import io
 import os
@@ -93,7 +94,8 @@ def read_pdf(data: bytes, name: str, limits: PdfLimits | None = None) -> Documen
         if problems:
             raise DocumentRejected(problems)
     finally:
-        pdf.close()
+        # Not pdf.close(): it makes every page of the file (all of a page-count bomb's) to close them.
+        pdf.stream.close()
     blocks, warnings = _assemble(readings)
     return Document(name=name, sha256=sha256(data), source="pdf", blocks=tuple(blocks),
                     page_count=len(readings), warnings=tuple(warnings))
@@ -126,21 +128,38 @@ _OBJ = re.compile(rb"(\d+)\s+\d+\s+obj")
 _CHUNK = 1 << 16
 
 
+_FILTER = re.compile(rb"/Filter\s*(\[[^\]]*\]|/[A-Za-z0-9]+)")
+_TEXT_LAYERS = {b"ASCII85Decode": "a85", b"A85": "a85", b"ASCIIHexDecode": "hex", b"AHx": "hex"}
+
+
 def _check_streams(data: bytes, limits: PdfLimits) -> set[int]:
     """Inflate every zlib stream of the file with a ceiling, before pdfminer decodes any
-    without one: a few kilobytes can inflate to gigabytes. Returns the numbers of the objects
-    whose stream is broken (pdfminer would read what it can of them and say nothing)."""
+    without one: a few kilobytes can inflate to gigabytes. A stream wrapped in ASCII85 or
+    hexadecimal (reportlab writes them so) is unwrapped first. Returns the numbers of the
+    objects whose stream is broken (pdfminer would read what it can of them and say nothing)."""
     view = memoryview(data)
     total = 0
     broken: set[int] = set()
     for match in _STREAM.finditer(data):
         start = match.end()
-        head = data[start:start + 2]
+        before = data[max(0, start - 4096):match.start()]
+        objects = _OBJ.findall(before)
+        number = int(objects[-1]) if objects else None
+        filters = _FILTER.findall(before[before.rfind(b" obj") + 1:] if b" obj" in before else before)
+        names = re.findall(rb"/([A-Za-z0-9]+)", filters[-1]) if filters else []
+        source: memoryview | bytes = view
+        at = start
+        if names and names[0] in _TEXT_LAYERS:
+            try:
+                source, at = _unwrap(data, start, _TEXT_LAYERS[names[0]]), 0
+            except ValueError:
+                if number is not None:
+                    broken.add(number)
+                continue
+        head = bytes(source[at:at + 2])
         if len(head) < 2 or head[0] & 0x0F != 8 or (head[0] << 8 | head[1]) % 31:
             continue  # no zlib header: an image, a plain or an encrypted stream
-        size, whole = _inflated_size(view, start, limits.max_stream)
-        objects = _OBJ.findall(data[max(0, start - 4096):start])
-        number = int(objects[-1]) if objects else None
+        size, whole = _inflated_size(memoryview(source), at, limits.max_stream)
         if size > limits.max_stream:
             which = f"第 {number} 号对象的" if number is not None else ""
             raise _reject(f"文件中{which}数据流解压后超过 {limits.max_stream // MiB} MiB (压缩炸弹), 不予读取")
@@ -150,6 +169,17 @@ def _check_streams(data: bytes, limits: PdfLimits) -> set[int]:
         if total > limits.max_inflated:
             raise _reject(f"文件的数据流解压后共超过 {limits.max_inflated // MiB} MiB, 不像一份公开文件, 不予读取")
     return broken
+
+
+def _unwrap(data: bytes, start: int, layer: str) -> bytes:
+    """The bytes under an ASCII85 or hexadecimal layer (smaller than the layer itself)."""
+    end = data.find(b"~>" if layer == "a85" else b">", start)
+    if end < 0:
+        raise ValueError("unterminated")
+    if layer == "a85":
+        return base64.a85decode(data[start:end], adobe=False, ignorechars=b" \t\n\r\x0b\x0c")
+    text = re.sub(rb"\s", b"", data[start:end])
+    return bytes.fromhex((text + b"0").decode("ascii") if len(text) % 2 else text.decode("ascii"))
 
 
 def _inflated_size(view: memoryview, start: int, limit: int) -> tuple[int, bool]:
@@ -337,6 +367,20 @@ _LINES = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
 
 def _read_page(pdf: pdfplumber.PDF, page_obj: PDFPage, number: int, limits: PdfLimits, seconds: float,
                broken: set[int]) -> _Page:
+    """One page read within its bounds; whatever a damaged page makes pdfminer or pdfplumber
+    raise becomes a refusal naming the page."""
+    try:
+        return _read_bounded_page(pdf, page_obj, number, limits, seconds, broken)
+    except _Refused:
+        raise
+    except _OutOfBounds as exc:
+        raise _Refused(number, str(exc)) from None
+    except Exception as exc:
+        raise _Refused(number, f"页面已损坏, 无法读取 ({type(exc).__name__}: {str(exc)[:120]})") from None
+
+
+def _read_bounded_page(pdf: pdfplumber.PDF, page_obj: PDFPage, number: int, limits: PdfLimits, seconds: float,
+                       broken: set[int]) -> _Page:
     damaged = sorted(n for n in _content_objects(page_obj) if n in broken)
     if damaged:
         raise _Refused(number, f"页面内容的数据流 (第 {'、'.join(map(str, damaged))} 号对象) 已损坏, 无法完整解压; 文件可能在传输中损坏")
@@ -345,12 +389,7 @@ def _read_page(pdf: pdfplumber.PDF, page_obj: PDFPage, number: int, limits: PdfL
         raise _Refused(number, f"页面内容解码后有 {size} 字节, 超过 {limits.max_page_content} 字节的上限, 不予读取")
     page = _BoundedPage(pdf, page_obj, page_number=number)
     page.deadline, page.limits = time.monotonic() + seconds, limits
-    try:
-        objects = page.objects
-    except _OutOfBounds as exc:
-        raise _Refused(number, str(exc)) from None
-    except Exception as exc:
-        raise _Refused(number, f"页面已损坏, 无法读取 ({type(exc).__name__}: {str(exc)[:120]})") from None
+    objects = page.objects
     reading = _Page(number, float(page.width), float(page.height))
     area = max(reading.width * reading.height, 1.0)
     reading.image_cover = min(1.0, sum(_clipped_area(i, page) for i in objects.get("image", [])) / area)
@@ -364,8 +403,6 @@ def _read_page(pdf: pdfplumber.PDF, page_obj: PDFPage, number: int, limits: PdfL
             reading.blocks = _blocks(number, chars, [t for t in page.find_tables(_LINES) if len(t.cells) >= 2])
         else:
             reading.blocks = _unruled_blocks(number, chars)
-    except _OutOfBounds as exc:
-        raise _Refused(number, str(exc)) from None
     finally:
         page.close()
     return reading
