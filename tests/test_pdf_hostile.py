@@ -1,0 +1,154 @@
+"""Hostile PDFs (tests/hostile/pdf/, made by tests/hostile/make_pdf_corpus.py): each is refused
+with a message that names its page where it has one, or read with the warning or the facts
+cases.yaml states. A table missing and a row shifted are faults only the layout can judge:
+the reader must report what the layout needs to refuse them (the titles printed, a cell past
+the last headed column).
+
+Limits and the deadline are checked on real documents with tightened settings."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+import pytest
+import yaml
+from pdf_support import DOCTORED, HOSTILE, ORIGINAL, contents_titles, printed_titles, read
+
+from ledger.ingest.errors import DocumentRejected
+from ledger.ingest.pdf import PdfLimits, read_pdf
+
+CASES = yaml.safe_load((HOSTILE / "cases.yaml").read_text(encoding="utf-8"))["cases"]
+REFUSED = [c for c in CASES if c["outcome"] == "refused"]
+READS = {c["id"]: c for c in CASES if c["outcome"] == "reads"}
+
+
+def data(case: dict) -> bytes:
+    return (HOSTILE / case["file"]).read_bytes()
+
+
+def test_the_corpus_is_what_its_cases_say():
+    assert len(CASES) >= 15
+    for case in CASES:
+        content = data(case)
+        assert len(content) == case["bytes"] and hashlib.sha256(content).hexdigest() == case["sha256"], case["id"]
+
+
+@pytest.mark.parametrize("case", REFUSED, ids=[c["id"] for c in REFUSED])
+def test_refused_with_the_place_named(case):
+    started = time.monotonic()
+    with pytest.raises(DocumentRejected) as refused:
+        read_pdf(data(case), case["file"])
+    assert time.monotonic() - started < 30, "a hostile file must not hold the reader"
+    message = str(refused.value)
+    for text in case["expect"]:
+        assert text in message, f"{case['id']} ({case['breaks']}): {text!r} not in {message}"
+    if case["page"] is not None:
+        assert f"第{case['page']}页" in message
+        assert case["page"] in [p.page for p in refused.value.problems]
+
+
+def test_a_lone_scanned_page_in_running_text_is_a_warning():
+    case = READS["scanned-narrative-page"]
+    document = read_pdf(data(case), case["file"])
+    warnings = " ".join(str(w) for w in document.warnings)
+    for text in case["expect"]:
+        assert text in warnings
+    assert case["page"] in [w.page for w in document.warnings]
+    assert not [b for b in document.blocks if b.location.page == case["page"]]
+    assert document.page_count == read(DOCTORED).page_count
+
+
+def test_an_owner_password_alone_does_not_stop_reading():
+    case = READS["owner-password-only"]
+    document = read_pdf(data(case), case["file"])
+    assert document.page_count == case["facts"]["pages"]
+    plain = read(DOCTORED)
+    assert [t.texts() for t in document.tables()] == [t.texts() for t in plain.tables()]
+    assert document.flow().text == plain.flow().text
+
+
+def test_a_missing_table_shows_as_a_title_listed_but_not_printed():
+    case = READS["table-missing"]
+    document = read_pdf(data(case), case["file"])
+    assert document.page_count == case["facts"]["pages"]
+    listed = contents_titles(document)
+    printed = [title for title, _ in printed_titles(document, listed)]
+    complete = [title for title, _ in printed_titles(read(DOCTORED), listed)]
+    assert [t for t in complete if t not in printed] == [case["facts"]["missing_title"]]
+
+
+def test_a_shifted_row_shows_as_a_cell_past_the_last_headed_column():
+    case = READS["column-shifted"]
+    facts = case["facts"]
+    document = read_pdf(data(case), case["file"])
+    (table,) = document.tables()
+    head = table.rows[:facts["header_rows"]]
+    headed = {k for row in head for cell in row.cells if cell.text for k in cell.columns}
+    extra = facts["extra_column"]
+    assert extra not in headed and table.column_count == extra + 1
+    grid = table.grid()
+    shifted = [i for i, row in enumerate(grid) if i >= facts["header_rows"] and row[extra] is not None and row[extra].text]
+    assert len(shifted) == 1
+    row = grid[shifted[0]]
+    assert row[0].text == ""  # its code moved out of the first column
+    assert any(c is not None and c.text == facts["row_label"] for c in row)
+    assert row[extra].location.page == facts["page"]
+
+
+def test_the_pdf_size_limit_is_a_setting_of_its_own():
+    limits = PdfLimits.from_env({"LEDGER_MAX_PDF_BYTES": "100000"})
+    assert limits.max_bytes == 100000
+    with pytest.raises(DocumentRejected) as refused:
+        read_pdf(DOCTORED.read_bytes(), DOCTORED.name, limits)
+    assert "文件过大" in str(refused.value) and "100000" in str(refused.value)
+    assert PdfLimits.from_env({}).max_bytes == 20 * 1024 * 1024 >= ORIGINAL.stat().st_size
+
+
+def test_the_page_limit_is_a_setting():
+    with pytest.raises(DocumentRejected) as refused:
+        read_pdf(DOCTORED.read_bytes(), DOCTORED.name, PdfLimits.from_env({"LEDGER_MAX_PDF_PAGES": "20"}))
+    assert "26 页" in str(refused.value) and "20 页" in str(refused.value)
+
+
+def test_a_page_that_takes_too_long_is_refused_by_its_deadline():
+    started = time.monotonic()
+    with pytest.raises(DocumentRejected) as refused:
+        read_pdf(ORIGINAL.read_bytes(), ORIGINAL.name, PdfLimits(page_seconds=0.0))
+    assert time.monotonic() - started < 20
+    assert "读取超时: 页面内容在 0 秒内没有解释完" in str(refused.value)  # stopped inside pdfminer's interpretation
+    assert {p.page for p in refused.value.problems} >= {4, 10}
+
+
+def test_the_document_has_a_deadline_too():
+    with pytest.raises(DocumentRejected) as refused:
+        read_pdf(ORIGINAL.read_bytes(), ORIGINAL.name, PdfLimits(document_seconds=0.0))
+    assert "秒仍未完成" in str(refused.value) and "第1页" in str(refused.value)
+
+
+def test_damaged_copies_are_refused_or_read_never_crash():
+    """Bytes flipped, cut out or slipped in anywhere in a small PDF (a fixed seed, so each run
+    damages the same way): each copy reads or is refused with a message, nothing else."""
+    import random
+
+    original = data(READS["column-shifted"])
+    rng = random.Random(20240)
+    outcomes = {"read": 0, "refused": 0}
+    for _ in range(60):
+        damaged = bytearray(original)
+        for _ in range(rng.choice([1, 2, 5, 20])):
+            at = rng.randrange(len(damaged))
+            kind = rng.random()
+            if kind < 0.5:
+                damaged[at] = rng.randrange(256)
+            elif kind < 0.75:
+                del damaged[at:at + rng.randrange(1, 50)]
+            else:
+                damaged[at:at] = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 20)))
+        try:
+            read_pdf(bytes(damaged), "damaged.pdf")
+            outcomes["read"] += 1
+        except DocumentRejected as refused:
+            assert refused.problems and all(p.message for p in refused.problems)
+            outcomes["refused"] += 1
+    assert outcomes["refused"] >= 10
