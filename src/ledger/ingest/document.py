@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ..tables.definitions import TableDef, load_tables
 from .errors import DocumentRejected, Problem
+from .source import Location
 
 MAX_BYTES = 5 * 1024 * 1024
 # A department's table has at most some hundreds of rows (the functional classification has
@@ -26,8 +27,16 @@ MAX_LINE_CHARS = 20_000
 
 @dataclass(frozen=True)
 class PrintedRow:
-    line: int
+    line: int  # in the text layout (0 in a PDF: see location)
     cells: list[str]
+    location: Location | None = None  # the row's place (a PDF's page and box)
+    cell_locations: tuple[Location | None, ...] = ()  # each cell's, where known
+
+    def where(self, column: int | None = None) -> Location:
+        """The place of the row, or of one of its cells."""
+        if column is not None and column < len(self.cell_locations) and self.cell_locations[column] is not None:
+            return self.cell_locations[column]
+        return self.location or Location(line=self.line)
 
 
 @dataclass
@@ -37,6 +46,12 @@ class PrintedTable:
     header: list[PrintedRow] = field(default_factory=list)
     rows: list[PrintedRow] = field(default_factory=list)
     empty_note_line: int | None = None  # where 「注：本表无数据」 stands, if it does
+    title_location: Location | None = None
+    empty_note_location: Location | None = None
+    # Whether the header rows were taken off already (the text layout: as many as the
+    # definition has); otherwise the rows before the first one read as data are the header.
+    header_known: bool = True
+    strays: list[tuple[str, Location]] = field(default_factory=list)  # text beside the grid
 
 
 @dataclass

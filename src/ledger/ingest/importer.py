@@ -6,6 +6,7 @@ Nothing here touches storage: the application executes the plan in one atomic sa
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -15,7 +16,8 @@ from ..domain import classification
 from ..domain.money import to_wan, wan_to_yuan
 from ..domain.postings import Line, matches
 from ..domain.rules import INVARIANTS
-from ..tables.definitions import cells_for, load_tables, unit_context
+from ..tables.definitions import cells_for, unit_context
+from ..tables.layouts import DEFAULT, Layout, layout
 from . import document as doc
 from .errors import DocumentRejected, Problem
 from .narrative import Narrative, check_percent, parse_narrative
@@ -59,6 +61,141 @@ class ImportPlan:
     procurement: list[PlannedLine]
     rounding: list[dict[str, Any]] = field(default_factory=list)
     rounding_cells: list[str] = field(default_factory=list)
+    layout: str = DEFAULT  # the layout the document was read by (tables/layouts.py)
+    inconsistencies: list[str] = field(default_factory=list)  # printed cells off by one place, reported
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Reconciled:
+    """What a document's tables come to: a posting per leaf, at exact amounts that reproduce
+    every printed cell (within its printed place)."""
+
+    lines: list[PlannedLine]
+    rounding: list[dict[str, Any]]  # the leaves moved off their printed value, with their places
+    rounding_cells: list[str]  # printed cells whose printed parts do not add up to them
+    inconsistencies: list[str]  # printed summary cells one place off what the detail allows
+    printed: dict[tuple[int, str, str], PrintedCell]
+    totals: dict[tuple[int, str, str], Decimal]  # every cell, exact, from the solved leaves
+
+
+def reconcile(read: dict[int, ReadTable], lay: Layout, agency: frozenset[str], name: str, sha256: str,
+              exact: Sequence[tuple[str, dict[str, str], Decimal]] = ()) -> Reconciled:
+    """Solve a document's leaves (DESIGN §4): every printed cell of every table bounds the leaves
+    under it, the cross-axis rules are equalities, as are `exact` amounts (元: a filter of the
+    leaves and the amount they sum to, e.g. a project's 绩效目标表 total). A remainder leaf is
+    what its cell holds beyond the other leaves in it (computed from the tables in descending
+    order, so that a summary table's remainder sees the detail tables' leaves). Refuses the
+    document (DocumentRejected) when no amounts exist."""
+    money = lay.money
+    tolerance = money.tolerance_fen()
+    names = {t.number: t.name for t in lay.tables}
+    tables = lay.tables
+    printed = {(c.table, c.row, c.column): c for r in read.values() for c in r.cells.values()}
+
+    def fen(cell: PrintedCell) -> int:
+        return int(money.yuan(cell.value) * 100)
+
+    def cell_name(key: tuple[int, str, str]) -> str:
+        cell = printed.get(key)
+        if cell is None:
+            return f"{names[key[0]]} {key[1].split('/', 1)[1]} {key[2]} (文件中没有这一格)"
+        return f"{names[key[0]]} {cell.where().describe()} {cell.row_label} {cell.column_label} {cell.value}"
+
+    leaves: list[Leaf] = []
+    bases: list[int] = []
+    ranges: list[tuple[int, int]] = []
+    membership: dict[tuple[int, str, str], list[int]] = defaultdict(list)
+    problems: list[Problem] = []
+
+    def add(leaf: Leaf, base: int, lo: int, hi: int) -> None:
+        index = len(leaves)
+        leaves.append(leaf)
+        bases.append(base)
+        ranges.append((lo, hi))
+        for key in cells_for(unit_context(leaf.dims, agency), tables):
+            membership[key].append(index)
+
+    for number in sorted(read):
+        for leaf in read[number].leaves:
+            if not leaf.remainder:
+                add(leaf, fen(leaf.cell), -tolerance, max(tolerance - 1, 0))
+    for number in sorted(read, reverse=True):
+        for leaf in read[number].leaves:
+            if not leaf.remainder:
+                continue
+            c = leaf.cell
+            others = membership.get((c.table, c.row, c.column), [])
+            base = fen(c) - sum(bases[i] for i in others)
+            spread = tolerance * (len(others) + 1)
+            if base + spread < 0:
+                problems.append(Problem(c.line or None, (
+                    f"{c.row_label} {c.column_label}: 印刷 {c.value}{money.unit}, 小于其他表已列的部分之和 "
+                    f"{(Decimal(fen(c) - base) / 100 / money.per_unit).quantize(money.step)}{money.unit}"),
+                    names[c.table], location=c.location))
+                continue
+            add(leaf, base, max(-base, -spread), spread)
+    if problems:
+        raise DocumentRejected(problems)
+
+    bounds = []
+    for key in sorted(set(membership) | set(printed)):
+        members = tuple(membership.get(key, ()))
+        value = fen(printed[key]) if key in printed else 0
+        if not members and value == 0:
+            continue
+        summary = not any(leaves[i].cell is printed.get(key) for i in members)
+        bounds.append(CellBound.printed(cell_name(key), value, tolerance, members, summary))
+
+    equalities = []
+    for inv in INVARIANTS:
+        groups: dict[tuple[str, ...], tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
+        for i, leaf in enumerate(leaves):
+            group = tuple(leaf.dims.get(g, "") for g in inv.group_by)
+            if matches(leaf.dims, inv.left):
+                groups[group][0].append(i)
+            if matches(leaf.dims, inv.right):
+                groups[group][1].append(i)
+        for group, (left, right) in groups.items():
+            equalities.append(Equality(f"{inv.statement}{''.join(f'[{g}]' for g in group if g)}", tuple(left), tuple(right)))
+    for statement, where, amount in exact:
+        members = tuple(i for i, leaf in enumerate(leaves) if matches(leaf.dims, where))
+        equalities.append(Equality(statement, members, (), amount))
+
+    # A summary cell one printed place off the detail is reported, not refused (rounding.py).
+    solution = solve(bases, ranges, bounds, equalities, tolerate=2 * tolerance)
+    if solution.conflicts:
+        raise DocumentRejected(
+            [Problem(None, f"印刷数之间的差异超出尾差 (±{Decimal(tolerance) / 100 / money.per_unit}{money.unit}), "
+                           "找不到一组精确金额同时满足: " + c) for c in solution.conflicts]
+        )
+
+    totals: dict[tuple[int, str, str], Decimal] = defaultdict(Decimal)
+    for i, leaf in enumerate(leaves):
+        for cell in cells_for(unit_context(leaf.dims, agency), tables):
+            totals[cell] += solution.amounts[i]
+
+    def provenance(leaf: Leaf) -> dict[str, Any]:
+        c = leaf.cell
+        out: dict[str, Any] = {"document": name, "sha256": sha256, "table": names[c.table],
+                               "row": c.row_label, "column": c.column_label}
+        if c.line:
+            out["line"] = c.line
+        out["printed"] = str(c.value)
+        if c.location is not None and c.location.page is not None:
+            out["page"] = c.location.page
+            if c.location.box is not None:
+                box = c.location.box
+                out["box"] = [round(box.x0, 1), round(box.top, 1), round(box.x1, 1), round(box.bottom, 1)]
+        if leaf.remainder:
+            out["remainder"] = True  # what the cell holds beyond the other tables' postings
+        return out
+
+    lines = [PlannedLine(Line.of(solution.amounts[i], **leaf.dims), provenance(leaf))
+             for i, leaf in enumerate(leaves) if solution.amounts[i] != 0 or not leaf.remainder]
+    rounding = [{**provenance(leaves[i]), "amount": str(solution.amounts[i])} for i in solution.adjusted
+                if not leaves[i].remainder]
+    return Reconciled(lines, rounding, solution.rounding_cells, solution.tolerated, printed, totals)
 
 
 def plan_import(data: bytes, name: str) -> ImportPlan:
@@ -104,70 +241,13 @@ def plan_import(data: bytes, name: str) -> ImportPlan:
     if problems:
         raise DocumentRejected(problems)
 
-    definitions = load_tables()
-    names = {t.number: t.name for t in definitions}
-    printed = {(c.table, c.row, c.column): c for r in read.values() for c in r.cells.values()}
-    membership: dict[tuple[int, str, str], list[int]] = defaultdict(list)
-    for i, leaf in enumerate(leaves):
-        for cell in cells_for(unit_context(leaf.dims, agency), definitions):
-            membership[cell].append(i)
-
-    def cell_name(key: tuple[int, str, str]) -> str:
-        cell = printed.get(key)
-        if cell is None:
-            return f"{names[key[0]]} {key[1].split('/', 1)[1]} {key[2]} (文件中没有这一格)"
-        return f"{names[key[0]]} 第{cell.line}行 {cell.row_label} {cell.column_label} {cell.value}"
-
-    bounds = []
-    for key in sorted(set(membership) | set(printed)):
-        members = tuple(membership.get(key, ()))
-        value = printed[key].value if key in printed else Decimal(0)
-        if not members and value == 0:
-            continue
-        bounds.append(CellBound(cell_name(key), value, members))
-
-    equalities = []
-    for inv in INVARIANTS:
-        groups: dict[tuple[str, ...], tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
-        for i, leaf in enumerate(leaves):
-            group = tuple(leaf.dims.get(g, "") for g in inv.group_by)
-            if matches(leaf.dims, inv.left):
-                groups[group][0].append(i)
-            if matches(leaf.dims, inv.right):
-                groups[group][1].append(i)
-        for group, (left, right) in groups.items():
-            equalities.append(Equality(f"{inv.statement}{''.join(f'[{g}]' for g in group if g)}", tuple(left), tuple(right)))
+    projects_equal = []
     for targets, project, _unit in projects:
         if targets is not None and targets.annual_amount is not None:
-            members = tuple(i for i, leaf in enumerate(leaves) if leaf.dims.get("project") == project)
-            equalities.append(
-                Equality(f"项目「{project}」= 绩效目标表年度资金总额 {targets.annual_amount} 元 (第{targets.line}行)",
-                         members, (), targets.annual_amount)
-            )
-
-    solution = solve([leaf.cell.value for leaf in leaves], bounds, equalities)
-    if solution.conflicts:
-        raise DocumentRejected(
-            [Problem(None, "印刷数之间的差异超出尾差 (±0.005万元), 找不到一组精确金额同时满足: " + c)
-             for c in solution.conflicts]
-        )
-
-    totals: dict[tuple[int, str, str], Decimal] = defaultdict(Decimal)
-    for i, leaf in enumerate(leaves):
-        for cell in cells_for(unit_context(leaf.dims, agency), definitions):
-            totals[cell] += solution.amounts[i]
-
-    def provenance(leaf: Leaf) -> dict[str, Any]:
-        c = leaf.cell
-        return {"document": name, "sha256": disclosure.sha256, "table": names[c.table],
-                "row": c.row_label, "column": c.column_label, "line": c.line, "printed": str(c.value)}
-
-    lines = [
-        PlannedLine(Line.of(solution.amounts[i], **leaf.dims), provenance(leaf)) for i, leaf in enumerate(leaves)
-    ]
-    rounding = [
-        {**provenance(leaves[i]), "amount": str(solution.amounts[i])} for i in solution.adjusted
-    ]
+            projects_equal.append((f"项目「{project}」= 绩效目标表年度资金总额 {targets.annual_amount} 元 (第{targets.line}行)",
+                                   {"project": project}, targets.annual_amount))
+    result = reconcile(read, layout(), agency, name, disclosure.sha256, projects_equal)
+    printed, totals, lines, rounding = result.printed, result.totals, result.lines, result.rounding
 
     priors, reasons = _priors(narrative, printed, totals, name, disclosure.sha256, problems)
     procurement = []
@@ -190,14 +270,15 @@ def plan_import(data: bytes, name: str) -> ImportPlan:
         fiscal_year=disclosure.fiscal_year,
         units=unit_rows,
         effective=date(disclosure.fiscal_year, 1, 1),
-        tables={t.name: ("empty" if read[t.number].empty else "data") for t in definitions},
+        tables={t.name: ("empty" if read[t.number].empty else "data") for t in layout().tables},
         projects=projects,
         lines=lines,
         priors=priors,
         prior_reasons=reasons,
         procurement=procurement,
         rounding=rounding,
-        rounding_cells=solution.rounding_cells,
+        rounding_cells=result.rounding_cells,
+        layout=layout().id,
     )
 
 
