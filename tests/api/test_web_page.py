@@ -4,17 +4,12 @@ server: it shows 表三 as published, draws the charts, and its timeline shows e
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 import httpx
-import pytest
 from disclosure import amount_rows
 
 from .api_support import BUDGET, ROOT, SEED, bearer
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOT = ROOT / "reports" / "web-page.png"
 SERIES_LENGTH = "id => echarts.getInstanceByDom(document.getElementById(id)).getOption().series[0].data.length"
 TOTAL_CELL = "table.published[data-table='3'] tbody tr:first-child td:nth-child(3)"
@@ -23,18 +18,6 @@ TOTAL_CELL = "table.published[data-table='3'] tbody tr:first-child td:nth-child(
 def table_three_total(url: str, **params: str) -> str:
     rows = httpx.get(f"{url}{BUDGET}/tables/3", params=params).json()["tables"][0]["rows"]
     return rows[0]["cells"][2]
-
-
-@pytest.fixture
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
 
 
 def test_the_page_shows_tables_charts_and_an_audit_timeline(server, tokens, browser):

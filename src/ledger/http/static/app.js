@@ -55,6 +55,17 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// A tooltip's content as DOM nodes: ECharts would insert a string as HTML, and reasons and
+// names are text that anyone with a token can record (issue 21). Each line is a text node.
+function tip(...lines) {
+  const box = el("div", { class: "tip" });
+  lines.forEach((line, i) => {
+    if (i) box.append(el("br"));
+    box.append(String(line));
+  });
+  return box;
+}
+
 function chart(id) {
   if (!state.charts[id]) state.charts[id] = echarts.init($(id), null, { renderer: "canvas" });
   return state.charts[id];
@@ -125,7 +136,7 @@ function renderTimeline() {
       trigger: "item",
       formatter: (p) => {
         const e = p.data.event;
-        return `位置 ${e.position} · 版本 ${e.version}<br>${e.kind_label}<br>生效 ${e.effective ?? "—"}<br>${e.reason || ""}`;
+        return tip(`位置 ${e.position} · 版本 ${e.version}`, e.kind_label, `生效 ${e.effective ?? "—"}`, e.reason || "");
       },
     },
     xAxis: { type: "value", name: "位置", nameLocation: "end", minInterval: 1, scale: true },
@@ -290,7 +301,7 @@ function renderCharts(explanation) {
   const classes = explanation.shares.filter((s) => s.group === "class" && s.amount.wan !== "0.00");
   chart("chart-class").setOption({
     animation: false,
-    tooltip: { trigger: "item", formatter: (p) => `${p.name}<br>${p.data.wan} 万元 (${p.data.percent}%)` },
+    tooltip: { trigger: "item", formatter: (p) => tip(p.name, `${p.data.wan} 万元 (${p.data.percent}%)`) },
     title: classes.length ? undefined : { text: "此时点尚无一般公共预算支出", left: "center", top: "middle",
       textStyle: { color: "#888", fontSize: 13, fontWeight: "normal" } },
     series: [{
@@ -303,7 +314,7 @@ function renderCharts(explanation) {
   const three = explanation.three_public;
   chart("chart-three-public").setOption({
     animation: false,
-    tooltip: { trigger: "axis" },
+    tooltip: { trigger: "axis", formatter: (ps) => tip(three[ps[0].dataIndex].label, `${three[ps[0].dataIndex].amount.wan} 万元`) },
     grid: { left: 48, right: 16, top: 24, bottom: 64 },
     xAxis: { type: "category", data: three.map((i) => i.label), axisLabel: { interval: 0, rotate: 20 } },
     yAxis: { type: "value", name: "万元" },
@@ -324,7 +335,8 @@ function renderCharts(explanation) {
       formatter: (ps) => {
         const c = comparisons[ps[0].dataIndex];
         const change = c.percent === null ? "" : ` (${c.percent}%)`;
-        return `${c.label}<br>${c.prior_year}年 ${c.prior.wan} 万元<br>${explanation.fiscal_year}年 ${c.current.wan} 万元<br>${c.direction} ${c.delta.wan.replace("-", "")} 万元${change}`;
+        return tip(c.label, `${c.prior_year}年 ${c.prior.wan} 万元`, `${explanation.fiscal_year}年 ${c.current.wan} 万元`,
+          `${c.direction} ${c.delta.wan.replace("-", "")} 万元${change}`);
       },
     },
     legend: { bottom: 0 },
