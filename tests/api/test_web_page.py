@@ -1,5 +1,6 @@
 """The web page in a real browser (Debian's chromium driven by Playwright) against the real
-server: it shows 表三 as published, draws the charts, and its timeline shows earlier points."""
+server: it shows 表三 as published, draws the charts, and its timeline shows earlier points;
+every table's header is merged as printed."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from decimal import Decimal
 
 import httpx
 from disclosure import amount_rows
+from header_layout import header_spans
 
 from .api_support import BUDGET, ROOT, SEED, bearer
 
@@ -88,3 +90,38 @@ def test_the_page_shows_tables_charts_and_an_audit_timeline(server, tokens, brow
     assert "预算账本 API" in page.locator(".swagger-ui .info .title").inner_text()
     assert problems == []
     assert all(url.startswith(server.url) or url.startswith("data:") for url in requested), requested
+
+
+# Each header cell's place in the grid, by the HTML table model (a cell spanning rows takes
+# its column in the rows below), with its spans and text; and each header row's width.
+HEADER_GRID = """number => {
+  const table = document.querySelector(`table.published[data-table='${number}']`);
+  const taken = new Set(), cells = [], widths = [];
+  [...table.tHead.rows].forEach((tr, r) => {
+    let c = 0;
+    for (const th of tr.cells) {
+      while (taken.has(`${r},${c}`)) c += 1;
+      cells.push([r, c, th.rowSpan, th.colSpan, th.textContent]);
+      for (let i = 0; i < th.rowSpan; i += 1) for (let j = 0; j < th.colSpan; j += 1) taken.add(`${r + i},${c + j}`);
+      c += th.colSpan;
+    }
+  });
+  [...table.tHead.rows].forEach((_, r) => widths.push([...taken].filter((k) => k.startsWith(`${r},`)).length));
+  const body = [...table.tBodies[0].rows].map((tr) => [...tr.cells].reduce((n, td) => n + td.colSpan, 0));
+  return {cells, widths, body};
+}"""
+
+
+def test_every_table_header_is_merged_as_printed(server, browser):
+    expected = header_spans()
+    page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page.goto(server.url + "/")
+    page.wait_for_selector("body[data-point='now']", state="attached", timeout=30_000)
+    for number in range(1, 14):
+        page.click(f"#table-tabs button[data-number='{number}']")
+        page.wait_for_selector(f"table.published[data-table='{number}']")
+        grid = page.evaluate(HEADER_GRID, number)
+        assert [tuple(c) for c in grid["cells"]] == expected[number], f"表{number}"
+        width = max(c + colspan for _r, c, _rowspan, colspan, _text in expected[number])
+        assert grid["widths"] == [width] * len({r for r, *_ in expected[number]}), f"表{number}"
+        assert set(grid["body"]) == {width}, f"表{number}"  # the header sits exactly over the body's columns

@@ -6,12 +6,12 @@ This is the one place where 元 become 万元 (money.format_wan).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from ..domain import classification
 from ..domain.money import format_wan
-from .definitions import Panel, RowSpec, TableDef, class_label
+from .definitions import HeaderCell, Panel, RowSpec, TableDef, class_label
 
 Cells = Mapping[tuple[str, str], Decimal]  # (row key, column key) → 元
 
@@ -44,9 +44,10 @@ class RenderedTable:
     number: int
     name: str
     title: str
-    header: list[list[str]]
+    header: list[list[str]]  # each header row as printed (a merged cell's other places are "")
     rows: list[RenderedRow]
     empty: bool
+    header_cells: list[HeaderCell] = field(default_factory=list)  # the same, with each cell's spans
 
 
 def _present(cells: Cells, prefix: str) -> set[str]:
@@ -127,4 +128,5 @@ def render(table: TableDef, cells: Cells, ctx: Context) -> RenderedTable:
                         amounts.append((key, column.key, amount))
             rows.append(RenderedRow(printed, keys, amounts))
     header = [[c.format(year=ctx.fiscal_year) for c in row] for row in table.header]
-    return RenderedTable(table.number, table.name, table.title_for(ctx.fiscal_year), header, rows, empty)
+    cells = [replace(c, text=c.text.format(year=ctx.fiscal_year)) for c in table.header_cells]
+    return RenderedTable(table.number, table.name, table.title_for(ctx.fiscal_year), header, rows, empty, cells)

@@ -190,20 +190,18 @@ function isAmount(text) {
   return /^-?[\d,]+\.\d{2}$/.test(text);
 }
 
-function headerRow(cells, width) {
-  // A header label followed by empty cells spans them, as the document's merged headings do.
-  const out = [];
-  cells.forEach((text, i) => {
-    if (text === "" && out.length && i > 0) { out[out.length - 1].colSpan += 1; return; }
-    out.push(el("th", { textContent: text, colSpan: 1 }));
-  });
-  const used = out.reduce((n, th) => n + th.colSpan, 0);
-  if (out.length && used < width) out[out.length - 1].colSpan += width - used;
-  return el("tr", {}, ...out);
+function headerRows(table) {
+  // The printed header: each cell with its spans, as the table's definition lays it out
+  // (a cell continued from the left or from above is part of a merged cell, not a cell of its own).
+  const rows = table.header.map(() => []);
+  for (const cell of table.header_cells) {
+    rows[cell.row].push(el("th", { textContent: cell.text, colSpan: cell.colspan, rowSpan: cell.rowspan }));
+  }
+  return rows.map((cells) => el("tr", {}, ...cells));
 }
 
 function renderTable(table) {
-  const width = Math.max(...table.header.map((h) => h.length), ...table.rows.map((r) => r.cells.length), 1);
+  const width = Math.max(...table.header_cells.map((c) => c.column + c.colspan), ...table.rows.map((r) => r.cells.length), 1);
   const body = table.rows.map((row) => {
     const byCell = new Map(row.amounts.filter((a) => a.cell !== null).map((a) => [a.cell, a]));
     const cells = [];
@@ -224,7 +222,7 @@ function renderTable(table) {
   });
   if (table.empty) body.push(el("tr", {}, el("td", { colSpan: width, class: "empty-note", textContent: "注：本表无数据" })));
   const grid = el("table", { class: "published", "data-table": String(table.number) },
-    el("thead", {}, ...table.header.map((h) => headerRow(h, width))),
+    el("thead", {}, ...headerRows(table)),
     el("tbody", {}, ...body));
   return el("div", { class: "sheet" },
     el("p", { class: "sheet-no", textContent: `预算公开表${table.number}` }),
