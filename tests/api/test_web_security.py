@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from html.parser import HTMLParser
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import pytest
@@ -143,6 +143,33 @@ def test_script_in_recorded_text_runs_nothing_and_shows_as_text(server, tokens, 
     assert PROJECT in cells
     assert page.locator(".sheet-meta").first.text_content().startswith(f"部门名称：{DEPARTMENT}")
     assert DEPARTMENT in page.locator("#narrative").text_content()
+    assert_nothing_ran(page)
+
+    # The publication picker, the point shown, the comparison and its events.
+    page.select_option("#publication", PUBLICATION)
+    page.wait_for_function("() => !document.body.dataset.loading && document.body.dataset.point.startsWith('publication=')",
+                           timeout=30_000)
+    assert PUBLICATION in page.locator("#publication option:checked").text_content()
+    assert page.locator("#point-label").text_content().startswith(f"发布节点 {PUBLICATION}")
+    options = page.locator("#diff-to option").all_text_contents()
+    assert all(any(reason in o for o in options) for reason in REASONS)
+    page.select_option("#diff-from", "publication:年初预算")
+    page.select_option("#diff-to", f"publication:{PUBLICATION}")
+    page.click("#diff-run")
+    page.wait_for_selector("body[data-diff]", state="attached", timeout=30_000)
+    assert PUBLICATION in page.locator(".diff-summary").text_content()
+    events = page.locator("#diff-result .diff-event").all_text_contents()
+    assert all(any(e.endswith(f" · {reason}") for e in events) for reason in REASONS)
+    assert_nothing_ran(page)
+
+    # The address holds the names and the reload shows them as text too.
+    assert parse_qs(urlsplit(page.url).query)["publication"] == [PUBLICATION]
+    page.reload()
+    page.wait_for_selector("body[data-diff]", state="attached", timeout=30_000)
+    page.wait_for_function("() => !document.body.dataset.loading && document.body.dataset.point.startsWith('publication=')",
+                           timeout=30_000)
+    assert page.locator("#point-label").text_content().startswith(f"发布节点 {PUBLICATION}")
+    assert page.locator("#budget option:checked").inner_text() == f"{DEPARTMENT} {YEAR}年"
     assert_nothing_ran(page)
 
 
