@@ -7,6 +7,7 @@ import os
 import secrets
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +16,10 @@ from ledger.http.app import create_app
 from ledger.http.deps import Settings
 
 from .api_support import SEED, Server, upload
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture
@@ -52,3 +57,16 @@ def server(database_url, tokens, tmp_path):
     running = Server(database_url, tokens, tmp_path / "server.log")
     yield running
     running.stop()
+
+
+@pytest.fixture
+def browser():
+    """Debian's chromium, driven by Playwright (the page tests)."""
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

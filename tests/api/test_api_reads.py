@@ -10,6 +10,7 @@ from decimal import Decimal
 import openpyxl
 from disclosure import amount_rows, trim
 from fastapi.testclient import TestClient
+from header_layout import header_spans
 
 from ledger.http.app import create_app
 from ledger.http.deps import Settings
@@ -133,6 +134,23 @@ def test_xlsx_download_holds_the_same_cells(loaded):
         sheet_rows = _sheet_rows(whole[table["name"]])
         expected_rows = [trim(r["cells"]) for r in table["rows"]] + ([["注：本表无数据"]] if table["empty"] else [])
         assert sheet_rows[2 + len(table["header"]):] == expected_rows, table["name"]
+
+
+def test_xlsx_headers_are_merged_as_printed(loaded):
+    expected = header_spans()
+    book = openpyxl.load_workbook(io.BytesIO(loaded.get(f"{BUDGET}/tables", params={"format": "xlsx"}).content))
+    tables = loaded.get(f"{BUDGET}/tables").json()["tables"]
+    for table in tables:
+        sheet, cells = book[table["name"]], expected[table["number"]]
+        first = 3  # after the title and the 部门名称 / 单位 row
+        merged = sorted((m.min_row - first, m.min_col - 1, m.max_row - m.min_row + 1, m.max_col - m.min_col + 1)
+                        for m in sheet.merged_cells.ranges)
+        assert merged == sorted((r, c, rowspan, colspan) for r, c, rowspan, colspan, _ in cells
+                                if rowspan > 1 or colspan > 1), table["name"]
+        for r, c, _rowspan, _colspan, text in cells:  # each label in its merged cell's top-left place
+            assert (sheet.cell(first + r, c + 1).value or "") == text, (table["name"], r, c)
+        # The API gives the same cells, and its text rows are the document's (empty where merged).
+        assert [(h["row"], h["column"], h["rowspan"], h["colspan"], h["text"]) for h in table["header_cells"]] == cells
 
 
 def test_budgets_and_the_version_as_etag(loaded):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import gc
+import html
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from . import errors
@@ -18,6 +18,7 @@ from .deps import ReadAccess, Settings
 from .idempotency import IdempotencyStore
 from .limits import UploadLimit
 from .routers import audit, budgets, commands, documents, explanations, health, tables
+from .security import SecurityHeaders
 from .tablecache import TableCache
 
 STATIC = Path(__file__).parent / "static"
@@ -41,6 +42,25 @@ def rules_page() -> str:
                 " (或以 LEDGER_RULES_REPORT 指定 cucumber JSON 文件)。</p>")
     data = json.loads(report.read_text(encoding="utf-8"))
     return render_html(data, features_dir=features if features.is_dir() else None)
+
+# Swagger UI from static/swagger-ui, started by static/swagger-init.js: no inline script, so
+# /docs keeps the Content-Security-Policy of every other page (FastAPI's own docs page inlines it).
+DOCS_PAGE = """<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>预算账本 API 文档</title>
+<link rel="stylesheet" href="/static/swagger-ui/swagger-ui.css">
+<link rel="icon" type="image/png" href="/static/swagger-ui/favicon-32x32.png">
+</head>
+<body>
+<div id="swagger-ui" data-openapi-url="{openapi_url}"></div>
+<script src="/static/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="/static/swagger-init.js"></script>
+</body>
+</html>
+"""
 
 DESCRIPTION = """预算账本的 HTTP 接口: 由事件重建的部门预算公开报表 (表一…表十三)、情况说明、单元格来历、
 时点比较与事件日志; 预算人员以令牌记录拨款、调整、调剂、更正与发布.
@@ -99,6 +119,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def page() -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        # Pages without an icon of their own (/rules) make the browser ask for this: no icon, no 404.
+        return Response(status_code=204)
+
     @app.get("/rules", include_in_schema=False)
     def rules() -> HTMLResponse:
         """The budget rules (features/) with their results from the last test run."""
@@ -106,10 +131,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url=app.openapi_url, title="预算账本 API 文档",
-                                   swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
-                                   swagger_css_url="/static/swagger-ui/swagger-ui.css",
-                                   swagger_favicon_url="/static/swagger-ui/favicon-32x32.png")
+        return HTMLResponse(DOCS_PAGE.format(openapi_url=html.escape(app.openapi_url or "/openapi.json")))
 
     app.add_middleware(UploadLimit, max_bytes=settings.max_upload_bytes, paths=("/api/documents",))
+    app.add_middleware(SecurityHeaders)  # added last: the outermost, so every response carries the headers
     return app

@@ -37,11 +37,17 @@ def to_xlsx(tables: Sequence[RenderedTable], department: str) -> bytes:
         sheet.append([table.title])
         sheet["A1"].font = Font(bold=True, size=13)
         sheet.append([f"部门名称：{department}", "", "", "单位：万元"])
+        first = sheet.max_row + 1
         for header in table.header:
             sheet.append(header)
             for cell in sheet[sheet.max_row]:
                 cell.font = Font(bold=True)
-                cell.alignment = Alignment(horizontal="center", wrap_text=True)
+                cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        for merged in table.header_cells:  # merged as printed (the definitions' "<" and "^")
+            if merged.rowspan > 1 or merged.colspan > 1:
+                sheet.merge_cells(start_row=first + merged.row, start_column=1 + merged.column,
+                                  end_row=first + merged.row + merged.rowspan - 1,
+                                  end_column=merged.column + merged.colspan)
         amounts = amount_columns(table.number)
         for row in table.rows:
             # Printed 万元 figures as exact decimals (not floats), shown with two places.

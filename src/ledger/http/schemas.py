@@ -78,13 +78,24 @@ class RowOut(BaseModel):
     amounts: list[AmountOut]
 
 
+class HeaderCellOut(BaseModel):
+    text: str = Field(examples=["2024年预算数"])
+    row: int = Field(description="表头行 (从 0 起)", examples=[0])
+    column: int = Field(description="所在列 (从 0 起, 合并格为其最左一列)", examples=[2])
+    rowspan: int = Field(description="向下合并的行数", ge=1, examples=[1])
+    colspan: int = Field(description="向右合并的列数", ge=1, examples=[3])
+
+
 class TableOut(BaseModel):
     number: int = Field(examples=[3])
     name: str = Field(examples=["表三"])
     title: str = Field(examples=["2024年预算支出总表"])
     empty: bool = Field(description="本表无数据", examples=[False])
-    header: list[list[str]] = Field(examples=[[["项目", "", "2024年预算数"],
+    header: list[list[str]] = Field(description="表头各行的文字, 按文件排版 (合并格只在其左上格有文字, 其余为空; "
+                                                "行末的空格省去)",
+                                    examples=[[["项目", "", "2024年预算数"],
                                                ["科目编码", "科目名称", "合计", "基本支出", "项目支出"]]])
+    header_cells: list[HeaderCellOut] = Field(description="表头的每个格及其合并 (跨行、跨列), 与印刷的表头相同")
     rows: list[RowOut]
 
 

@@ -27,6 +27,12 @@ are recorded as postings by an import; the other cells are sums and are only che
 its leaf columns) records instead what the printed cell holds beyond the postings other
 tables record into it, with these dimensions added: the non-fiscal part of a 决算 table of
 all funds whose fiscal part other tables give, for instance.
+
+Header rows are the printed grid, one entry per column of the table (all panels): a label,
+"<" where the cell to the left continues (a merged cell spanning columns), "^" where the cell
+above continues (spanning rows), "" for a cell left empty. Merged cells are rectangles.
+`TableDef.header` is the text of each row as printed (a continued cell is empty, trailing
+empty cells left out); `TableDef.header_cells` gives each label with its place and spans.
 """
 
 from __future__ import annotations
@@ -96,15 +102,38 @@ class Panel:
         return self.label_width + len(self.columns)
 
 
+CONTINUES_LEFT, CONTINUES_ABOVE = "<", "^"
+
+
+@dataclass(frozen=True)
+class HeaderCell:
+    """One printed header cell: its text, its top-left place in the header grid, its spans."""
+
+    row: int
+    column: int
+    text: str
+    rowspan: int = 1
+    colspan: int = 1
+
+
+class DefinitionError(ValueError):
+    """A table definition the engine cannot use; the message names the file and the place."""
+
+
 @dataclass(frozen=True)
 class TableDef:
     number: int
     name: str  # 表一 …
     title: str
     where: Mapping[str, Any]
-    header: tuple[tuple[str, ...], ...]
+    header: tuple[tuple[str, ...], ...]  # text as printed: a continued cell is "", no trailing ""
     panels: tuple[Panel, ...]
     aliases: tuple[str, ...] = ()  # other titles the table is printed under
+    header_cells: tuple[HeaderCell, ...] = ()
+
+    @property
+    def width(self) -> int:
+        return sum(panel.width for panel in self.panels)
 
     def title_for(self, year: int) -> str:
         return self.title.format(year=year)
@@ -163,18 +192,63 @@ def _panel(index: int, spec: Mapping[str, Any]) -> Panel:
     )
 
 
-def _table(data: Mapping[str, Any]) -> TableDef:
+def header_cells(grid: list[list[str]], width: int, where: str = "") -> tuple[HeaderCell, ...]:
+    """The merged cells of a header grid written with "<" and "^" (see the module docstring)."""
+    origin: dict[tuple[int, int], tuple[int, int]] = {}
+    for r, row in enumerate(grid):
+        if len(row) != width:
+            raise DefinitionError(f"{where}表头第{r + 1}行有 {len(row)} 格, 表宽 {width} 格 (每格写标签、\"<\"、\"^\" 或 \"\")")
+        for c, text in enumerate(row):
+            if text == CONTINUES_LEFT:
+                if c == 0:
+                    raise DefinitionError(f"{where}表头第{r + 1}行第1格: 左边没有可延续的格")
+                origin[r, c] = origin[r, c - 1]
+            elif text == CONTINUES_ABOVE:
+                if r == 0:
+                    raise DefinitionError(f"{where}表头第1行第{c + 1}格: 上边没有可延续的格")
+                origin[r, c] = origin[r - 1, c]
+            else:
+                origin[r, c] = (r, c)
+    covered: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for place, start in origin.items():
+        covered.setdefault(start, []).append(place)
+    cells = []
+    for (r0, c0), places in sorted(covered.items()):
+        rows = {r for r, _ in places}
+        cols = {c for _, c in places}
+        rowspan, colspan = max(rows) - r0 + 1, max(cols) - c0 + 1
+        if len(places) != rowspan * colspan:
+            raise DefinitionError(f"{where}表头第{r0 + 1}行第{c0 + 1}格「{grid[r0][c0]}」的合并格不是矩形")
+        cells.append(HeaderCell(r0, c0, grid[r0][c0], rowspan, colspan))
+    return tuple(cells)
+
+
+def _printed(row: list[str]) -> tuple[str, ...]:
+    """A header row's text as the tables print it (TSV, CSV, JSON `header`): a continued cell
+    is empty and trailing empty cells are left out, so the bytes that publications' digests
+    were taken over stay the same."""
+    cells = ["" if c in (CONTINUES_LEFT, CONTINUES_ABOVE) else c for c in row]
+    while cells and cells[-1] == "":
+        cells.pop()
+    return tuple(cells)
+
+
+def _table(data: Mapping[str, Any], where: str = "") -> TableDef:
     panels_spec = data.get("panels") or [
         {k: data[k] for k in ("columns", "rows", "footer", "label_width", "records") if k in data}
     ]
+    panels = tuple(_panel(i, p) for i, p in enumerate(panels_spec))
+    grid = [[str(c) for c in row] for row in data.get("header", [])]
+    cells = header_cells(grid, sum(p.width for p in panels), where)
     return TableDef(
         number=int(data["number"]),
         name=data["name"],
         title=data["title"],
         where=data.get("where", {}) or {},
-        header=tuple(tuple(str(c) for c in row) for row in data.get("header", [])),
-        panels=tuple(_panel(i, p) for i, p in enumerate(panels_spec)),
+        header=tuple(_printed(row) for row in grid),
+        panels=panels,
         aliases=tuple(data.get("aliases", ())),
+        header_cells=cells,
     )
 
 
@@ -186,7 +260,7 @@ def load_tables(directory: str | None = None) -> tuple[TableDef, ...]:
         with path.open(encoding="utf-8") as fh:
             data = yaml.safe_load(fh)
         if isinstance(data, dict) and "number" in data:
-            tables.append(_table(data))
+            tables.append(_table(data, where=f"{path.name}: "))
     tables.sort(key=lambda t: t.number)
     return tuple(tables)
 

@@ -52,6 +52,8 @@ def to_json_data(tables: Sequence[RenderedTable], **meta: object) -> dict[str, o
                 "title": t.title,
                 "empty": t.empty,
                 "header": t.header,
+                "header_cells": [{"text": c.text, "row": c.row, "column": c.column, "rowspan": c.rowspan,
+                                  "colspan": c.colspan} for c in t.header_cells],
                 "rows": [
                     {
                         "cells": r.cells,

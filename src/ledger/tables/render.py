@@ -7,11 +7,11 @@ layouts.MoneyFormat).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from ..domain import classification
-from .definitions import Panel, RowSpec, TableDef, class_codes, class_label, code_cells
+from .definitions import HeaderCell, Panel, RowSpec, TableDef, class_codes, class_label, code_cells
 from .layouts import MoneyFormat
 
 WAN = MoneyFormat()  # 万元 with two decimals, empty for zero: the 13-table 部门预算
@@ -47,9 +47,10 @@ class RenderedTable:
     number: int
     name: str
     title: str
-    header: list[list[str]]
+    header: list[list[str]]  # each header row as printed (a merged cell's other places are "")
     rows: list[RenderedRow]
     empty: bool
+    header_cells: list[HeaderCell] = field(default_factory=list)  # the same, with each cell's spans
 
 
 def _present(cells: Cells, prefix: str) -> set[str]:
@@ -141,4 +142,5 @@ def render(table: TableDef, cells: Cells, ctx: Context, money: MoneyFormat = WAN
                         amounts.append((key, column.key, amount))
             rows.append(RenderedRow(printed, keys, amounts))
     header = [[c.format(year=ctx.fiscal_year) for c in row] for row in table.header]
-    return RenderedTable(table.number, table.name, table.title_for(ctx.fiscal_year), header, rows, empty)
+    cells = [replace(c, text=c.text.format(year=ctx.fiscal_year)) for c in table.header_cells]
+    return RenderedTable(table.number, table.name, table.title_for(ctx.fiscal_year), header, rows, empty, cells)

@@ -1,33 +1,37 @@
 // The web page: budgets, the 13 tables as published, the regenerated narrative with its
-// figures, and an audit timeline whose points show everything as of then.
-// Plain ES module on the application's own API; charts by Apache ECharts (served locally).
+// figures, an audit timeline whose points show everything as of then, and a comparison of
+// two points. Plain ES module on the application's own API; charts by Apache ECharts (served
+// locally).
+//
+// Every text that comes from the ledger (reasons, names) is put into the page as text
+// (textContent, text nodes), never as HTML: anyone with a token can record a reason (issue 21).
+//
+// The point shown and the comparison are in the address (query string), with the API's own
+// parameter names, so that reloading or sharing the address shows the same thing:
+//   /?department=长治市住房公积金管理中心&year=2024&as_of=95&effective=2024-06-30&table=3
+//   /?department=…&year=2024&publication=年初预算
+//   /?department=…&year=2024&from_publication=年初预算&to_as_of=95      (the comparison)
+// Back and forward move between the points chosen.
+
+import { $, api, el, scrolling, setStatus, tip } from "./js/dom.js";
+import { chart, renderCharts, renderNarrative, resizeCharts } from "./js/explanation.js";
+
+const POINT_KEYS = ["as_of", "publication", "effective"];
+const DIFF_KEYS = ["from_as_of", "from_publication", "to_as_of", "to_publication"];
 
 const state = {
+  budgets: [],
   budget: null,        // {department, fiscal_year}
+  detail: null,        // the budget now: its publications
   table: 3,            // table number shown
-  position: null,      // null: now; otherwise the notification position picked
+  point: { as_of: null, publication: null, effective: null },  // all null: now
+  diff: null,          // {from: {as_of|publication}, to: {...}} or null
   events: [],          // this budget's events (all pages of the feed)
   tables: [],
-  charts: {},
+  seq: 0,              // the latest refresh; an older one that finishes late is dropped
+  diffSeq: 0,          // the same for comparisons
+  diffShown: null,     // the comparison on the page (its query string)
 };
-
-const $ = (id) => document.getElementById(id);
-
-class ApiError extends Error {}
-
-async function api(path, params = {}) {
-  const url = new URL(path, window.location.origin);
-  for (const [key, value] of Object.entries(params)) {
-    if (value !== null && value !== undefined) url.searchParams.set(key, value);
-  }
-  const response = await fetch(url);
-  if (!response.ok) {
-    let detail = response.statusText;
-    try { detail = (await response.json()).detail || detail; } catch { /* not JSON */ }
-    throw new ApiError(`${response.status} ${detail}`);
-  }
-  return response.json();
-}
 
 function budgetPath() {
   const b = state.budget;
@@ -35,35 +39,75 @@ function budgetPath() {
 }
 
 function pointParams() {
-  return state.position === null ? {} : { as_of: state.position };
+  const out = {};
+  for (const key of POINT_KEYS) if (state.point[key] !== null) out[key] = state.point[key];
+  return out;
 }
 
-function setStatus(text, isError = false) {
-  const el = $("status");
-  el.textContent = text;
-  el.classList.toggle("error", isError);
+function isNow() {
+  return POINT_KEYS.every((key) => state.point[key] === null);
 }
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "class") node.className = value;
-    else if (key.startsWith("data-")) node.setAttribute(key, value);
-    else node[key] = value;
+// ------------------------------------------------------------------ the address
+
+const YEAR = /^\d{4}$/;
+const POSITION = /^\d{1,18}$/;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+function readAddress() {
+  const q = new URLSearchParams(window.location.search);
+  const position = (key) => (POSITION.test(q.get(key) || "") ? q.get(key) : null);
+  const text = (key) => (q.get(key) ? q.get(key) : null);
+  const side = (prefix) => {
+    const as_of = position(`${prefix}_as_of`);
+    const publication = text(`${prefix}_publication`);
+    return as_of !== null ? { as_of } : publication !== null ? { publication } : null;
+  };
+  const from = side("from");
+  const to = side("to");
+  return {
+    department: q.get("department"),
+    year: YEAR.test(q.get("year") || "") ? Number(q.get("year")) : null,
+    table: /^\d{1,2}$/.test(q.get("table") || "") ? Number(q.get("table")) : null,
+    point: {
+      as_of: position("as_of"),
+      publication: text("publication"),
+      effective: DATE.test(q.get("effective") || "") ? q.get("effective") : null,
+    },
+    diff: from && to ? { from, to } : null,
+  };
+}
+
+function address() {
+  const q = new URLSearchParams();
+  if (state.budget) {
+    q.set("department", state.budget.department);
+    q.set("year", String(state.budget.fiscal_year));
   }
-  for (const child of children) node.append(child);
-  return node;
+  for (const [key, value] of Object.entries(pointParams())) q.set(key, value);
+  if (state.table !== 3) q.set("table", String(state.table));
+  if (state.diff) {
+    for (const [prefix, side] of [["from", state.diff.from], ["to", state.diff.to]]) {
+      for (const [key, value] of Object.entries(side)) q.set(`${prefix}_${key}`, value);
+    }
+  }
+  return `${window.location.pathname}?${q}`;
 }
 
-function chart(id) {
-  if (!state.charts[id]) state.charts[id] = echarts.init($(id), null, { renderer: "canvas" });
-  return state.charts[id];
+// A choice of the user is a new entry in the history (back returns to the point before);
+// `replace` for what is not worth a step back (a table tab).
+function remember(replace = false) {
+  const next = address();
+  if (next === window.location.pathname + window.location.search) return;
+  if (replace) window.history.replaceState(null, "", next);
+  else window.history.pushState(null, "", next);
 }
 
 // ------------------------------------------------------------------ budgets
 
 async function loadBudgets() {
   const budgets = await api("/api/budgets");
+  state.budgets = budgets;
   const select = $("budget");
   select.replaceChildren(...budgets.map((b, i) =>
     el("option", { value: String(i), textContent: `${b.department} ${b.fiscal_year}年` })));
@@ -71,14 +115,66 @@ async function loadBudgets() {
     setStatus("账本中还没有预算: 请先导入部门预算公开文件 (ledger import 或 POST /api/documents).");
     return;
   }
-  select.onchange = () => chooseBudget(budgets[Number(select.value)]);
-  await chooseBudget(budgets[0]);
+  select.onchange = async () => {
+    state.point = { as_of: null, publication: null, effective: null };
+    state.diff = null;
+    await openBudget(budgets[Number(select.value)]);
+    remember();
+  };
+  await followAddress();
+  remember(true);
 }
 
-async function chooseBudget(budget) {
+// Show what the address names (on load, and on back / forward).
+async function followAddress() {
+  const wanted = readAddress();
+  const budget = state.budgets.find((b) => b.department === wanted.department && b.fiscal_year === wanted.year)
+    || state.budgets[0];
+  state.point = wanted.point;
+  state.diff = wanted.diff;
+  if (wanted.table !== null) state.table = wanted.table;
+  $("budget").value = String(state.budgets.indexOf(budget));
+  if (budget !== state.budget) await openBudget(budget);
+  else await refresh();
+  if (diffKey(state.diff) !== state.diffShown) await showDiff();
+}
+
+async function openBudget(budget) {
   state.budget = budget;
-  state.position = null;
-  await loadEvents();
+  const [detail] = await Promise.all([api(budgetPath()), loadEvents()]);
+  state.detail = detail;
+  renderPickers();
+  await refresh();
+}
+
+// ------------------------------------------------------------------ pickers of the point
+
+function renderPickers() {
+  const publications = state.detail ? state.detail.publications : [];
+  $("publication").replaceChildren(
+    el("option", { value: "", textContent: "— 不按发布节点 —" }),
+    ...publications.map((p) => el("option", {
+      value: p.name, textContent: `${p.name} (位置 ${p.position}${p.effective ? ` · 生效 ${p.effective}` : ""})`,
+    })));
+  const year = state.budget.fiscal_year;
+  $("effective").min = `${year}-01-01`;
+  $("effective").max = `${year}-12-31`;
+  renderDiffPickers();
+}
+
+function showPickers() {
+  const known = [...$("publication").options].some((o) => o.value === (state.point.publication ?? ""));
+  if (state.point.publication !== null && !known) {
+    // A name from the address that this budget does not have: show it, the API says why.
+    $("publication").append(el("option", { value: state.point.publication, textContent: state.point.publication }));
+  }
+  $("publication").value = state.point.publication ?? "";
+  $("effective").value = state.point.effective ?? "";
+}
+
+async function choose(point) {
+  state.point = { ...state.point, ...point };
+  remember();
   await refresh();
 }
 
@@ -101,23 +197,48 @@ async function loadEvents() {
   renderEventRows();
 }
 
+function lastPosition() {
+  return state.events.length ? state.events[state.events.length - 1].position : null;
+}
+
 function eventAt(position) {
   let found = null;
   for (const e of state.events) if (e.position <= position) found = e;
   return found;
 }
 
+function publicationNamed(name) {
+  return (state.detail ? state.detail.publications : []).find((p) => p.name === name) || null;
+}
+
+// The position up to which the point counts events (for the timeline's marker).
+function selectedPosition() {
+  if (state.point.as_of !== null) return Number(state.point.as_of);
+  const published = state.point.publication !== null ? publicationNamed(state.point.publication) : null;
+  if (published) return published.position;
+  return lastPosition() ?? 0;
+}
+
 function describePoint() {
-  const last = state.events.length ? state.events[state.events.length - 1] : null;
-  if (state.position === null) return last ? `最新 (位置 ${last.position})` : "最新";
-  const e = eventAt(state.position);
-  if (!e) return `位置 ${state.position}`;
-  return `位置 ${e.position} · ${e.kind_label}${e.effective ? ` · 生效 ${e.effective}` : ""}${e.reason ? ` · ${e.reason}` : ""}`;
+  const last = lastPosition();
+  if (isNow()) return last !== null ? `最新 (位置 ${last})` : "最新";
+  const parts = [];
+  if (state.point.publication !== null) {
+    const p = publicationNamed(state.point.publication);
+    parts.push(`发布节点 ${state.point.publication}${p ? ` (位置 ${p.position})` : ""}`);
+  }
+  if (state.point.as_of !== null) {
+    const e = eventAt(Number(state.point.as_of));
+    parts.push(e ? `位置 ${e.position} · ${e.kind_label}${e.effective ? ` · 生效 ${e.effective}` : ""}${e.reason ? ` · ${e.reason}` : ""}`
+      : `位置 ${state.point.as_of}`);
+  }
+  if (state.point.effective !== null) parts.push(`截至 ${state.point.effective} 生效`);
+  return parts.join("；");
 }
 
 function renderTimeline() {
   const kinds = [...new Set(state.events.map((e) => e.kind_label))];
-  const selected = state.position ?? (state.events.length ? state.events[state.events.length - 1].position : 0);
+  const selected = selectedPosition();
   chart("timeline-chart").setOption({
     animation: false,
     grid: { left: 96, right: 24, top: 16, bottom: 36 },
@@ -125,7 +246,7 @@ function renderTimeline() {
       trigger: "item",
       formatter: (p) => {
         const e = p.data.event;
-        return `位置 ${e.position} · 版本 ${e.version}<br>${e.kind_label}<br>生效 ${e.effective ?? "—"}<br>${e.reason || ""}`;
+        return tip(`位置 ${e.position} · 版本 ${e.version}`, e.kind_label, `生效 ${e.effective ?? "—"}`, e.reason || "");
       },
     },
     xAxis: { type: "value", name: "位置", nameLocation: "end", minInterval: 1, scale: true },
@@ -168,9 +289,8 @@ function renderEventRows() {
 }
 
 async function pick(position) {
-  const last = state.events.length ? state.events[state.events.length - 1].position : null;
-  state.position = position === last ? null : position;
-  await refresh();
+  // A position on the timeline replaces a publication (both would name a point in the log).
+  await choose({ as_of: position === lastPosition() ? null : String(position), publication: null });
 }
 
 // ------------------------------------------------------------------ tables
@@ -179,20 +299,18 @@ function isAmount(text) {
   return /^-?[\d,]+\.\d{2}$/.test(text);
 }
 
-function headerRow(cells, width) {
-  // A header label followed by empty cells spans them, as the document's merged headings do.
-  const out = [];
-  cells.forEach((text, i) => {
-    if (text === "" && out.length && i > 0) { out[out.length - 1].colSpan += 1; return; }
-    out.push(el("th", { textContent: text, colSpan: 1 }));
-  });
-  const used = out.reduce((n, th) => n + th.colSpan, 0);
-  if (out.length && used < width) out[out.length - 1].colSpan += width - used;
-  return el("tr", {}, ...out);
+function headerRows(table) {
+  // The printed header: each cell with its spans, as the table's definition lays it out
+  // (a cell continued from the left or from above is part of a merged cell, not a cell of its own).
+  const rows = table.header.map(() => []);
+  for (const cell of table.header_cells) {
+    rows[cell.row].push(el("th", { textContent: cell.text, colSpan: cell.colspan, rowSpan: cell.rowspan }));
+  }
+  return rows.map((cells) => el("tr", {}, ...cells));
 }
 
 function renderTable(table) {
-  const width = Math.max(...table.header.map((h) => h.length), ...table.rows.map((r) => r.cells.length), 1);
+  const width = Math.max(...table.header_cells.map((c) => c.column + c.colspan), ...table.rows.map((r) => r.cells.length), 1);
   const body = table.rows.map((row) => {
     const byCell = new Map(row.amounts.filter((a) => a.cell !== null).map((a) => [a.cell, a]));
     const cells = [];
@@ -213,21 +331,21 @@ function renderTable(table) {
   });
   if (table.empty) body.push(el("tr", {}, el("td", { colSpan: width, class: "empty-note", textContent: "注：本表无数据" })));
   const grid = el("table", { class: "published", "data-table": String(table.number) },
-    el("thead", {}, ...table.header.map((h) => headerRow(h, width))),
+    el("thead", {}, ...headerRows(table)),
     el("tbody", {}, ...body));
   return el("div", { class: "sheet" },
     el("p", { class: "sheet-no", textContent: `预算公开表${table.number}` }),
     el("h3", { textContent: table.title }),
     el("p", { class: "sheet-meta" }, el("span", { textContent: `部门名称：${state.budget.department}` }),
       el("span", { textContent: "单位：万元" })),
-    grid);
+    scrolling(grid));
 }
 
 function renderTabs() {
   $("table-tabs").replaceChildren(...state.tables.map((t) => el("button", {
     type: "button", textContent: t.name, title: t.title, "data-number": String(t.number),
     class: t.number === state.table ? "active" : "",
-    onclick: () => { state.table = t.number; renderTabs(); showTable(); },
+    onclick: () => { state.table = t.number; renderTabs(); showTable(); remember(true); },
   })));
 }
 
@@ -235,13 +353,17 @@ function showTable() {
   const table = state.tables.find((t) => t.number === state.table) || state.tables[0];
   if (!table) return;
   $("table-view").replaceChildren(renderTable(table));
-  const params = new URLSearchParams({ ...pointParams() });
+  const params = new URLSearchParams(pointParams());
   const base = `${budgetPath()}/tables`;
   params.set("format", "csv");
   $("download-csv").href = `${base}/${table.number}?${params}`;
   params.set("format", "xlsx");
   $("download-xlsx").href = `${base}/${table.number}?${params}`;
   $("download-all-xlsx").href = `${base}?${params}`;
+}
+
+function closeButton() {
+  return el("form", { method: "dialog" }, el("button", { textContent: "关闭" }));
 }
 
 async function showLineage(table, amount) {
@@ -263,98 +385,125 @@ async function showLineage(table, amount) {
     dialog.replaceChildren(
       el("h3", { textContent: `${data.table_name} ${data.row_label} · ${data.column_label}` }),
       el("p", { textContent: `${data.amount.wan} 万元 (${data.amount.yuan} 元), 由以下事件构成, 合计 ${data.total.yuan} 元:` }),
-      el("table", { class: "events" },
+      scrolling(el("table", { class: "events" },
         el("thead", {}, el("tr", {}, ...["位置", "类型", "生效日期", "万元", "元", "原因", "出处"].map((h) => el("th", { textContent: h })))),
-        el("tbody", {}, ...rows)),
-      el("form", { method: "dialog" }, el("button", { textContent: "关闭" })));
+        el("tbody", {}, ...rows))),
+      closeButton());
   } catch (error) {
-    dialog.replaceChildren(el("p", { class: "error", textContent: `读取来历失败: ${error.message}` }),
-      el("form", { method: "dialog" }, el("button", { textContent: "关闭" })));
+    dialog.replaceChildren(el("p", { class: "error", textContent: `读取来历失败: ${error.message}` }), closeButton());
   }
 }
 
-// ------------------------------------------------------------------ narrative and charts
+// ------------------------------------------------------------------ comparison of two points
 
-function renderNarrative(narrative) {
-  $("narrative").replaceChildren(...narrative.paragraphs.map((text) => {
-    const heading = /^[一二三四五六七八九十]+、|^\([一二三四五六七八九十]+\)|^第[一二三四]部分/.test(text);
-    const node = el(heading ? "h4" : "p");
-    // Figures stand out: amounts in 万元 and percentages.
-    const parts = text.split(/([\d,]+(?:\.\d+)?(?:万元|元|%))/);
-    parts.forEach((part, i) => node.append(i % 2 ? el("mark", { textContent: part }) : part));
-    return node;
-  }));
+function sideValue(side) {
+  return side.as_of !== undefined ? `as_of:${side.as_of}` : `publication:${side.publication}`;
 }
 
-function renderCharts(explanation) {
-  const classes = explanation.shares.filter((s) => s.group === "class" && s.amount.wan !== "0.00");
-  chart("chart-class").setOption({
-    animation: false,
-    tooltip: { trigger: "item", formatter: (p) => `${p.name}<br>${p.data.wan} 万元 (${p.data.percent}%)` },
-    title: classes.length ? undefined : { text: "此时点尚无一般公共预算支出", left: "center", top: "middle",
-      textStyle: { color: "#888", fontSize: 13, fontWeight: "normal" } },
-    series: [{
-      type: "pie", radius: ["30%", "62%"], center: ["50%", "50%"],
-      label: { formatter: (p) => `${p.name}\n${p.data.percent}%` },
-      data: classes.map((s) => ({ name: s.label, value: Number(s.amount.wan), wan: s.amount.wan, percent: s.percent })),
-    }],
-  }, true);
+function sideOf(value) {
+  const at = value.indexOf(":");
+  const kind = value.slice(0, at);
+  return kind === "as_of" ? { as_of: value.slice(at + 1) } : { publication: value.slice(at + 1) };
+}
 
-  const three = explanation.three_public;
-  chart("chart-three-public").setOption({
-    animation: false,
-    tooltip: { trigger: "axis" },
-    grid: { left: 48, right: 16, top: 24, bottom: 64 },
-    xAxis: { type: "category", data: three.map((i) => i.label), axisLabel: { interval: 0, rotate: 20 } },
-    yAxis: { type: "value", name: "万元" },
-    series: [{
-      type: "bar", barMaxWidth: 36, itemStyle: { color: "#b03a2e" },
-      label: { show: true, position: "top", formatter: (p) => three[p.dataIndex].amount.wan },
-      data: three.map((i) => Number(i.amount.wan)),
-    }],
-  }, true);
+function renderDiffPickers() {
+  const publications = state.detail ? state.detail.publications : [];
+  const options = () => [
+    el("optgroup", { label: "发布节点" }, ...publications.map((p) =>
+      el("option", { value: `publication:${p.name}`, textContent: `${p.name} (位置 ${p.position})` }))),
+    el("optgroup", { label: "位置" }, ...[...state.events].reverse().map((e) => el("option", {
+      value: `as_of:${e.position}`,
+      textContent: `位置 ${e.position} · ${e.kind_label}${e.position === lastPosition() ? " (最新)" : ""}${e.reason ? ` · ${e.reason}` : ""}`,
+    }))),
+  ];
+  $("diff-from").replaceChildren(...options());
+  $("diff-to").replaceChildren(...options());
+  const first = publications.length ? `publication:${publications[0].name}` : state.events.length ? `as_of:${state.events[0].position}` : "";
+  $("diff-from").value = first;
+  $("diff-to").value = lastPosition() !== null ? `as_of:${lastPosition()}` : "";
+  $("diff-result").replaceChildren();
+  state.diffShown = null;
+  delete document.body.dataset.diff;
+}
 
-  const comparisons = explanation.comparisons.filter((c) => !c.key.includes(":"));
-  chart("chart-yoy").setOption({
-    animation: false,
-    title: comparisons.length ? undefined : { text: "此时点尚未记录上年数", left: "center", top: "middle",
-      textStyle: { color: "#888", fontSize: 13, fontWeight: "normal" } },
-    tooltip: {
-      trigger: "axis",
-      formatter: (ps) => {
-        const c = comparisons[ps[0].dataIndex];
-        const change = c.percent === null ? "" : ` (${c.percent}%)`;
-        return `${c.label}<br>${c.prior_year}年 ${c.prior.wan} 万元<br>${explanation.fiscal_year}年 ${c.current.wan} 万元<br>${c.direction} ${c.delta.wan.replace("-", "")} 万元${change}`;
-      },
-    },
-    legend: { bottom: 0 },
-    grid: { left: 56, right: 16, top: 24, bottom: 72 },
-    xAxis: { type: "category", data: comparisons.map((c) => c.label), axisLabel: { interval: 0, rotate: 20 } },
-    yAxis: { type: "value", name: "万元" },
-    series: [
-      { name: "上年预算", type: "bar", itemStyle: { color: "#9fb3c8" }, data: comparisons.map((c) => Number(c.prior.wan)) },
-      {
-        name: "本年预算", type: "bar", itemStyle: { color: "#1f4e79" },
-        label: {
-          show: true, position: "top", fontSize: 10,
-          formatter: (p) => {
-            const c = comparisons[p.dataIndex];
-            return c.direction === "持平" ? "持平" : `${c.direction === "增加" ? "+" : "−"}${c.percent ?? ""}%`;
-          },
-        },
-        data: comparisons.map((c) => Number(c.current.wan)),
-      },
-    ],
-  }, true);
+function showDiffPickers() {
+  if (!state.diff) return;
+  for (const [id, side] of [["diff-from", state.diff.from], ["diff-to", state.diff.to]]) {
+    const value = sideValue(side);
+    if (![...$(id).options].some((o) => o.value === value)) {
+      $(id).append(el("option", { value, textContent: value.replace(/^as_of:/, "位置 ").replace(/^publication:/, "") }));
+    }
+    $(id).value = value;
+  }
+}
+
+function diffKey(diff) {
+  return diff ? new URLSearchParams(diffParams(diff)).toString() : null;
+}
+
+function diffParams(diff) {
+  const out = {};
+  for (const [prefix, side] of [["from", diff.from], ["to", diff.to]]) {
+    for (const [key, value] of Object.entries(side)) out[`${prefix}_${key}`] = value;
+  }
+  return out;
+}
+
+// body[data-diff] is the comparison's query string once it is shown.
+async function showDiff() {
+  state.diffSeq += 1;
+  const seq = state.diffSeq;
+  const box = $("diff-result");
+  delete document.body.dataset.diff;
+  state.diffShown = diffKey(state.diff);
+  if (!state.diff) { box.replaceChildren(); return; }
+  showDiffPickers();
+  box.replaceChildren(el("p", { textContent: "正在比较…" }));
+  try {
+    const data = await api(`${budgetPath()}/diff`, diffParams(state.diff));
+    if (seq !== state.diffSeq) return;
+    const rows = data.changes.map((c) => el("tr", { "data-table": String(c.table), "data-row": c.row, "data-column": c.column },
+      el("td", { textContent: c.table_name }),
+      el("td", { textContent: c.row_label }),
+      el("td", { textContent: c.column_label }),
+      el("td", { class: "amount", textContent: c.before.wan, title: `${c.before.yuan} 元` }),
+      el("td", { class: "amount", textContent: c.after.wan, title: `${c.after.yuan} 元` }),
+      el("td", { class: "amount delta", textContent: c.delta.wan, title: `${c.delta.yuan} 元` }),
+      el("td", { class: "events-cell" }, ...c.events.map((e) => el("div", { class: "diff-event", "data-position": String(e.position) },
+        `位置 ${e.position} · ${state.events.find((x) => x.position === e.position)?.kind_label ?? e.kind}`
+        + ` · ${e.amount.wan} 万元${e.effective ? ` · 生效 ${e.effective}` : ""}${e.reason ? ` · ${e.reason}` : ""}`))),
+    ));
+    box.replaceChildren(
+      el("p", { class: "diff-summary", textContent: `${data.from_point} → ${data.to_point}: ${data.changes.length ? `${data.changes.length} 个格有变化` : "没有格变化"}` }),
+      ...(data.changes.length ? [scrolling(el("table", { class: "events diff" },
+        el("thead", {}, el("tr", {}, ...["表", "行", "列", "之前 (万元)", "之后 (万元)", "变化 (万元)", "造成变化的事件"]
+          .map((h) => el("th", { textContent: h })))),
+        el("tbody", {}, ...rows)))] : []));
+    document.body.dataset.diff = state.diffShown;
+  } catch (error) {
+    if (seq === state.diffSeq) {
+      box.replaceChildren(el("p", { class: "error", textContent: `比较失败: ${error.message}` }));
+      document.body.dataset.diff = "error";
+    }
+  }
 }
 
 // ------------------------------------------------------------------ refresh
 
+// body[data-point] says what is shown once it is: "now", or the point's query string
+// (as_of=95, publication=年初预算, as_of=95&effective=2024-06-30).
+function pointKey() {
+  return isNow() ? "now" : new URLSearchParams(pointParams()).toString();
+}
+
 async function refresh() {
   if (!state.budget) return;
+  state.seq += 1;
+  const seq = state.seq;
   document.body.dataset.loading = "true";
   $("point-label").textContent = describePoint();
-  $("back-to-now").hidden = state.position === null;
+  $("back-to-now").hidden = isNow();
+  showPickers();
   setStatus("正在读取…");
   try {
     const params = pointParams();
@@ -363,6 +512,7 @@ async function refresh() {
       api(`${budgetPath()}/narrative`, params),
       api(`${budgetPath()}/explanation`, params),
     ]);
+    if (seq !== state.seq) return;
     state.tables = tables.tables;
     renderTabs();
     showTable();
@@ -370,23 +520,44 @@ async function refresh() {
     renderCharts(explanation);
     renderTimeline();
     setStatus(`${state.budget.department} ${state.budget.fiscal_year}年 · ${tables.point}`);
-    document.body.dataset.point = state.position === null ? "now" : String(state.position);
+    document.body.dataset.point = pointKey();
   } catch (error) {
-    setStatus(`读取失败: ${error.message}`, true);
+    if (seq === state.seq) {
+      setStatus(`读取失败: ${error.message}`, true);
+      document.body.dataset.point = "error";
+    }
   } finally {
-    delete document.body.dataset.loading;
+    if (seq === state.seq) delete document.body.dataset.loading;
   }
 }
 
 function wire() {
-  $("back-to-now").onclick = () => { state.position = null; refresh(); };
+  $("back-to-now").onclick = () => choose({ as_of: null, publication: null, effective: null });
   const slider = $("timeline-slider");
   slider.oninput = () => {
     const e = eventAt(Number(slider.value));
     $("timeline-output").textContent = e ? `位置 ${e.position} · ${e.kind_label}` : `位置 ${slider.value}`;
   };
   slider.onchange = () => pick(Number(slider.value));
-  window.addEventListener("resize", () => Object.values(state.charts).forEach((c) => c.resize()));
+  $("publication").onchange = () => {
+    const name = $("publication").value;
+    // A publication replaces a position (both would name a point in the log).
+    choose({ publication: name || null, as_of: null });
+  };
+  $("effective").onchange = () => {
+    const value = $("effective").value;
+    choose({ effective: DATE.test(value) ? value : null });
+  };
+  $("diff-run").onclick = () => {
+    if (!$("diff-from").value || !$("diff-to").value) return;
+    state.diff = { from: sideOf($("diff-from").value), to: sideOf($("diff-to").value) };
+    remember();
+    showDiff();
+  };
+  window.addEventListener("popstate", () => {
+    followAddress().catch((error) => setStatus(`读取失败: ${error.message}`, true));
+  });
+  window.addEventListener("resize", resizeCharts);
 }
 
 wire();
