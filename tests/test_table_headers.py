@@ -9,7 +9,7 @@ from disclosure import trim
 from header_layout import header_grids, header_spans, printed_text
 from support import SEED
 
-from ledger.readmodel.definitions import DefinitionError, HeaderCell, header_cells, load_tables
+from ledger.tables.definitions import DefinitionError, HeaderCell, header_cells, load_tables
 
 def document_headers() -> dict[int, list[list[str]]]:
     """For each table, as many lines after its title (and its 部门名称 and 单位 lines) as its definition has header rows."""

@@ -4,7 +4,7 @@ The scenarios in features/ are the readable statement of the budget rules (DESIG
 page shows each feature, each scenario with its steps, and whether they held in the last run.
 
     pytest features --cucumberjson=reports/cucumber.json
-    python -m ledger.rulesreport reports/cucumber.json reports/rules.html [features]
+    python -m ledger.devtools.rulesreport reports/cucumber.json reports/rules.html [features]
 
 pytest-bdd's JSON leaves out the steps' data tables; given the features folder, the page
 reads them from the .feature files.
@@ -276,7 +276,7 @@ def render_html(data: list[dict[str, Any]] | dict[str, Any], title: str = "预�
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) not in (2, 3):
-        print("用法: python -m ledger.rulesreport reports/cucumber.json reports/rules.html [features]", file=sys.stderr)
+        print("用法: python -m ledger.devtools.rulesreport reports/cucumber.json reports/rules.html [features]", file=sys.stderr)
         return 2
     source, target = Path(args[0]), Path(args[1])
     features_dir = Path(args[2]) if len(args) == 3 else Path("features")
