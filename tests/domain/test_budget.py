@@ -133,7 +133,7 @@ def test_publications_documents_and_prior_years_are_recorded_once():
 def test_every_event_kind_is_named_once_and_line_events_are_those_with_lines():
     assert set(EVENT_KINDS) == {getattr(Budget, name) for name in (
         "Opened", "Appropriated", "Adjusted", "Transferred", "Corrected", "PriorYearFigureStated",
-        "ProjectRegistered", "DocumentImported", "Published")}
+        "ProjectRegistered", "DocumentImported", "Published", "FinalAccountsRecorded")}
     assert len(set(EVENT_KINDS.values())) == len(EVENT_KINDS)
     assert LINE_EVENTS == {cls for cls in EVENT_KINDS if "lines" in {f.name for f in fields(cls)}}
     assert Budget.Transferred in LINE_EVENTS and Budget.Published not in LINE_EVENTS

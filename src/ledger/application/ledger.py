@@ -18,12 +18,13 @@ from ..domain.rules import Violation, check_invariants
 from ..eventstore import BudgetEvents, EventLog, LoggedEvent, Storage, configured_url
 from ..explain import figures, narrative
 from ..explain.model import Explanation, Money
-from ..ingest.importer import ImportPlan, plan_import
+from ..ingest.importer import ImportPlan, plan_document
 from ..readmodel import lineage, queries, schema
 from ..readmodel.chain import ChainProjector, tables_digest
 from ..readmodel.projector import Projector
 from ..tables import formats
-from ..tables.definitions import find_table, load_tables, spread
+from ..tables.definitions import load_tables, spread
+from ..tables.layouts import Layout, layout
 from ..tables.render import Context, RenderedTable, render
 from . import commands, verify
 
@@ -121,7 +122,7 @@ class Ledger:
     # ----------------------------------------------------------------- commands
 
     def import_document(self, data: bytes, name: str, progress=None) -> ImportResult:
-        plan = plan_import(data, name)
+        plan = plan_document(data, name)
         bid = budget_id(plan.department, plan.fiscal_year)
         try:
             budget: Budget = self.events.repository.get(bid)
@@ -134,16 +135,14 @@ class Ledger:
                     schema.documents.c.sha256 == plan.sha256)).scalar()
             return ImportResult(plan.department, plan.fiscal_year, 0, True, None,
                                 notes=[f"同一文件 (sha256 {plan.sha256[:12]}…) 已在位置 {position} 导入, 本次未记录任何事件"])
-        if budget is not None and budget.documents:
-            raise RuleViolation([Violation("one-document",
-                                           f"{plan.department} {plan.fiscal_year}年预算已由另一份公开文件导入; "
-                                           "其后的变化请以调整、调剂或更正记录")])
         if budget is None:
             budget = Budget(department=plan.department, fiscal_year=plan.fiscal_year, units=plan.units,
                             effective=plan.effective, reason=f"导入《{name}》",
                             provenance={"document": name, "sha256": plan.sha256})
+        final = plan.phase == "final"
         budget.import_document(plan.sha256, name=name, tables=plan.tables, rounding=plan.rounding,
-                               effective=plan.effective, reason="部门预算公开导入")
+                               effective=plan.effective, reason="部门决算导入" if final else "部门预算公开导入",
+                               **({"layout": plan.layout, "phase": plan.phase} if final else {}))
         for targets, project, unit in plan.projects:
             budget.register_project(
                 project, unit=unit, category="项目支出",
@@ -153,22 +152,32 @@ class Ledger:
                 provenance={"document": name, "sha256": plan.sha256, "line": targets.line if targets else None},
             )
         for planned in plan.lines:
-            budget.appropriate([planned.line], effective=plan.effective, reason="年初预算",
-                               provenance=planned.provenance, native=False)
+            if final:
+                budget.record_final([planned.line], effective=plan.effective, reason="决算",
+                                    provenance=planned.provenance)
+            else:
+                budget.appropriate([planned.line], effective=plan.effective, reason="年初预算",
+                                   provenance=planned.provenance, native=False)
         for planned, reason in zip(plan.priors, plan.prior_reasons, strict=True):
             budget.state_prior_year([planned.line], effective=plan.effective, reason=reason,
                                     provenance=planned.provenance)
-        if plan.procurement:
+        if plan.procurement and final:
+            for planned in plan.procurement:  # what the 决算 states: its budget, its procurement
+                budget.record_final([planned.line], effective=plan.effective, reason="决算情况说明",
+                                    provenance=planned.provenance)
+        elif plan.procurement:
             budget.appropriate([p.line for p in plan.procurement], effective=plan.effective, reason="政府采购预算",
                                provenance=plan.procurement[0].provenance, native=False)
         violations = check_invariants(budget.balances)
         if violations:
             raise RuleViolation(violations)
-        budget.publish("年初预算", effective=plan.effective, reason=f"《{name}》", **self._publication_anchor(budget))
+        budget.publish("决算" if final else "年初预算", effective=plan.effective, reason=f"《{name}》",
+                       **self._publication_anchor(budget))
         recordings = self.events.save(budget)
         self._catch_up(progress)
         positions = (recordings[0].notification.id, recordings[-1].notification.id) if recordings else None
-        return ImportResult(plan.department, plan.fiscal_year, len(recordings), False, positions, plan)
+        return ImportResult(plan.department, plan.fiscal_year, len(recordings), False, positions, plan,
+                            notes=[*plan.notes, *plan.inconsistencies])
 
     def _load(self, department: str, fiscal_year: int, expected_version: int | None = None) -> Budget:
         """The budget as it stands; with an expected version (HTTP If-Match), refuse if it has
@@ -290,20 +299,37 @@ class Ledger:
         return self.log.last_position()
 
     def tables(self, department: str, fiscal_year: int, *, number: int | None = None,
-               point: queries.Point | None = None) -> list[RenderedTable]:
+               point: queries.Point | None = None, layout_id: str | None = None) -> list[RenderedTable]:
+        """The tables of a layout (the budget's own, or a layout named: e.g. final-accounts for
+        its 决算), now or as of a point."""
         self._catch_up()
+        lay = self._layout(layout_id)
         if number is not None:
-            self._definition(number)
+            self._definition(number, lay)
         with self.engine.connect() as conn:
             budget = queries.find_budget(conn, department, fiscal_year)
-            return queries.rendered_tables(conn, self.log, budget, point or queries.Point(), number)
+            return queries.rendered_tables(conn, self.log, budget, point or queries.Point(), number, lay)
 
     @staticmethod
-    def _definition(number: int):
-        definition = find_table(number)
+    def _layout(layout_id: str | None) -> Layout:
+        try:
+            return layout(layout_id)
+        except LookupError as exc:
+            raise queries.NotFound(str(exc)) from None
+
+    @staticmethod
+    def _definition(number: int, lay: Layout | None = None):
+        lay = lay or layout()
+        definition = lay.table(number)
         if definition is None:
-            raise queries.NotFound(f"没有表 {number} (1–{len(load_tables())})")
+            raise queries.NotFound(f"没有表 {number} (1–{len(lay.tables)})")
         return definition
+
+    def layouts(self, department: str, fiscal_year: int) -> list[str]:
+        """The layouts a budget has tables in: those of its documents (or the default)."""
+        self._catch_up()
+        with self.engine.connect() as conn:
+            return queries.layouts_of(conn, queries.find_budget(conn, department, fiscal_year))
 
     def explain(self, department: str, fiscal_year: int, point: queries.Point | None = None) -> Explanation:
         """Year-over-year changes, shares and the rest of the narrative's figures, from events."""

@@ -103,6 +103,8 @@ def import_(
             "tables": plan.tables if plan else None,
             "rounding_cells": plan.rounding_cells if plan else [],
             "rounding_adjustments": plan.rounding if plan else [],
+            "layout": plan.layout if plan else None, "phase": plan.phase if plan else None,
+            "inconsistencies": plan.inconsistencies if plan else [], "notes": plan.notes if plan else [],
         }, ensure_ascii=False, indent=2))
         return
     if result.already_imported:
@@ -110,16 +112,25 @@ def import_(
         return
     plan = result.plan
     assert plan is not None
-    typer.echo(f"已导入 {result.department} {result.fiscal_year}年预算: 记录 {result.recorded} 个事件 "
+    phase = "决算" if plan.phase == "final" else "预算"
+    typer.echo(f"已导入 {result.department} {result.fiscal_year}年{phase}: 记录 {result.recorded} 个事件 "
                f"(位置 {result.positions[0]}–{result.positions[1]})")
+    for note in plan.notes:
+        typer.echo(f"  {note}")
     empty = [name for name, status in plan.tables.items() if status == "empty"]
     typer.echo(f"  表: {len(plan.tables)} 张, 其中无数据: {'、'.join(empty) or '无'}")
-    typer.echo(f"  项目: {len(plan.projects)} 个; 上年数: {len(plan.priors)} 项; 政府采购: {len(plan.procurement)} 项")
+    stated = "政府采购及决算所列预算数" if plan.phase == "final" else "政府采购"
+    typer.echo(f"  项目: {len(plan.projects)} 个; 上年数: {len(plan.priors)} 项; {stated}: {len(plan.procurement)} 项")
     typer.echo(f"  尾差: {len(plan.rounding_cells)} 个印刷格的下级印刷数相加不等于该格; "
                f"为使每一格四舍五入后与文件一致, {len(plan.rounding)} 个末级数取了精确金额:")
     for item in plan.rounding:
-        typer.echo(f"    {item['table']} 第{item['line']}行 {item['row']} {item['column']}: "
-                   f"印刷 {item['printed']} 万元 → {item['amount']} 元")
+        where = f"第{item['line']}行" if item.get("line") else f"第{item.get('page')}页"
+        typer.echo(f"    {item['table']} {where} {item['row']} {item['column']}: "
+                   f"印刷 {item['printed']} → {item['amount']} 元")
+    if plan.inconsistencies:
+        typer.echo(f"  文件自身的不一致 ({len(plan.inconsistencies)} 处, 已记录表中数, 详见 ledger audit):")
+        for item in plan.inconsistencies:
+            typer.echo(f"    {item}")
 
 
 @app.command()

@@ -111,6 +111,20 @@ class Budget(Aggregate):
         rounding: list[dict[str, Any]]
         effective: date
         reason: str
+        # Added with layouts (issue 17); events recorded before have neither (read as the
+        # 13-table 部门预算, phase budget).
+        layout: str | None = None
+        phase: str | None = None  # budget | final
+
+    class FinalAccountsRecorded(Aggregate.Event):
+        """What a budget's year came to (决算数), and the budget the 决算 states beside it, as
+        a 决算 document reports them."""
+
+        event_id: str
+        lines: list[dict[str, Any]]
+        effective: date
+        reason: str
+        provenance: dict[str, Any] | None
 
     class Published(Aggregate.Event):
         event_id: str
@@ -143,6 +157,7 @@ class Budget(Aggregate):
         self.corrected: dict[str, str] = {}  # corrected event id → correcting event id
         self.projects: dict[str, dict[str, Any]] = {}
         self.documents: dict[str, int] = {}  # sha256 → version that imported it
+        self.phases: dict[str, str] = {}  # phase (budget | final) → sha256 of the document that imported it
         self.publications: dict[str, int] = {}  # name → version
 
     # ----------------------------------------------------------------- commands
@@ -215,11 +230,28 @@ class Budget(Aggregate):
         return eid
 
     def import_document(self, sha256: str, *, name: str, tables: dict[str, str],
-                        rounding: list[dict[str, Any]], effective: date, reason: str) -> str:
+                        rounding: list[dict[str, Any]], effective: date, reason: str,
+                        layout: str | None = None, phase: str | None = None) -> str:
         if sha256 in self.documents:
             raise RuleViolation([Violation("import-once", f"文件已导入 (版本 {self.documents[sha256]})")])
+        if (phase or "budget") in self.phases:
+            word = {"budget": "预算", "final": "决算"}.get(phase or "budget", phase)
+            raise RuleViolation([Violation("one-document", (
+                f"{self.department} {self.fiscal_year}年{word}已由另一份公开文件导入; "
+                "其后的变化请以调整、调剂或更正记录"))])
         eid = _new_id()
-        self._document_imported(eid, sha256, name, tables, rounding, effective, reason)
+        self._document_imported(eid, sha256, name, tables, rounding, effective, reason, layout, phase)
+        return eid
+
+    def record_final(self, lines: Sequence[Line], *, effective: date, reason: str,
+                     provenance: dict[str, Any] | None = None) -> str:
+        """Record 决算 figures (measure final) and the budget a 决算 states (budget_stated)."""
+        for line in lines:
+            if line.d.get("measure") not in ("final", "budget_stated"):
+                raise RuleViolation([Violation("final-measure", "决算数必须是 final 或 budget_stated 口径")])
+        self._check(lines, native=False)
+        eid = _new_id()
+        self._final_recorded(eid, [line.to_dict() for line in lines], effective, reason, provenance)
         return eid
 
     def publish(self, name: str, *, effective: date, reason: str, chain_position: int, chain_head: str,
@@ -301,8 +333,15 @@ class Budget(Aggregate):
 
     @event(DocumentImported)
     def _document_imported(self, event_id: str, sha256: str, name: str, tables: dict[str, str],
-                           rounding: list[dict[str, Any]], effective: date, reason: str) -> None:
+                           rounding: list[dict[str, Any]], effective: date, reason: str,
+                           layout: str | None = None, phase: str | None = None) -> None:
         self.documents[sha256] = self.version
+        self.phases[phase or "budget"] = sha256
+
+    @event(FinalAccountsRecorded)
+    def _final_recorded(self, event_id: str, lines: list[dict[str, Any]], effective: date, reason: str,
+                        provenance: dict[str, Any] | None) -> None:
+        self._post(event_id, lines)
 
     @event(Published)
     def _published(self, event_id: str, name: str, effective: date, reason: str, chain_position: int,
@@ -330,6 +369,7 @@ EVENT_KINDS: dict[type[Aggregate.Event], str] = {
     Budget.ProjectRegistered: "project_registered",
     Budget.DocumentImported: "document_imported",
     Budget.Published: "publication",
+    Budget.FinalAccountsRecorded: "final_accounts",
 }
 
 # The events that post lines (amounts at points of the budget): those with a `lines` field.

@@ -39,7 +39,8 @@ from ..domain.postings import DIMENSIONS
 _DETAIL = {
     Budget.Opened: declared(Budget.Opened, "department", "fiscal_year", "units", "provenance"),
     Budget.ProjectRegistered: declared(Budget.ProjectRegistered, "name", "unit", "annual_amount", "provenance"),
-    Budget.DocumentImported: declared(Budget.DocumentImported, "sha256", "name", "tables", "rounding"),
+    Budget.DocumentImported: declared(Budget.DocumentImported, "sha256", "name", "tables", "rounding", "layout", "phase"),
+    Budget.FinalAccountsRecorded: declared(Budget.FinalAccountsRecorded, "provenance"),
     Budget.Published: declared(Budget.Published, "name"),
     Budget.Appropriated: declared(Budget.Appropriated, "provenance"),
     Budget.PriorYearFigureStated: declared(Budget.PriorYearFigureStated, "provenance"),

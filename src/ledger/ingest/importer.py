@@ -62,6 +62,7 @@ class ImportPlan:
     rounding: list[dict[str, Any]] = field(default_factory=list)
     rounding_cells: list[str] = field(default_factory=list)
     layout: str = DEFAULT  # the layout the document was read by (tables/layouts.py)
+    phase: str = "budget"  # of the budget it records: budget (年初预算) | final (决算)
     inconsistencies: list[str] = field(default_factory=list)  # printed cells off by one place, reported
     notes: list[str] = field(default_factory=list)
 
@@ -198,7 +199,31 @@ def reconcile(read: dict[int, ReadTable], lay: Layout, agency: frozenset[str], n
     return Reconciled(lines, rounding, solution.rounding_cells, solution.tolerated, printed, totals)
 
 
+def plan_document(data: bytes, name: str) -> ImportPlan:
+    """The plan of any document the ledger reads: a PDF, or the text layout, of any layout in
+    projections/layouts/ (the layout is found from the tables' titles)."""
+    from .pdf import looks_like_pdf, read_pdf
+    from .printed import read
+    from .textsource import read_text
+
+    if looks_like_pdf(data) or name.lower().endswith(".pdf"):
+        document = read_pdf(data, name)
+    else:
+        head = doc.decode(data, name)[:4000]
+        if "部门预算公开" in head:
+            return plan_import(data, name)  # the seed's layout, read line by line (document.py)
+        document = read_text(data, name)
+    read_doc = read(document)
+    if read_doc.layout.phase == "final":
+        from .final import plan_final
+
+        return plan_final(read_doc, document.sha256)
+    raise DocumentRejected([Problem(None, f"布局「{read_doc.layout.name}」的导入尚未实现; 能导入的: 部门预算公开 (文本), "
+                                          "部门决算 (PDF 或文本)")])
+
+
 def plan_import(data: bytes, name: str) -> ImportPlan:
+    """The plan of a 部门预算公开 in the seed's text layout (13 tables, 万元)."""
     disclosure = doc.parse(data, name)
     problems: list[Problem] = []
     narrative = parse_narrative(disclosure.lines, disclosure.narrative_start, problems)

@@ -45,6 +45,7 @@ ZERO = Decimal(0)
 _OPENED = declared(Budget.Opened, "department", "fiscal_year", "units", "effective")
 _PROJECT = declared(Budget.ProjectRegistered, "name", "unit", "category", "annual_amount", "targets")
 _DOCUMENT = declared(Budget.DocumentImported, "sha256", "name", "tables", "rounding")
+_DOCUMENT_LAYOUT = declared(Budget.DocumentImported, "layout", "phase")  # absent from events before issue 17
 _PUBLISHED = declared(Budget.Published, "name", "effective")
 
 # Of a row of _Projector._all_rows: (position, stream id, version, topic, stored state).
@@ -58,7 +59,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "ledger_leaves": ("budget_id", "balances"),
     "ledger_projects": ("budget_id", "name", "unit", "category", "annual_amount_fen", "targets", "position"),
     "ledger_publications": ("budget_id", "name", "position", "effective", "recorded_at"),
-    "ledger_documents": ("budget_id", "sha256", "name", "position", "tables", "rounding"),
+    "ledger_documents": ("budget_id", "sha256", "name", "position", "tables", "rounding", "layout", "phase"),
 }
 
 
@@ -137,8 +138,9 @@ class _Fold:
                  plain_json(targets), position))
         elif cls is Budget.DocumentImported:
             sha256, name, tables, rounding = (s[name] for name in _DOCUMENT)
+            layout, phase = (s.get(name) for name in _DOCUMENT_LAYOUT)
             self.rows["ledger_documents"].append((bid, sha256, name, position, plain_json(tables),
-                                                  plain_json(rounding)))
+                                                  plain_json(rounding), layout, phase))
         elif cls is Budget.Published:
             name, effective = (s[name] for name in _PUBLISHED)
             self.rows["ledger_publications"].append((bid, name, position, _date(plain, effective), recorded))

@@ -12,7 +12,8 @@ from sqlalchemy import Connection, and_, exists, select
 
 from ..domain.classification import agency_units
 from ..eventstore import EventLog, LoggedEvent
-from ..tables.definitions import load_tables, spread
+from ..tables.definitions import spread
+from ..tables.layouts import Layout, layout
 from ..tables.render import Context, RenderedTable, render
 from . import schema, tracking
 from .leaves import stored_leaves
@@ -188,18 +189,30 @@ def leaf_sums(conn: Connection, log: EventLog, budget: BudgetRow,
     return {dims: schema.from_fen(amount) for dims, amount in fens.items()}
 
 
-def table_cells(conn: Connection, log: EventLog, budget: BudgetRow,
-                point: Point) -> dict[int, dict[tuple[str, str], Decimal]]:
-    """Cells of every table: each leaf's sum up to the point spread to the cells it feeds."""
-    return spread(leaf_sums(conn, log, budget, point).items(), budget.agency_units)
+def table_cells(conn: Connection, log: EventLog, budget: BudgetRow, point: Point,
+                lay: Layout | None = None) -> dict[int, dict[tuple[str, str], Decimal]]:
+    """Cells of every table of a layout (the default: the 13-table 部门预算): each leaf's sum up
+    to the point spread to the cells it feeds."""
+    lay = lay or layout()
+    return spread(leaf_sums(conn, log, budget, point).items(), budget.agency_units, lay.folder, lay.measures)
 
 
 def rendered_tables(conn: Connection, log: EventLog, budget: BudgetRow, point: Point,
-                    number: int | None = None) -> list[RenderedTable]:
-    """The tables as printed (all, or one by number), at a point."""
-    cells = table_cells(conn, log, budget, point)
+                    number: int | None = None, lay: Layout | None = None) -> list[RenderedTable]:
+    """The tables of a layout as printed (all, or one by number), at a point."""
+    lay = lay or layout()
+    cells = table_cells(conn, log, budget, point, lay)
     ctx = context(conn, budget, point)
-    return [render(t, cells.get(t.number, {}), ctx) for t in load_tables() if number in (None, t.number)]
+    return [render(t, cells.get(t.number, {}), ctx, lay.money) for t in lay.tables if number in (None, t.number)]
+
+
+def layouts_of(conn: Connection, budget: BudgetRow) -> list[str]:
+    """The layouts of the documents a budget was imported from, in order (the default layout
+    for a budget of commands only)."""
+    d = schema.documents.c
+    found = [r.layout or layout().id for r in conn.execute(
+        select(d.layout).where(d.budget_id == budget.budget_id).order_by(d.position))]
+    return found or [layout().id]
 
 
 def context(conn: Connection, budget: BudgetRow, point: Point) -> Context:

@@ -116,6 +116,8 @@ documents = Table(
     Column("position", BigInteger, nullable=False),
     Column("tables", JSON, nullable=False),
     Column("rounding", JSON, nullable=False),
+    Column("layout", String(64), nullable=True),  # the layout it was read by (None: the 13-table 部门预算)
+    Column("phase", String(16), nullable=True),  # budget | final (None: budget)
 )
 
 # Everything a rebuild clears (tracking is reset, not dropped).
@@ -124,9 +126,9 @@ PROJECTED = (budgets, leaves, projects, publications, documents)
 # The layout of the tables above. A database whose read model was made with another layout
 # gets them dropped and made again when it is opened; the next catch-up refills them from the
 # events (the hash chain, ledger_chain, is kept).
-LAYOUT = 3
+LAYOUT = 4
 # Tables of earlier layouts (1: a copy of every event and line, and every table cell; 2 kept
-# the leaves as text).
+# the leaves as text; 3 had no layout and phase of a document).
 RETIRED = ("ledger_events", "ledger_postings", "ledger_cells")
 _LAYOUT_ROW = "layout"
 
