@@ -235,3 +235,17 @@ def test_unknown_code_or_budget_is_refused_by_the_cli(cli):
                   "--economic", "基本工资/工资奖金津补贴", "--cost", "personnel", "--amount", "1000", "--reason", "x",
                   check=False)
     assert unknown.returncode == 3 and "没有预算" in unknown.stderr
+
+
+def test_a_corrected_prior_year_statement_is_withdrawn_not_a_statement_of_zero(imported):
+    """Correcting the event that stated last year's total withdraws the comparison; it does not
+    become 'last year: 0', which would explain this year's whole budget as an increase."""
+    from ledger.application.commands import Correct
+
+    before = imported.explain(DEPARTMENT, YEAR).comparison("income_total")
+    assert before is not None and before.prior.value > 0
+    stated = next(e for e in imported.event_feed(0, 1000).items if e.kind == "prior_year_figure"
+                  and dict(e.lines[0].dims).get("figure") == "income_total")
+    imported.correct(DEPARTMENT, YEAR, Correct(event=str(stated.position), reason="上年数录入有误"))
+    assert imported.explain(DEPARTMENT, YEAR).comparison("income_total") is None
+    assert f"比上年增加{before.current.wan}" not in imported.explain_text(DEPARTMENT, YEAR)

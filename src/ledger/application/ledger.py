@@ -17,6 +17,7 @@ from ..domain.budget import Budget, RuleViolation, budget_id
 from ..domain.rules import Violation, check_invariants
 from ..eventstore import BudgetEvents, EventLog, LoggedEvent, Storage, configured_url
 from ..explain import figures, narrative
+from ..explain import final as final_explain
 from ..explain.model import Explanation, Money
 from ..ingest.importer import ImportPlan, plan_document
 from ..readmodel import lineage, queries, schema
@@ -56,6 +57,20 @@ class ImportResult:
     notes: list[str] = field(default_factory=list)
 
 
+def _prior_statements(rows: list[queries.PostingRow]) -> list[figures.PriorStatement]:
+    """Last year's figures as stated (a statement a correction reversed is withdrawn, not a
+    statement of zero). A figure read from a document keeps the reason the document states."""
+    reversed_ = {r.corrected_event_id for r in rows if r.corrected_event_id}
+    out = []
+    for p in rows:
+        d = dict(p.dims)
+        if d.get("measure") != "prior_year" or p.kind == "correction" or p.event_id in reversed_:
+            continue
+        reason = (p.provenance or {}).get("stated_reason", p.reason)
+        out.append(figures.PriorStatement(d["figure"], d.get("three_public"), p.amount, reason, p.position))
+    return out
+
+
 @dataclass(frozen=True)
 class EventPage:
     items: list[LoggedEvent]
@@ -93,17 +108,20 @@ class Ledger:
         self.chain.catch_up()
         return self.projector.catch_up(progress)
 
-    def _publication_anchor(self, budget: Budget) -> dict[str, Any]:
-        """The chain head now, and the digest of the tables as the budget stands (from its own
-        state, so an import can publish in the same atomic save as its events)."""
+    def _publication_anchor(self, budget: Budget, layout_id: str | None = None) -> dict[str, Any]:
+        """The chain head now, and the digest of a layout's tables (the 13-table 部门预算, or a
+        决算's) as the budget stands (from its own state, so an import can publish in the same
+        atomic save as its events)."""
         self._catch_up()
         position, head = self.chain.head()
-        cells = spread(budget.balances.items(), budget.agency_units())
+        lay = layout(layout_id)
+        cells = spread(budget.balances.items(), budget.agency_units(), lay.folder, lay.measures)
         ctx = Context(budget.department, budget.fiscal_year, list(budget.units),
                       [(name, p["unit"]) for name, p in budget.projects.items()])
-        rendered = [render(t, cells.get(t.number, {}), ctx) for t in load_tables()]
-        return {"chain_position": position, "chain_head": head,
-                "tables_digest": tables_digest(formats.to_tsv(rendered))}
+        rendered = [render(t, cells.get(t.number, {}), ctx, lay.money) for t in lay.tables]
+        anchor = {"chain_position": position, "chain_head": head,
+                  "tables_digest": tables_digest(formats.to_tsv(rendered))}
+        return {**anchor, "layout": layout_id} if layout_id else anchor
 
     def verify(self) -> verify.Report:
         """Check the history for tampering (application/verify.py)."""
@@ -172,7 +190,7 @@ class Ledger:
         if violations:
             raise RuleViolation(violations)
         budget.publish("决算" if final else "年初预算", effective=plan.effective, reason=f"《{name}》",
-                       **self._publication_anchor(budget))
+                       **self._publication_anchor(budget, plan.layout if final else None))
         recordings = self.events.save(budget)
         self._catch_up(progress)
         positions = (recordings[0].notification.id, recordings[-1].notification.id) if recordings else None
@@ -341,16 +359,36 @@ class Ledger:
             projects = queries.projects_detail(conn, budget, point)
             position = queries.last_position(conn, self.log, budget, point)
         sums: dict[Any, Decimal] = defaultdict(Decimal)
-        priors = []
         for p in rows:
             sums[p.dims] += p.amount
-            d = dict(p.dims)
-            if d.get("measure") == "prior_year":
-                # A figure read from a document keeps the reason the document states (or none).
-                reason = (p.provenance or {}).get("stated_reason", p.reason)
-                priors.append(figures.PriorStatement(d["figure"], d.get("three_public"), p.amount, reason,
-                                                     p.position))
-        return figures.explain(department, fiscal_year, position, sums, budget.units, priors, projects)
+        return figures.explain(department, fiscal_year, position, sums, budget.units, _prior_statements(rows),
+                               projects)
+
+    def explain_final(self, department: str, fiscal_year: int,
+                      point: queries.Point | None = None) -> final_explain.FinalExplanation:
+        """The 决算 narrative's figures from events: the year's totals against last year's, the
+        general budget's spending against its 年初预算 (the ledger's own, as published under
+        「年初预算」, where it holds one; else what the 决算 states), 三公, 机关运行经费, procurement."""
+        self._catch_up()
+        point = point or queries.Point()
+        with self.engine.connect() as conn:
+            budget = queries.find_budget(conn, department, fiscal_year)
+            rows = queries.postings(conn, self.log, budget, point)
+            position = queries.last_position(conn, self.log, budget, point)
+            published = {p["name"] for p in queries.budget_detail(conn, self.log, budget, queries.Point()).publications}
+            recorded = None
+            if "年初预算" in published:
+                recorded = {dims: amount for dims, amount in queries.leaf_sums(
+                    conn, self.log, budget, queries.Point(publication="年初预算")).items()
+                    if dict(dims).get("measure") == "budget"}
+        sums: dict[Any, Decimal] = defaultdict(Decimal)
+        for p in rows:
+            sums[p.dims] += p.amount
+        return final_explain.explain_final(department, fiscal_year, position, sums, budget.units,
+                                           _prior_statements(rows), recorded or None)
+
+    def explain_final_text(self, department: str, fiscal_year: int, point: queries.Point | None = None) -> str:
+        return final_explain.render(self.explain_final(department, fiscal_year, point))
 
     def explain_text(self, department: str, fiscal_year: int, point: queries.Point | None = None) -> str:
         return narrative.render(self.explain(department, fiscal_year, point))

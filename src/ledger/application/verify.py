@@ -26,11 +26,13 @@ from ..readmodel.chain import GENESIS, PAGE, chain, event_hash, link, tables_dig
 from ..readmodel.leaves import leaf_dims, parse_balances
 from ..readmodel.projector import Projector
 from ..tables import formats
+from ..tables.layouts import layout
 
 if TYPE_CHECKING:
     from .ledger import Ledger
 
 _ANCHOR = declared(Budget.Published, "name", "chain_position", "chain_head", "tables_digest")
+_LAYOUT = declared(Budget.Published, "layout")  # absent from publications before layouts
 
 
 @dataclass
@@ -113,6 +115,7 @@ def _check_publications(log: EventLog, scratch: Engine, publications, stored, re
         try:
             state = log.decoder.decode(n)
             name, anchor_at, anchor, digest = (state[field] for field in _ANCHOR)
+            lay = layout(state.get(_LAYOUT[0]))
         except Exception as exc:  # a tampered event may not even decode
             report.problems.append(f"位置 {n.id}: 发布节点事件无法解码 ({type(exc).__name__})")
             continue
@@ -123,7 +126,7 @@ def _check_publications(log: EventLog, scratch: Engine, publications, stored, re
         # project anything it is checking).
         with scratch.connect() as conn:
             budget = queries.budget_by_id(conn, str(n.originator_id))
-            rendered = queries.rendered_tables(conn, log, budget, queries.Point(position=n.id))
+            rendered = queries.rendered_tables(conn, log, budget, queries.Point(position=n.id), lay=lay)
         if tables_digest(formats.to_tsv(rendered)) != digest:
             report.problems.append(f"位置 {n.id}: 发布节点「{name}」的表格与发布时记录的摘要不符")
 

@@ -137,17 +137,19 @@ def import_(
 def tables(
     department: Department,
     year: Year,
-    table: Annotated[Optional[int], typer.Option("--table", "-t", help="表号 1–13; 省略则输出全部")] = None,
+    table: Annotated[Optional[int], typer.Option("--table", "-t", help="表号 (如 1–13); 省略则输出全部")] = None,
     output: Format = "text",
     as_of: AsOf = None,
     effective: Effective = None,
     publication: Publication = None,
+    layout: Annotated[Optional[str], typer.Option(
+        "--layout", help="布局: department-budget (部门预算13张表, 默认) | final-accounts (部门决算9张表) | …")] = None,
 ) -> None:
     """Print the published tables, rebuilt from the events (now, or as of a point)."""
     point = parse_point(as_of, effective, publication)
     try:
         with open_ledger() as ledger:
-            rendered = ledger.tables(department, year, number=table, point=point)
+            rendered = ledger.tables(department, year, number=table, point=point, layout_id=layout)
     except NotFound as exc:
         fail(str(exc), 3)
     if output == "tsv":
@@ -287,12 +289,21 @@ def _point_of(text: str) -> Point:
 
 @app.command()
 def explain(department: Department, year: Year, output: Format = "text", as_of: AsOf = None,
-            effective: Effective = None, publication: Publication = None) -> None:
-    """The narrative's figures computed from events: year-over-year changes, shares, composition."""
+            effective: Effective = None, publication: Publication = None,
+            phase: Annotated[str, typer.Option("--phase", help="budget 预算 (默认) | final 决算")] = "budget") -> None:
+    """The narrative's figures computed from events: year-over-year changes, shares, composition
+    (of the budget, or with --phase final of its 决算: against last year and its budget)."""
     point = parse_point(as_of, effective, publication)
+    if phase not in ("budget", "final"):
+        fail(f"--phase 应为 budget 或 final: {phase!r}", 2)
     try:
         with open_ledger() as ledger:
-            if output == "json":
+            if phase == "final":
+                if output == "json":
+                    typer.echo(ledger.explain_final(department, year, point).model_dump_json(indent=2))
+                else:
+                    sys.stdout.write(ledger.explain_final_text(department, year, point))
+            elif output == "json":
                 typer.echo(ledger.explain(department, year, point).model_dump_json(indent=2))
             else:
                 sys.stdout.write(ledger.explain_text(department, year, point))

@@ -134,6 +134,7 @@ class Budget(Aggregate):
         chain_position: int
         chain_head: str
         tables_digest: str
+        layout: str | None = None  # whose tables the digest covers (None: the 13-table 部门预算)
 
     @staticmethod
     def create_id(department: str, fiscal_year: int) -> uuid.UUID:
@@ -255,7 +256,7 @@ class Budget(Aggregate):
         return eid
 
     def publish(self, name: str, *, effective: date, reason: str, chain_position: int, chain_head: str,
-                tables_digest: str) -> str:
+                tables_digest: str, layout: str | None = None) -> str:
         """A named checkpoint. It anchors the hash chain (its head when published) and the
         digest of the tables as published, so that later tampering is evident."""
         if not name.strip():
@@ -263,7 +264,8 @@ class Budget(Aggregate):
         if name in self.publications:
             raise RuleViolation([Violation("unique-publication", f"发布节点「{name}」已存在")])
         eid = _new_id()
-        self._published(eid, name, effective, reason, chain_position, chain_head, tables_digest)
+        self._published(eid, name, effective, reason, chain_position, chain_head, tables_digest,
+                        **({"layout": layout} if layout else {}))
         return eid
 
     # ------------------------------------------------------------------- checks
@@ -345,7 +347,7 @@ class Budget(Aggregate):
 
     @event(Published)
     def _published(self, event_id: str, name: str, effective: date, reason: str, chain_position: int,
-                   chain_head: str, tables_digest: str) -> None:
+                   chain_head: str, tables_digest: str, layout: str | None = None) -> None:
         self.publications[name] = self.version
 
     # -------------------------------------------------------------------- reads

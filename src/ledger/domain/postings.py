@@ -57,6 +57,8 @@ VALUES: dict[str, tuple[str, ...]] = {
         "income_expenditure_total",  # 收入支出总计
         "fiscal_total",  # 财政拨款收入支出总计
         "general_public_expenditure",  # 一般公共预算财政拨款支出
+        "final_operating_cost",  # 机关运行经费 (决算)
+        "final_three_public",  # “三公”经费 (决算)
     ),
     "flow": ("opening", "income", "expenditure", "closing", "distribution", "balance_use"),
     "plan": ("original", "full_year"),

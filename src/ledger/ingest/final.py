@@ -42,6 +42,10 @@ LABELS = {
     "budget_three_public": "“三公”经费财政拨款支出", "budget_item": "项目支出决算",
 }
 WAN = Decimal(10000)
+# The prior_year figure each comparison records (决算 figures apart from a budget's own).
+PRIOR_FIGURES = {"income_expenditure_total": "income_expenditure_total", "fiscal_total": "fiscal_total",
+                 "general_public_expenditure": "general_public_expenditure",
+                 "operating_cost": "final_operating_cost", "three_public": "final_three_public"}
 
 
 def plan_final(read_doc: ReadDocument, data_sha256: str) -> ImportPlan:
@@ -107,11 +111,11 @@ def plan_final(read_doc: ReadDocument, data_sha256: str) -> ImportPlan:
                 prior = s.current_wan if s.prior_wan is None else s.prior_wan
             else:
                 prior = s.prior_wan
-            priors.append(PlannedLine(Line.of(prior * WAN, measure="prior_year", figure=s.figure),
+            priors.append(PlannedLine(Line.of(prior * WAN, measure="prior_year", figure=PRIOR_FIGURES[s.figure]),
                                       {**provenance(s), "stated_reason": s.reason}))
             reasons.append(s.reason or f"{year - 1}年度决算数, 由情况说明的比较推得")
         elif s.figure == "three_public":
-            priors.append(PlannedLine(Line.of(s.current_wan * WAN, measure="prior_year", figure="three_public"),
+            priors.append(PlannedLine(Line.of(s.current_wan * WAN, measure="prior_year", figure="final_three_public"),
                                       {**provenance(s), "stated_reason": None}))
             reasons.append(f"{year - 1}年度决算数, 由情况说明的比较推得")
         if s.budget_wan is not None:
@@ -133,7 +137,7 @@ def plan_final(read_doc: ReadDocument, data_sha256: str) -> ImportPlan:
         tables={t.name: ("empty" if read[t.number].empty else "data") for t in lay.tables},
         projects=[], lines=result.lines, priors=priors, prior_reasons=reasons, procurement=stated,
         rounding=result.rounding, rounding_cells=result.rounding_cells, layout=lay.id, phase="final",
-        inconsistencies=inconsistencies, notes=notes,
+        inconsistencies=inconsistencies, inconsistent_cells=result.inconsistent_cells, notes=notes,
     )
 
 

@@ -63,7 +63,8 @@ class ImportPlan:
     rounding_cells: list[str] = field(default_factory=list)
     layout: str = DEFAULT  # the layout the document was read by (tables/layouts.py)
     phase: str = "budget"  # of the budget it records: budget (年初预算) | final (决算)
-    inconsistencies: list[str] = field(default_factory=list)  # printed cells off by one place, reported
+    inconsistencies: list[str] = field(default_factory=list)  # the document's own, reported (not refused)
+    inconsistent_cells: list[dict[str, Any]] = field(default_factory=list)  # printed cells one place off
     notes: list[str] = field(default_factory=list)
 
 
@@ -76,6 +77,7 @@ class Reconciled:
     rounding: list[dict[str, Any]]  # the leaves moved off their printed value, with their places
     rounding_cells: list[str]  # printed cells whose printed parts do not add up to them
     inconsistencies: list[str]  # printed summary cells one place off what the detail allows
+    inconsistent_cells: list[dict[str, Any]]  # the same: table, row, column, printed, the amount recorded
     printed: dict[tuple[int, str, str], PrintedCell]
     totals: dict[tuple[int, str, str], Decimal]  # every cell, exact, from the solved leaves
 
@@ -140,12 +142,14 @@ def reconcile(read: dict[int, ReadTable], lay: Layout, agency: frozenset[str], n
         raise DocumentRejected(problems)
 
     bounds = []
+    named: dict[str, tuple[int, str, str]] = {}
     for key in sorted(set(membership) | set(printed)):
         members = tuple(membership.get(key, ()))
         value = fen(printed[key]) if key in printed else 0
         if not members and value == 0:
             continue
         summary = not any(leaves[i].cell is printed.get(key) for i in members)
+        named[cell_name(key)] = key
         bounds.append(CellBound.printed(cell_name(key), value, tolerance, members, summary))
 
     equalities = []
@@ -196,7 +200,13 @@ def reconcile(read: dict[int, ReadTable], lay: Layout, agency: frozenset[str], n
              for i, leaf in enumerate(leaves) if solution.amounts[i] != 0 or not leaf.remainder]
     rounding = [{**provenance(leaves[i]), "amount": str(solution.amounts[i])} for i in solution.adjusted
                 if not leaves[i].remainder]
-    return Reconciled(lines, rounding, solution.rounding_cells, solution.tolerated, printed, totals)
+    off = []
+    for cell in solution.tolerated:
+        key = named[cell]
+        c = printed[key]
+        off.append({"table": names[key[0]], "row": c.row_label, "column": c.column_label, "printed": str(c.value),
+                    "amount": str(totals[key]), "where": c.where().describe()})
+    return Reconciled(lines, rounding, solution.rounding_cells, solution.tolerated, off, printed, totals)
 
 
 def plan_document(data: bytes, name: str) -> ImportPlan:

@@ -238,6 +238,7 @@ class PostingRow:
     provenance: dict | None
     dims: tuple[tuple[str, str], ...]
     amount: Decimal
+    corrected_event_id: str | None = None  # of a correction's lines: the event it reverses
 
 
 def postings(conn: Connection, log: EventLog, budget: BudgetRow, point: Point | None = None) -> list[PostingRow]:
@@ -248,6 +249,7 @@ def postings(conn: Connection, log: EventLog, budget: BudgetRow, point: Point | 
                 position=e.position, event_id=e.event_id, kind=e.kind, recorded_at=e.recorded_at,
                 effective=e.effective, reason=e.reason, document_no=e.document_no, provenance=e.provenance,
                 dims=line.dims, amount=schema.from_fen(line.fen),
+                corrected_event_id=e.detail.get("corrected_event_id"),
             ))
     return out
 

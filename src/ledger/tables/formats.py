@@ -80,7 +80,7 @@ def to_text(tables: Sequence[RenderedTable], department: str) -> str:
 
     console = Console(record=True, width=200, file=io.StringIO(), color_system=None)
     for table in tables:
-        grid = Table(title=f"{table.name} {table.title}", caption=f"部门名称：{department}    单位：万元",
+        grid = Table(title=f"{table.name} {table.title}", caption=f"部门名称：{department}    单位：{table.unit}",
                      show_header=False, show_lines=False)
         width = max([len(r.cells) for r in table.rows] + [len(h) for h in table.header] + [1])
         for _ in range(width):

@@ -51,6 +51,7 @@ class RenderedTable:
     rows: list[RenderedRow]
     empty: bool
     header_cells: list[HeaderCell] = field(default_factory=list)  # the same, with each cell's spans
+    unit: str = "万元"  # of the printed amounts (the layout's)
 
 
 def _present(cells: Cells, prefix: str) -> set[str]:
@@ -143,4 +144,5 @@ def render(table: TableDef, cells: Cells, ctx: Context, money: MoneyFormat = WAN
             rows.append(RenderedRow(printed, keys, amounts))
     header = [[c.format(year=ctx.fiscal_year) for c in row] for row in table.header]
     cells = [replace(c, text=c.text.format(year=ctx.fiscal_year)) for c in table.header_cells]
-    return RenderedTable(table.number, table.name, table.title_for(ctx.fiscal_year), header, rows, empty, cells)
+    return RenderedTable(table.number, table.name, table.title_for(ctx.fiscal_year), header, rows, empty, cells,
+                         unit=money.unit)
