@@ -118,7 +118,7 @@ class Ledger:
         cells = spread(budget.balances.items(), budget.agency_units(), lay.folder, lay.measures)
         ctx = Context(budget.department, budget.fiscal_year, list(budget.units),
                       [(name, p["unit"]) for name, p in budget.projects.items()])
-        rendered = [render(t, cells.get(t.number, {}), ctx, lay.money) for t in lay.tables]
+        rendered = [render(t, cells.get(t.number, {}), ctx, lay.money, lay.id) for t in lay.tables]
         anchor = {"chain_position": position, "chain_head": head,
                   "tables_digest": tables_digest(formats.to_tsv(rendered))}
         return {**anchor, "layout": layout_id} if layout_id else anchor

@@ -48,7 +48,7 @@ def to_xlsx(tables: Sequence[RenderedTable], department: str) -> bytes:
                 sheet.merge_cells(start_row=first + merged.row, start_column=1 + merged.column,
                                   end_row=first + merged.row + merged.rowspan - 1,
                                   end_column=merged.column + merged.colspan)
-        amounts = amount_columns(table.number)
+        amounts = amount_columns(table)
         for row in table.rows:
             # Printed 万元 figures as exact decimals (not floats), shown with two places.
             sheet.append([Decimal(c) if i in amounts and c else c for i, c in enumerate(row.cells)])

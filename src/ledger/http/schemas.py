@@ -55,6 +55,8 @@ class DocumentOut(BaseModel):
     name: str = Field(examples=["changzhi-hpf-2024-budget.txt"])
     sha256: str
     position: int
+    layout: str | None = Field(None, description="读取它的布局 (空: department-budget)", examples=["final-accounts"])
+    phase: str | None = Field(None, description="它记录的阶段: budget 预算 (空亦然) | final 决算", examples=["final"])
 
 
 class BudgetDetail(BudgetSummary):
@@ -62,6 +64,8 @@ class BudgetDetail(BudgetSummary):
     position: int | None = Field(description="本预算最后一个事件的通知位置", examples=[90])
     publications: list[PublicationOut]
     documents: list[DocumentOut]
+    layouts: list[str] = Field(default_factory=list, description="本预算有表的布局 (tables 的 layout 参数)",
+                               examples=[["department-budget", "final-accounts"]])
 
 
 class AmountOut(BaseModel):

@@ -97,7 +97,7 @@ def budget_detail(conn: Connection, log: EventLog, budget: BudgetRow, point: Poi
     publications = conn.execute(select(p.name, p.position, p.effective, p.recorded_at)
                                 .where(p.budget_id == budget.budget_id, p.position <= (last or 0))
                                 .order_by(p.position)).all()
-    documents = conn.execute(select(d.name, d.sha256, d.position)
+    documents = conn.execute(select(d.name, d.sha256, d.position, d.layout, d.phase)
                              .where(d.budget_id == budget.budget_id, d.position <= (last or 0))
                              .order_by(d.position)).all()
     return BudgetDetail(budget, version, last, [dict(r._mapping) for r in publications],
@@ -203,7 +203,8 @@ def rendered_tables(conn: Connection, log: EventLog, budget: BudgetRow, point: P
     lay = lay or layout()
     cells = table_cells(conn, log, budget, point, lay)
     ctx = context(conn, budget, point)
-    return [render(t, cells.get(t.number, {}), ctx, lay.money) for t in lay.tables if number in (None, t.number)]
+    return [render(t, cells.get(t.number, {}), ctx, lay.money, lay.id) for t in lay.tables
+            if number in (None, t.number)]
 
 
 def layouts_of(conn: Connection, budget: BudgetRow) -> list[str]:

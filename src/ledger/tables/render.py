@@ -52,6 +52,7 @@ class RenderedTable:
     empty: bool
     header_cells: list[HeaderCell] = field(default_factory=list)  # the same, with each cell's spans
     unit: str = "万元"  # of the printed amounts (the layout's)
+    layout: str = "department-budget"  # the layout whose table this is (tables/layouts.py)
 
 
 def _present(cells: Cells, prefix: str) -> set[str]:
@@ -120,7 +121,8 @@ def panel_rows(panel: Panel, specs: Sequence[RowSpec], cells: Cells, ctx: Contex
     return out
 
 
-def render(table: TableDef, cells: Cells, ctx: Context, money: MoneyFormat = WAN) -> RenderedTable:
+def render(table: TableDef, cells: Cells, ctx: Context, money: MoneyFormat = WAN,
+           layout_id: str = "department-budget") -> RenderedTable:
     empty = not any(amount != 0 for amount in cells.values())
     rows: list[RenderedRow] = []
     for part in ("rows", "footer"):
@@ -145,4 +147,4 @@ def render(table: TableDef, cells: Cells, ctx: Context, money: MoneyFormat = WAN
     header = [[c.format(year=ctx.fiscal_year) for c in row] for row in table.header]
     cells = [replace(c, text=c.text.format(year=ctx.fiscal_year)) for c in table.header_cells]
     return RenderedTable(table.number, table.name, table.title_for(ctx.fiscal_year), header, rows, empty, cells,
-                         unit=money.unit)
+                         unit=money.unit, layout=layout_id)

@@ -33,4 +33,5 @@ def budget(department: DepartmentPath, fiscal_year: YearPath, ledger: LedgerDep,
         units=[Unit(**u) for u in row.units], version=detail.version, position=detail.position,
         publications=[PublicationOut(**p) for p in detail.publications],
         documents=[DocumentOut(**d) for d in detail.documents],
+        layouts=ledger.layouts(department, fiscal_year),
     )

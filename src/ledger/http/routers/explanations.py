@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 
+from ...explain.final import FinalExplanation
 from ...explain.model import Explanation
 from ..deps import DepartmentPath, LedgerDep, PointDep, YearPath, point_label
 from ..errors import READ_ERRORS
@@ -28,6 +29,25 @@ def explanation(department: DepartmentPath, fiscal_year: YearPath, ledger: Ledge
 def narrative(department: DepartmentPath, fiscal_year: YearPath, ledger: LedgerDep, point: PointDep,
               format: Annotated[Literal["json", "text"], Query(description="json | text")] = "json"):
     text = ledger.explain_text(department, fiscal_year, point)
+    if format == "text":
+        return PlainTextResponse(text)
+    return NarrativeOut(department=department, fiscal_year=fiscal_year, point=point_label(point), text=text,
+                        paragraphs=[line.strip() for line in text.splitlines() if line.strip()])
+
+
+@router.get("/explanation/final", response_model=FinalExplanation, responses=READ_ERRORS,
+            summary="决算情况说明的数据: 比上年、完成年初预算、三公、机关运行经费、政府采购")
+def final_explanation(department: DepartmentPath, fiscal_year: YearPath, ledger: LedgerDep,
+                      point: PointDep) -> FinalExplanation:
+    return ledger.explain_final(department, fiscal_year, point)
+
+
+@router.get("/narrative/final", response_model=NarrativeOut,
+            responses={200: {"content": {"text/plain": {}}}, **READ_ERRORS},
+            summary="由事件重新生成的部门决算情况说明")
+def final_narrative(department: DepartmentPath, fiscal_year: YearPath, ledger: LedgerDep, point: PointDep,
+                    format: Annotated[Literal["json", "text"], Query(description="json | text")] = "json"):
+    text = ledger.explain_final_text(department, fiscal_year, point)
     if format == "text":
         return PlainTextResponse(text)
     return NarrativeOut(department=department, fiscal_year=fiscal_year, point=point_label(point), text=text,

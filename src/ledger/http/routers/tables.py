@@ -29,13 +29,14 @@ def _body(rendered, department: str, fiscal_year: int, point) -> bytes:
     data = formats.to_json_data(rendered, department=department, fiscal_year=fiscal_year, point=point_label(point))
     for table, out in zip(rendered, data["tables"], strict=True):
         for row, row_out in zip(table.rows, out["rows"], strict=True):
-            for amount, cell in zip(row_out["amounts"], amount_cells(table.number, row), strict=True):
+            for amount, cell in zip(row_out["amounts"], amount_cells(table, row), strict=True):
                 amount["cell"] = cell
     return TablesOut.model_validate(data).model_dump_json().encode()
 
 
-def _tables(ledger, department: str, fiscal_year: int, number: int | None, point, output: str) -> Response:
-    rendered = ledger.tables(department, fiscal_year, number=number, point=point)
+def _tables(ledger, department: str, fiscal_year: int, number: int | None, point, output: str,
+            layout: str | None = None) -> Response:
+    rendered = ledger.tables(department, fiscal_year, number=number, point=point, layout_id=layout)
     stem = f"{department}{fiscal_year}年预算" + (f"{rendered[0].name}" if number else "报表")
     ascii_stem = f"budget-{fiscal_year}" + (f"-table{number}" if number else "-tables")
     if output == "csv":
@@ -47,26 +48,34 @@ def _tables(ledger, department: str, fiscal_year: int, number: int | None, point
 
 
 async def _answer(request: Request, ledger, department: str, fiscal_year: int, number: int | None, point,
-                  output: str) -> Response:
+                  output: str, layout: str | None = None) -> Response:
     """The current tables as JSON come from the cache (tablecache.py: a cached answer costs one
     query and no thread); everything else is rendered in a worker thread."""
     cache = request.app.state.table_cache
-    if output != "json" or not point.is_now or cache is None:
-        return await run_in_threadpool(_tables, ledger, department, fiscal_year, number, point, output)
+    if output != "json" or not point.is_now or cache is None or layout is not None:
+        return await run_in_threadpool(_tables, ledger, department, fiscal_year, number, point, output, layout)
     entry = await cache.get(ledger, (department, fiscal_year, number), lambda: _body(
         ledger.tables(department, fiscal_year, number=number), department, fiscal_year, point))
     return Response(entry.body, media_type=JSON, headers={"ETag": entry.etag})
 
 
 # async: the cached answer needs no thread (the blocking work is handed to one in _answer).
-@router.get("/tables", response_model=TablesOut, responses=FILE_RESPONSES, summary="全部13张表")
+LayoutQuery = Annotated[str | None, Query(
+    description="布局: 省略为部门预算13张表 (department-budget); final-accounts 为部门决算9张表; "
+                "一个预算有哪些布局见 GET /api/budgets/{department}/{fiscal_year} 的 layouts",
+    max_length=64, pattern=r"^[a-z0-9-]+$", examples=["final-accounts"])]
+
+
+@router.get("/tables", response_model=TablesOut, responses=FILE_RESPONSES, summary="一个布局的全部表 (默认13张表)")
 async def all_tables(department: DepartmentPath, fiscal_year: YearPath, ledger: LedgerDep, point: PointDep,
-                     request: Request, format: Format = "json"):
-    return await _answer(request, ledger, department, fiscal_year, None, point, format)
+                     request: Request, format: Format = "json", layout: LayoutQuery = None):
+    return await _answer(request, ledger, department, fiscal_year, None, point, format, layout)
 
 
-@router.get("/tables/{number}", response_model=TablesOut, responses=FILE_RESPONSES, summary="一张表 (表一…表十三)")
+@router.get("/tables/{number}", response_model=TablesOut, responses=FILE_RESPONSES, summary="一张表 (表一…)")
 async def one_table(department: DepartmentPath, fiscal_year: YearPath,
-                    number: Annotated[int, Path(description="表号 1–13", ge=1, le=99, examples=[3])],
-                    ledger: LedgerDep, point: PointDep, request: Request, format: Format = "json"):
-    return await _answer(request, ledger, department, fiscal_year, number, point, format)
+                    number: Annotated[int, Path(description="表号 (部门预算 1–13, 部门决算 1–9)", ge=1, le=99,
+                                                examples=[3])],
+                    ledger: LedgerDep, point: PointDep, request: Request, format: Format = "json",
+                    layout: LayoutQuery = None):
+    return await _answer(request, ledger, department, fiscal_year, number, point, format, layout)
