@@ -33,6 +33,7 @@ from steps.budget import Story  # noqa: E402
 from steps.commands import *  # noqa: E402,F403
 from steps.documents import *  # noqa: E402,F403
 from steps.explanations import *  # noqa: E402,F403
+from steps.final_accounts import *  # noqa: E402,F403
 from steps.history import *  # noqa: E402,F403
 from steps.projects import *  # noqa: E402,F403
 from steps.tables import *  # noqa: E402,F403
