@@ -44,7 +44,7 @@ def to_csv(tables: Sequence[RenderedTable]) -> str:
 def to_json_data(tables: Sequence[RenderedTable], **meta: object) -> dict[str, object]:
     return {
         **meta,
-        "unit": "万元",
+        "unit": tables[0].unit if tables else "万元",
         "tables": [
             {
                 "number": t.number,

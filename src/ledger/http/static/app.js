@@ -15,6 +15,12 @@
 
 import { $, api, el, scrolling, setStatus, tip } from "./js/dom.js";
 import { chart, renderCharts, renderNarrative, resizeCharts } from "./js/explanation.js";
+import { hideFinal, renderFinal } from "./js/final.js";
+
+// The layouts a budget's tables can be shown in (its documents'); the 决算 has its own
+// explanation (completion against the budget) and narrative.
+const LAYOUTS = { "department-budget": "部门预算 (13张表)", "final-accounts": "部门决算 (9张表)" };
+const FINAL_LAYOUTS = new Set(["final-accounts"]);
 
 const POINT_KEYS = ["as_of", "publication", "effective"];
 const DIFF_KEYS = ["from_as_of", "from_publication", "to_as_of", "to_publication"];
@@ -24,6 +30,7 @@ const state = {
   budget: null,        // {department, fiscal_year}
   detail: null,        // the budget now: its publications
   table: 3,            // table number shown
+  layout: null,        // the layout shown (null: the budget's first)
   point: { as_of: null, publication: null, effective: null },  // all null: now
   diff: null,          // {from: {as_of|publication}, to: {...}} or null
   events: [],          // this budget's events (all pages of the feed)
@@ -69,6 +76,7 @@ function readAddress() {
     department: q.get("department"),
     year: YEAR.test(q.get("year") || "") ? Number(q.get("year")) : null,
     table: /^\d{1,2}$/.test(q.get("table") || "") ? Number(q.get("table")) : null,
+    layout: /^[a-z0-9-]{1,64}$/.test(q.get("layout") || "") ? q.get("layout") : null,
     point: {
       as_of: position("as_of"),
       publication: text("publication"),
@@ -85,6 +93,7 @@ function address() {
     q.set("year", String(state.budget.fiscal_year));
   }
   for (const [key, value] of Object.entries(pointParams())) q.set(key, value);
+  if (state.layout && state.detail && state.layout !== state.detail.layouts[0]) q.set("layout", state.layout);
   if (state.table !== 3) q.set("table", String(state.table));
   if (state.diff) {
     for (const [prefix, side] of [["from", state.diff.from], ["to", state.diff.to]]) {
@@ -133,6 +142,7 @@ async function followAddress() {
   state.point = wanted.point;
   state.diff = wanted.diff;
   if (wanted.table !== null) state.table = wanted.table;
+  state.layout = wanted.layout;
   $("budget").value = String(state.budgets.indexOf(budget));
   if (budget !== state.budget) await openBudget(budget);
   else await refresh();
@@ -143,8 +153,20 @@ async function openBudget(budget) {
   state.budget = budget;
   const [detail] = await Promise.all([api(budgetPath()), loadEvents()]);
   state.detail = detail;
+  if (!detail.layouts.includes(state.layout)) state.layout = detail.layouts[0];
+  renderLayouts();
   renderPickers();
   await refresh();
+}
+
+function renderLayouts() {
+  $("layout").replaceChildren(...state.detail.layouts.map((id) =>
+    el("option", { value: id, textContent: LAYOUTS[id] || id })));
+  $("layout").value = state.layout;
+}
+
+function layoutParams() {
+  return state.layout && state.layout !== "department-budget" ? { layout: state.layout } : {};
 }
 
 // ------------------------------------------------------------------ pickers of the point
@@ -334,10 +356,10 @@ function renderTable(table) {
     el("thead", {}, ...headerRows(table)),
     el("tbody", {}, ...body));
   return el("div", { class: "sheet" },
-    el("p", { class: "sheet-no", textContent: `预算公开表${table.number}` }),
+    el("p", { class: "sheet-no", textContent: FINAL_LAYOUTS.has(state.layout) ? table.name : `预算公开表${table.number}` }),
     el("h3", { textContent: table.title }),
     el("p", { class: "sheet-meta" }, el("span", { textContent: `部门名称：${state.budget.department}` }),
-      el("span", { textContent: "单位：万元" })),
+      el("span", { textContent: `单位：${state.unit || "万元"}` })),
     scrolling(grid));
 }
 
@@ -353,7 +375,7 @@ function showTable() {
   const table = state.tables.find((t) => t.number === state.table) || state.tables[0];
   if (!table) return;
   $("table-view").replaceChildren(renderTable(table));
-  const params = new URLSearchParams(pointParams());
+  const params = new URLSearchParams({ ...pointParams(), ...layoutParams() });
   const base = `${budgetPath()}/tables`;
   params.set("format", "csv");
   $("download-csv").href = `${base}/${table.number}?${params}`;
@@ -507,17 +529,23 @@ async function refresh() {
   setStatus("正在读取…");
   try {
     const params = pointParams();
+    const final = FINAL_LAYOUTS.has(state.layout);
+    const suffix = final ? "/final" : "";
     const [tables, narrative, explanation] = await Promise.all([
-      api(`${budgetPath()}/tables`, params),
-      api(`${budgetPath()}/narrative`, params),
-      api(`${budgetPath()}/explanation`, params),
+      api(`${budgetPath()}/tables`, { ...params, ...layoutParams() }),
+      api(`${budgetPath()}/narrative${suffix}`, params),
+      api(`${budgetPath()}/explanation${suffix}`, params),
     ]);
     if (seq !== state.seq) return;
     state.tables = tables.tables;
+    state.unit = tables.unit;
+    if (!state.tables.some((t) => t.number === state.table)) state.table = state.tables[0].number;
     renderTabs();
     showTable();
     renderNarrative(narrative);
-    renderCharts(explanation);
+    if (final) renderFinal(explanation);
+    else { hideFinal(); renderCharts(explanation); }
+    $("narrative-section").querySelector(".figures").hidden = final;
     renderTimeline();
     setStatus(`${state.budget.department} ${state.budget.fiscal_year}年 · ${tables.point}`);
     document.body.dataset.point = pointKey();
@@ -539,6 +567,11 @@ function wire() {
     $("timeline-output").textContent = e ? `位置 ${e.position} · ${e.kind_label}` : `位置 ${slider.value}`;
   };
   slider.onchange = () => pick(Number(slider.value));
+  $("layout").onchange = () => {
+    state.layout = $("layout").value;
+    remember();
+    refresh();
+  };
   $("publication").onchange = () => {
     const name = $("publication").value;
     // A publication replaces a position (both would name a point in the log).
