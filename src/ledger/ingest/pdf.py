@@ -32,7 +32,7 @@ import statistics
 import time
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 import pdfplumber
@@ -76,7 +76,7 @@ def read_pdf(data: bytes, name: str, limits: PdfLimits | None = None) -> Documen
     limits = limits or PdfLimits.from_env()
     started = time.monotonic()
     _check_envelope(data, name, limits)
-    broken = _check_streams(data, limits)
+    broken = _check_streams(data, limits, started + limits.document_seconds)
     pdf = _open(data)
     try:
         readings: list[_Page] = []
@@ -132,38 +132,33 @@ _FILTER = re.compile(rb"/Filter\s*(\[[^\]]*\]|/[A-Za-z0-9]+)")
 _TEXT_LAYERS = {b"ASCII85Decode": "a85", b"A85": "a85", b"ASCIIHexDecode": "hex", b"AHx": "hex"}
 
 
-def _check_streams(data: bytes, limits: PdfLimits) -> set[int]:
+def _check_streams(data: bytes, limits: PdfLimits, deadline: float) -> set[int]:
     """Inflate every zlib stream of the file with a ceiling, before pdfminer decodes any
-    without one: a few kilobytes can inflate to gigabytes. A stream wrapped in ASCII85 or
-    hexadecimal (reportlab writes them so) is unwrapped first. Returns the numbers of the
-    objects whose stream is broken (pdfminer would read what it can of them and say nothing)."""
+    without one: a few kilobytes can inflate to gigabytes. A stream under an ASCII85 or
+    hexadecimal layer (reportlab writes them so) is unwrapped as it goes. Returns the numbers
+    of the objects whose stream is broken (pdfminer would read what it can and say nothing)."""
     view = memoryview(data)
     total = 0
     broken: set[int] = set()
     for match in _STREAM.finditer(data):
+        if time.monotonic() > deadline:
+            raise _reject(f"文件过于复杂: 检查其数据流超过 {limits.document_seconds:g} 秒, 不予处理")
         start = match.end()
         before = data[max(0, start - 4096):match.start()]
         objects = _OBJ.findall(before)
         number = int(objects[-1]) if objects else None
         filters = _FILTER.findall(before[before.rfind(b" obj") + 1:] if b" obj" in before else before)
         names = re.findall(rb"/([A-Za-z0-9]+)", filters[-1]) if filters else []
-        source: memoryview | bytes = view
-        at = start
-        if names and names[0] in _TEXT_LAYERS:
-            try:
-                source, at = _unwrap(data, start, _TEXT_LAYERS[names[0]]), 0
-            except ValueError:
-                if number is not None:
-                    broken.add(number)
-                continue
-        head = bytes(source[at:at + 2])
-        if len(head) < 2 or head[0] & 0x0F != 8 or (head[0] << 8 | head[1]) % 31:
-            continue  # no zlib header: an image, a plain or an encrypted stream
-        size, whole = _inflated_size(memoryview(source), at, limits.max_stream)
+        layer = _TEXT_LAYERS.get(names[0]) if names else None
+        chunks = _unwrapped(data, start, layer) if layer else (view[p:p + _CHUNK] for p in range(start, len(view), _CHUNK))
+        try:
+            size, whole = _inflated_size(chunks, limits.max_stream)
+        except ValueError:  # not ASCII85 or hexadecimal after all: a broken stream
+            size, whole = 0, False
         if size > limits.max_stream:
             which = f"第 {number} 号对象的" if number is not None else ""
             raise _reject(f"文件中{which}数据流解压后超过 {limits.max_stream // MiB} MiB (压缩炸弹), 不予读取")
-        if not whole and number is not None:
+        if whole is False and number is not None:
             broken.add(number)
         total += size
         if total > limits.max_inflated:
@@ -171,32 +166,42 @@ def _check_streams(data: bytes, limits: PdfLimits) -> set[int]:
     return broken
 
 
-def _unwrap(data: bytes, start: int, layer: str) -> bytes:
-    """The bytes under an ASCII85 or hexadecimal layer (smaller than the layer itself)."""
+def _unwrapped(data: bytes, start: int, layer: str) -> Iterator[bytes]:
+    """The bytes under an ASCII85 or hexadecimal layer, a piece at a time."""
     end = data.find(b"~>" if layer == "a85" else b">", start)
     if end < 0:
         raise ValueError("unterminated")
-    if layer == "a85":
-        return base64.a85decode(data[start:end], adobe=False, ignorechars=b" \t\n\r\x0b\x0c")
     text = re.sub(rb"\s", b"", data[start:end])
-    return bytes.fromhex((text + b"0").decode("ascii") if len(text) % 2 else text.decode("ascii"))
+    if layer == "hex":
+        yield bytes.fromhex((text + b"0" if len(text) % 2 else text).decode("ascii"))
+        return
+    text = text.replace(b"z", b"!!!!!")  # every group five characters: pieces cut at groups
+    step = 5 * 13107
+    for at in range(0, len(text), step):
+        yield base64.a85decode(text[at:at + step], adobe=False)
 
 
-def _inflated_size(view: memoryview, start: int, limit: int) -> tuple[int, bool]:
-    """How many bytes the zlib stream at `start` inflates to (counting no further than
-    limit + 1), and whether it is whole (ends as a zlib stream must)."""
+def _inflated_size(chunks: Iterable[bytes | memoryview], limit: int) -> tuple[int, bool | None]:
+    """How many bytes a zlib stream fed in pieces inflates to (counting no further than
+    limit + 1), and whether it is whole (ends as a zlib stream must); None when it is not zlib."""
     inflater = zlib.decompressobj()
     size = 0
-    position = start
+    first = True
     try:
-        while not inflater.eof and position < len(view):
-            pending: bytes | memoryview = view[position:position + _CHUNK]
-            position += _CHUNK
+        for chunk in chunks:
+            if first:
+                head = bytes(chunk[:2])
+                if len(head) < 2 or head[0] & 0x0F != 8 or (head[0] << 8 | head[1]) % 31:
+                    return 0, None  # no zlib header: an image, a plain or an encrypted stream
+                first = False
+            pending: bytes | memoryview = chunk
             while pending and not inflater.eof:
                 size += len(inflater.decompress(pending, limit + 1 - size))
                 if size > limit:
                     return size, True
                 pending = inflater.unconsumed_tail
+            if inflater.eof:
+                break
     except zlib.error:
         return size, False
     return size, inflater.eof
