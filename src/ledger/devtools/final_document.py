@@ -7,8 +7,12 @@ figure in it is rendered from the same events.
 
 from __future__ import annotations
 
+import re
+
 from ..application import Ledger
 from ..tables.layouts import layout
+
+_SECTION = re.compile(r"^[一二三四五六七八九十]+、")
 
 
 def final_text(ledger: Ledger, department: str, fiscal_year: int, layout_id: str = "final-accounts") -> str:
@@ -23,3 +27,35 @@ def final_text(ledger: Ledger, department: str, fiscal_year: int, layout_id: str
         lines.append("")
     narrative = ledger.explain_final_text(department, fiscal_year)
     return "\n".join(lines) + "\n" + narrative
+
+
+def final_spec(ledger: Ledger, department: str, fiscal_year: int, layout_id: str = "final-accounts"):
+    """The same document as a PDF's content (ingest/pdfwriter.py): a title page, each table on
+    a page of its own with its merged header as printed, and the narrative. A test may change
+    the spec (a row shifted, a table left out) before writing it."""
+    from ..ingest.pdfwriter import DocumentSpec, PageBreak, Paragraph, Span, TableSpec
+
+    lay = layout(layout_id)
+    blocks: list = [Paragraph(f"第二部分 {department}{fiscal_year}年度部门决算表", level=1)]
+    for table in ledger.tables(department, fiscal_year, layout_id=lay.id):
+        rows_of: dict[int, list] = {}
+        for cell in table.header_cells:
+            rows_of.setdefault(cell.row, []).append(cell)
+        header = [[Span(c.text, c.colspan, c.rowspan) for c in sorted(rows_of[r], key=lambda c: c.column)]
+                  for r in sorted(rows_of)]
+        rows = [list(row.cells) for row in table.rows if any(c.strip() for c in row.cells)]
+        blocks.append(TableSpec(title=table.title, header=header, rows=rows, unit=f"单位：{lay.money.unit}",
+                                landscape=len(table.rows[0].cells) > 8,
+                                note="注：本表无数据。" if table.empty else None))
+    blocks.append(PageBreak())
+    for paragraph in ledger.explain_final_text(department, fiscal_year).split("\n"):
+        if paragraph.strip():
+            level = 1 if paragraph.startswith("第三部分") else 2 if _SECTION.match(paragraph) else 0
+            blocks.append(Paragraph(paragraph.strip(), level=level))
+    return DocumentSpec(title=department, subtitle=f"{fiscal_year}年度部门决算", blocks=tuple(blocks))
+
+
+def final_pdf(ledger: Ledger, department: str, fiscal_year: int, layout_id: str = "final-accounts") -> bytes:
+    from ..ingest.pdfwriter import write_pdf
+
+    return write_pdf(final_spec(ledger, department, fiscal_year, layout_id))

@@ -179,8 +179,11 @@ def read(document: Document) -> ReadDocument:
     last = document.blocks[-1].location if document.blocks else Location()
     for number, table in titles.items():
         if number not in tables:
-            problems.append(Problem(None, f"缺少{table.name}《{table.title_for(year)}》(按布局「{chosen.name}」)",
-                                    table.name, location=last))
+            after = [tables[n] for n in sorted(tables) if n > number]
+            at = after[0].title_location if after else last
+            where = f"应在{after[0].definition.name}《{after[0].definition.title_for(year)}》之前" if after else "文件在此结束"
+            problems.append(Problem(None, f"缺少{table.name}《{table.title_for(year)}》(按布局「{chosen.name}」, {where})",
+                                    table.name, location=at))
     if problems:
         raise DocumentRejected(problems)
     return ReadDocument(name=document.name, sha256=document.sha256, layout=chosen, department=name,
