@@ -38,12 +38,13 @@ def free_port() -> int:
 class Server:
     """`ledger serve` in a subprocess; its output is kept to check what it logged."""
 
-    def __init__(self, database_url: str, tokens: dict[str, str], log: Path, workers: int = 1):
+    def __init__(self, database_url: str, tokens: dict[str, str], log: Path, workers: int = 1,
+                 env: dict[str, str] | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         env = {**os.environ, "LEDGER_DATABASE_URL": database_url, "PYTHONIOENCODING": "utf-8",
-               "LEDGER_TOKENS": ",".join(f"{role}:{token}" for role, token in tokens.items())}
+               "LEDGER_TOKENS": ",".join(f"{role}:{token}" for role, token in tokens.items()), **(env or {})}
         self.env = env
         self._out = log.open("wb")
         self.process = subprocess.Popen(
@@ -62,6 +63,20 @@ class Server:
                 self.stop()
                 raise AssertionError(f"ledger serve did not start:\n{self.output()}")
             time.sleep(0.2)
+
+    def rss(self, field: str = "VmRSS") -> int:
+        """The server process's resident memory now (VmHWM: its peak so far), in bytes (/proc)."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return int(next(line.split()[1] for line in status.splitlines() if line.startswith(field + ":"))) * 1024
+
+    def reset_peak(self) -> None:
+        """Start the process's peak (VmHWM) again from its memory now (Linux: clear_refs 5)."""
+        Path(f"/proc/{self.process.pid}/clear_refs").write_text("5")
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far (user + system, from /proc)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def output(self) -> str:
         self._out.flush()

@@ -7,6 +7,7 @@ import csv
 import io
 from decimal import Decimal
 
+import httpx
 import openpyxl
 from disclosure import amount_rows, trim
 from fastapi.testclient import TestClient
@@ -15,7 +16,7 @@ from header_layout import header_spans
 from ledger.http.app import create_app
 from ledger.http.deps import Settings
 
-from .api_support import BUDGET, DEPARTMENT, SEED, YEAR, bearer
+from .api_support import BUDGET, DEPARTMENT, SEED, YEAR, Server, bearer
 
 TABLE_THREE = "2024年预算支出总表"
 LINE = {"code": "2210399", "kind": "basic", "economic": "基本工资/工资奖金津补贴", "cost": "personnel"}
@@ -330,3 +331,106 @@ def test_openapi_and_docs(loaded):
                       if p["name"] == "department")
     assert department["schema"]["examples"] == [DEPARTMENT]
     assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+
+
+def test_diff_without_points_is_400(loaded):
+    response = loaded.get(f"{BUDGET}/diff")
+    assert response.status_code == 400
+    problem = response.json()
+    assert problem["title"] == "请求错误"
+    assert "from_publication" in problem["detail"] and "to_as_of" in problem["detail"]
+    # One side given is enough: the other is now.
+    assert loaded.get(f"{BUDGET}/diff", params={"to_publication": "年初预算"}).status_code == 200
+
+
+def test_an_ambiguous_row_name_is_refused_listing_the_candidates(loaded):
+    lineage = f"{BUDGET}/tables/6/lineage"
+    ambiguous = loaded.get(lineage, params={"row": "基本工资", "column": "合计"})
+    assert ambiguous.status_code == 422, ambiguous.text
+    problem = ambiguous.json()
+    assert "表六中有 2 行都叫「基本工资」" in problem["detail"]
+    keys = [e["location"].removeprefix("query.row=") for e in problem["errors"][1:]]
+    assert keys == ["0/econ:30101/50101", "0/econ:30101/50501"]
+    assert [e["message"] for e in problem["errors"][1:]] == ["基本工资 工资奖金津补贴", "基本工资 工资福利支出"]
+    for key in keys:  # each candidate, named by its key, is one cell
+        named = loaded.get(lineage, params={"row": key, "column": "合计"})
+        assert named.status_code == 200 and named.json()["row"] == key
+    # The whole label is exact; a label that is one row's and another's word is that row.
+    assert loaded.get(lineage, params={"row": "基本工资 工资福利支出", "column": "合计"}).json()["row"] == keys[1]
+    assert loaded.get(lineage, params={"row": "工资福利支出", "column": "合计"}).json()["row"] == "0/econ:301"
+    # 表四 prints 一、一般公共预算 twice: this year's and last year's carryover.
+    four = loaded.get(f"{BUDGET}/tables/4/lineage", params={"row": "一、一般公共预算", "column": "2024年预算数"})
+    assert four.status_code == 422, four.text
+    assert "0/general (一、一般公共预算)" in four.json()["detail"]
+    assert "0/carryover_general (一、一般公共预算)" in four.json()["detail"]
+
+
+def test_the_openapi_document_advertises_no_float_amounts(loaded):
+    schema = loaded.get("/openapi.json").json()
+    numbers = []
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            if node.get("type") == "number":
+                numbers.append(path)
+            for key, value in node.items():
+                walk(value, f"{path}/{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{path}/{i}")
+
+    walk(schema, "")
+    assert numbers == []
+    components = schema["components"]["schemas"]
+    for command in ("Appropriate", "Adjust", "Transfer"):
+        amount = components[command]["properties"]["amount"]
+        assert amount["type"] == "string" and "万元" in amount["pattern"], amount
+    event = components["Correct"]["properties"]["event"]
+    assert {option["type"] for option in event["anyOf"]} == {"string", "integer"}
+
+
+def test_health_in_read_token_mode_tells_only_whether_the_service_is_up(server, database_url, tokens, tmp_path):
+    open_health = httpx.get(f"{server.url}/api/health").json()
+    assert open_health["budgets"] == 1 and open_health["position"] > 0
+    guarded = Server(database_url, tokens, tmp_path / "guarded.log", env={"LEDGER_READ_TOKEN_REQUIRED": "1"})
+    try:
+        anonymous = httpx.get(f"{guarded.url}/api/health")
+        assert anonymous.status_code == 200 and anonymous.json() == {"status": "ok"}
+        wrong = httpx.get(f"{guarded.url}/api/health", headers=bearer("x" * 32))
+        assert wrong.status_code == 200 and wrong.json() == {"status": "ok"}
+        reader = httpx.get(f"{guarded.url}/api/health", headers=bearer(tokens["reader"])).json()
+        assert reader == open_health
+        assert httpx.get(f"{guarded.url}/api/budgets").status_code == 401
+    finally:
+        guarded.stop()
+
+
+def test_diff_and_lineage_answer_in_pages(loaded, tokens):
+    officer = bearer(tokens["officer"])
+    recorded = [loaded.post(f"{BUDGET}/adjustments", headers=officer, json={
+        "line": LINE, "amount": "-1000.00", "reason": f"第{i}次调整"}).json()["position"] for i in range(3)]
+    whole = loaded.get(f"{BUDGET}/diff", params={"from_publication": "年初预算", "limit": 1000}).json()
+    assert whole["total"] == len(whole["changes"]) > 4 and whole["next_offset"] is None
+    pages, offset = [], 0
+    while offset is not None:
+        page = loaded.get(f"{BUDGET}/diff", params={"from_publication": "年初预算", "limit": 4, "offset": offset,
+                                                    "events_limit": 2}).json()
+        assert len(page["changes"]) <= 4 and page["total"] == whole["total"]
+        pages += page["changes"]
+        offset = page["next_offset"]
+    assert [(c["table"], c["row"], c["column"]) for c in pages] == \
+        [(c["table"], c["row"], c["column"]) for c in whole["changes"]]
+    assert all(c["events_count"] == 3 and [e["position"] for e in c["events"]] == recorded[:2] for c in pages)
+    assert loaded.get(f"{BUDGET}/diff", params={"from_publication": "年初预算", "limit": 1001}).status_code == 422
+
+    path = f"{BUDGET}/tables/3/lineage"
+    first = loaded.get(path, params={"row": "2210399", "column": "基本支出", "limit": 1}).json()
+    count, total = first["count"], first["total"]
+    seen, after = [c["position"] for c in first["contributions"]], first["next_after"]
+    while after is not None:
+        page = loaded.get(path, params={"row": "2210399", "column": "基本支出", "limit": 1, "after": after}).json()
+        assert (page["count"], page["total"], len(page["contributions"])) == (count, total, 1)
+        seen.append(page["contributions"][0]["position"])
+        after = page["next_after"]
+    assert seen[-3:] == recorded and len(seen) == count == len(set(seen))
+    assert Decimal(total["yuan"]) == cell(loaded, 3, "0/code:2210399", "basic")

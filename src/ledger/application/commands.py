@@ -11,10 +11,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
 from ..domain import classification
-from ..domain.money import AmountError, parse_amount
+from ..domain.money import AMOUNT_PATTERN, AmountError, parse_amount
 from ..domain.postings import Line
 
 def _printable(value: str) -> str:
@@ -88,10 +88,20 @@ def amount_value(value: object) -> Decimal:
     if isinstance(value, float):
         # A binary float is not an amount of money: ask for the decimal text instead.
         raise ValueError(f"金额请写成字符串 (如 \"{value}\"), 不用浮点数")
+    if not isinstance(value, (str, int, Decimal)) or isinstance(value, bool):
+        raise ValueError("金额应为字符串, 如 \"100000.50\" 或 \"10万元\"")
     try:
         return parse_amount(str(value))
     except AmountError as exc:
         raise ValueError(str(exc)) from None
+
+
+# The schema says what to send: text (a whole number of 元 is accepted as a JSON integer too,
+# a binary float never), so no client is led to send a float.
+Amount = Annotated[Decimal, WithJsonSchema({
+    "type": "string", "pattern": AMOUNT_PATTERN,
+    "description": "金额: 元 (100000 或 100000.50), 或 万元 (10万元); 写成字符串",
+    "examples": ["100000.00", "10万元"]})]
 
 
 class CommandBase(BaseModel):
@@ -104,7 +114,7 @@ class CommandBase(BaseModel):
 
 class Appropriate(CommandBase):
     line: LineSpec
-    amount: Decimal = Field(description="金额 (元), 或带 万元 的文字", examples=["100000.00"])
+    amount: Amount = Field(description="金额 (元), 或带 万元 的文字", examples=["100000.00"])
 
     @field_validator("amount", mode="before")
     @classmethod
@@ -117,7 +127,7 @@ class Appropriate(CommandBase):
 
 class Adjust(CommandBase):
     line: LineSpec
-    amount: Decimal = Field(description="调整金额 (元), 减少为负数", examples=["100000.00"])
+    amount: Amount = Field(description="调整金额 (元), 减少为负数", examples=["-20000.00"])
 
     @field_validator("amount", mode="before")
     @classmethod
@@ -131,7 +141,7 @@ class Adjust(CommandBase):
 class Transfer(CommandBase):
     from_line: LineSpec
     to_line: LineSpec
-    amount: Decimal = Field(description="调剂金额 (元), 正数", examples=["50000.00"])
+    amount: Amount = Field(description="调剂金额 (元), 正数", examples=["50000.00"])
 
     @field_validator("amount", mode="before")
     @classmethod
@@ -142,8 +152,28 @@ class Transfer(CommandBase):
         return amount
 
 
+MAX_POSITION = 2**63 - 1  # the largest notification position a store holds (64 bits)
+
+
+def _event_ref(value: object) -> object:
+    """An event id, or a position given as a JSON integer (92) or as text ("92")."""
+    if isinstance(value, (bool, float)):
+        raise ValueError("应为事件 id 或通知位置 (整数)")
+    if isinstance(value, int):
+        if not 1 <= value <= MAX_POSITION:
+            raise ValueError(f"通知位置应在 1–{MAX_POSITION} 之间")
+        return str(value)
+    return value
+
+
+EventRef = Annotated[str, Field(min_length=1, max_length=80), BeforeValidator(_event_ref), WithJsonSchema({
+    "anyOf": [{"type": "string", "minLength": 1, "maxLength": 80}, {"type": "integer", "minimum": 1,
+                                                                     "maximum": MAX_POSITION}]})]
+
+
 class Correct(CommandBase):
-    event: str = Field(description="要更正 (冲销) 的事件: 事件 id 或通知位置", min_length=1, max_length=80)
+    event: EventRef = Field(description="要更正 (冲销) 的事件: 事件 id, 或通知位置 (整数 92, 也可写成 \"92\")",
+                            examples=[92])
 
 
 class Publish(CommandBase):

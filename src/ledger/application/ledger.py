@@ -24,7 +24,7 @@ from ..readmodel import lineage, queries, schema
 from ..readmodel.chain import ChainProjector, tables_digest
 from ..readmodel.projector import Projector
 from ..tables import formats
-from ..tables.definitions import load_tables, spread
+from ..tables.definitions import spread
 from ..tables.layouts import Layout, layout
 from ..tables.render import Context, RenderedTable, render
 from . import commands, verify
@@ -393,56 +393,82 @@ class Ledger:
     def explain_text(self, department: str, fiscal_year: int, point: queries.Point | None = None) -> str:
         return narrative.render(self.explain(department, fiscal_year, point))
 
+    def _tables_of(self, conn, budget: queries.BudgetRow, point: queries.Point,
+                   included: list, number: int | None = None) -> list[RenderedTable]:
+        """The tables at a point from the events already read for it (one replay, not two)."""
+        return queries.render_tables(conn, budget, point, queries.sums_of(included), number)
+
     def history(self, department: str, fiscal_year: int, table: int, row: str, column: str,
-                point: queries.Point | None = None) -> lineage.Lineage:
-        """The events behind one cell; their contributions add up to the cell."""
+                point: queries.Point | None = None, *, after: int = 0,
+                limit: int | None = None) -> lineage.Lineage:
+        """The events behind one cell; their contributions add up to the cell. With a limit,
+        one page of them (those after position `after`), the total and count still of all."""
+        self._catch_up()
         point = point or queries.Point()
         definition = self._definition(table)
-        rendered = self.tables(department, fiscal_year, number=table, point=point)[0]
-        row_key, col_key, row_label, col_label = lineage.find_cell(definition, rendered, row, column)
-        amount = next((a for r in rendered.rows for k, c, a in r.amounts if (k, c) == (row_key, col_key)), Decimal(0))
         with self.engine.connect() as conn:
             budget = queries.find_budget(conn, department, fiscal_year)
-            rows = queries.postings(conn, self.log, budget, point)
-        contributions = lineage.contributions_to((table, row_key, col_key), rows, budget.agency_units)
+            included = queries.events(conn, self.log, budget, point)
+            rendered = self._tables_of(conn, budget, point, included, number=table)[0]
+        rows = queries.postings_of(included)
+        row_key, col_key, row_label, col_label = lineage.find_cell(definition, rendered, row, column)
+        amount = next((a for r in rendered.rows for k, c, a in r.amounts if (k, c) == (row_key, col_key)), Decimal(0))
+        cell = (table, row_key, col_key)
+        found = lineage.events_by_cell(rows, budget.agency_units, {cell}, after=after, keep=limit).get(
+            cell, lineage.CellEvents())
         return lineage.Lineage(
             department=department, fiscal_year=fiscal_year, table=table, table_name=definition.name,
             title=rendered.title, row=row_key, row_label=row_label, column=col_key, column_label=col_label,
-            amount=Money.of(amount), contributions=contributions,
-            total=Money.of(sum((c.amount.value for c in contributions), Decimal("0.00"))),
+            amount=Money.of(amount), contributions=[lineage.contribution(first, net) for first, net in found.listed],
+            total=Money.of(found.total), count=found.count,
+            next_after=found.listed[-1][0].position if found.more else None,
         )
 
     def diff(self, department: str, fiscal_year: int, a: queries.Point, b: queries.Point,
-             labels: tuple[str, str] = ("", "")) -> lineage.Diff:
-        """Every cell that differs between two points, with the events that made the difference."""
-        before = self.tables(department, fiscal_year, point=a)
-        after = self.tables(department, fiscal_year, point=b)
+             labels: tuple[str, str] = ("", ""), *, offset: int = 0, limit: int | None = None,
+             events_limit: int | None = None) -> lineage.Diff:
+        """Every cell that differs between two points, with the events that made the difference.
+        With a limit, one page of the changed cells (from `offset`); with an events limit, at
+        most that many events per cell (events_count says how many there are)."""
+        self._catch_up()
         with self.engine.connect() as conn:
             budget = queries.find_budget(conn, department, fiscal_year)
-            rows_a = queries.postings(conn, self.log, budget, a)
-            rows_b = queries.postings(conn, self.log, budget, b)
-        seen_a = {(r.event_id, r.dims, r.amount) for r in rows_a}
-        seen_b = {(r.event_id, r.dims, r.amount) for r in rows_b}
-        moved = [r for r in rows_b if (r.event_id, r.dims, r.amount) not in seen_a]
-        moved += [r for r in rows_a if (r.event_id, r.dims, r.amount) not in seen_b]
-        changes = []
-        for definition, ta, tb in zip(load_tables(), before, after, strict=True):
+            events_a, events_b = queries.events_at(conn, self.log, budget, [a, b])
+            before = self._tables_of(conn, budget, a, events_a)
+            after = self._tables_of(conn, budget, b, events_b)
+        # The events one point includes and the other does not made the difference (a stored
+        # event has the same lines whichever point reads it).
+        ids_a, ids_b = {e.event_id for e in events_a}, {e.event_id for e in events_b}
+        moved_events = [e for e in events_b if e.event_id not in ids_a]
+        moved_events += [e for e in events_a if e.event_id not in ids_b]
+        moved = queries.postings_of(sorted(moved_events, key=lambda e: e.position))
+        del events_a, events_b, moved_events
+        changed = []  # (definition, key, before, after, labels)
+        for definition, ta, tb in zip(layout().tables, before, after, strict=True):
             amounts_a = {(k, c): v for r in ta.rows for k, c, v in r.amounts}
             amounts_b = {(k, c): v for r in tb.rows for k, c, v in r.amounts}
             names = {**lineage.cell_labels(definition, ta), **lineage.cell_labels(definition, tb)}
-            for key in sorted(set(amounts_a) | set(amounts_b), key=lambda k: list(names).index(k) if k in names else 0):
+            order = {key: i for i, key in enumerate(names)}
+            for key in sorted(set(amounts_a) | set(amounts_b), key=lambda k: order.get(k, 0)):
                 va, vb = amounts_a.get(key, Decimal(0)), amounts_b.get(key, Decimal(0))
-                if va == vb:
-                    continue
-                row_label, col_label = names.get(key, (key[0], key[1]))
-                changes.append(lineage.CellChange(
-                    table=definition.number, table_name=definition.name, row=key[0], row_label=row_label,
-                    column=key[1], column_label=col_label, before=Money.of(va), after=Money.of(vb),
-                    delta=Money.of(vb - va),
-                    events=lineage.contributions_to((definition.number, key[0], key[1]), moved, budget.agency_units),
-                ))
+                if va != vb:
+                    changed.append((definition, key, va, vb, names.get(key, (key[0], key[1]))))
+        page = changed[offset:] if limit is None else changed[offset:offset + limit]
+        found = lineage.events_by_cell(moved, budget.agency_units, {(d.number, k[0], k[1]) for d, k, *_ in page},
+                                       keep=events_limit)
+        changes = []
+        for definition, key, va, vb, (row_label, col_label) in page:
+            events = found.get((definition.number, key[0], key[1]), lineage.CellEvents())
+            changes.append(lineage.CellChange(
+                table=definition.number, table_name=definition.name, row=key[0], row_label=row_label,
+                column=key[1], column_label=col_label, before=Money.of(va), after=Money.of(vb),
+                delta=Money.of(vb - va), events=[lineage.contribution(first, net) for first, net in events.listed],
+                events_count=events.count,
+            ))
+        end = offset + len(page)
         return lineage.Diff(department=department, fiscal_year=fiscal_year, from_point=labels[0],
-                            to_point=labels[1], changes=changes)
+                            to_point=labels[1], changes=changes, total=len(changed),
+                            next_offset=end if end < len(changed) else None)
 
     def leaf_sums(self, department: str, fiscal_year: int, point: queries.Point | None = None) -> dict[Any, Any]:
         self._catch_up()

@@ -5,23 +5,41 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date, datetime
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from ..domain.budget import RuleViolation
-from ..ingest.errors import DocumentRejected
-from ..tables import formats
-from ..readmodel.queries import NotFound, Point
 from ..eventstore import StorageError
+from ..ingest.errors import DocumentRejected
+from ..readmodel.lineage import AmbiguousRow
+from ..readmodel.queries import NotFound, Point
+from ..tables import formats
 
 app = typer.Typer(help="预算账本: 部门预算的事件溯源账本 (event-sourced budget ledger).", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 
 Department = Annotated[str, typer.Option("--department", "-d", help="部门名称, 如 长治市住房公积金管理中心")]
 Year = Annotated[int, typer.Option("--year", "-y", help="预算年度, 如 2024")]
-Format = Annotated[str, typer.Option("--format", "-f", help="text | tsv | csv | json")]
+class TableFormat(str, Enum):
+    text = "text"
+    tsv = "tsv"
+    csv = "csv"
+    json = "json"
+
+
+class ReportFormat(str, Enum):
+    """What every command other than `tables` can print: text, or the same as JSON."""
+
+    text = "text"
+    json = "json"
+
+
+# Each command offers only the formats it can write (tsv and csv are tables).
+TablesFormat = Annotated[TableFormat, typer.Option("--format", "-f", help="text | tsv | csv | json")]
+Format = Annotated[ReportFormat, typer.Option("--format", "-f", help="text | json")]
 AsOf = Annotated[Optional[str], typer.Option("--as-of", help="通知位置 (整数) 或记录时间 (ISO 8601)")]
 Effective = Annotated[Optional[str], typer.Option("--effective", help="生效日期 YYYY-MM-DD: 只计此日及以前生效的事件")]
 Publication = Annotated[Optional[str], typer.Option("--publication", help="发布节点名称, 如 年初预算")]
@@ -77,7 +95,7 @@ def parse_point(as_of: str | None, effective: str | None, publication: str | Non
 @app.command("import")
 def import_(
     path: Annotated[Path, typer.Argument(help="部门预算公开文本 (UTF-8, 表格以制表符分隔)")],
-    output: Format = "text",
+    output: Format = ReportFormat.text,
 ) -> None:
     """Import a published disclosure: every cell of the 13 tables, projects, prior-year figures."""
     try:
@@ -138,7 +156,7 @@ def tables(
     department: Department,
     year: Year,
     table: Annotated[Optional[int], typer.Option("--table", "-t", help="表号 (如 1–13); 省略则输出全部")] = None,
-    output: Format = "text",
+    output: TablesFormat = TableFormat.text,
     as_of: AsOf = None,
     effective: Effective = None,
     publication: Publication = None,
@@ -158,10 +176,8 @@ def tables(
         sys.stdout.write(formats.to_csv(rendered))
     elif output == "json":
         sys.stdout.write(formats.to_json(rendered, department=department, fiscal_year=year))
-    elif output == "text":
-        sys.stdout.write(formats.to_text(rendered, department))
     else:
-        fail(f"未知格式 {output!r} (text | tsv | csv | json)")
+        sys.stdout.write(formats.to_text(rendered, department))
 
 
 Code = Annotated[Optional[str], typer.Option("--code", help="功能分类科目编码 (7位), 如 2210399")]
@@ -191,7 +207,9 @@ def _record(action: str, department: str, year: int, payload: dict, output: str)
     try:
         command = model.model_validate(payload)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        from ..http.errors import message_of  # the API's Chinese messages; imported only on error
+
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {message_of(e)}" for e in exc.errors())
         fail(f"命令无效, 未记录任何事件: {problems}", 2)
     try:
         with open_ledger() as ledger:
@@ -230,7 +248,8 @@ def _line_command(action: str, help_text: str) -> None:
     def command(department: Department, year: Year, amount: Amount, reason: Reason, code: Code = None,
                 kind: Kind = None, economic: Economic = None, cost: Cost = None, source: Source = "general",
                 period: Period = "current", project: ProjectOpt = None, unit: UnitOpt = None,
-                effective: EffectiveDate = None, document_no: DocumentNo = None, output: Format = "text") -> None:
+                effective: EffectiveDate = None, document_no: DocumentNo = None,
+                output: Format = ReportFormat.text) -> None:
         _record(action, department, year, {
             "line": _line(code, kind, economic, cost, source, period, project, unit), "amount": amount,
             "reason": reason, "effective": effective, "document_no": document_no}, output)
@@ -249,7 +268,7 @@ def transfer(
     from_line: Annotated[str, typer.Option("--from", help="调出行: code=...,kind=...,economic=...,cost=...")],
     to_line: Annotated[str, typer.Option("--to", help="调入行: code=...,kind=...,economic=...,cost=...")],
     source: Source = "general", period: Period = "current", effective: EffectiveDate = None,
-    document_no: DocumentNo = None, output: Format = "text",
+    document_no: DocumentNo = None, output: Format = ReportFormat.text,
 ) -> None:
     """Record a transfer (调剂) of an amount from one line to another; totals stay unchanged."""
     _record("transfer", department, year, {
@@ -261,7 +280,8 @@ def transfer(
 @app.command()
 def correct(department: Department, year: Year, reason: Reason,
             event: Annotated[str, typer.Option("--event", help="要冲销的事件 id 或通知位置")],
-            effective: EffectiveDate = None, document_no: DocumentNo = None, output: Format = "text") -> None:
+            effective: EffectiveDate = None, document_no: DocumentNo = None,
+            output: Format = ReportFormat.text) -> None:
     """Correct an earlier event by reversing it (nothing is edited or deleted)."""
     _record("correct", department, year, {"event": event, "reason": reason, "effective": effective,
                                           "document_no": document_no}, output)
@@ -270,7 +290,7 @@ def correct(department: Department, year: Year, reason: Reason,
 @app.command()
 def publish(department: Department, year: Year, reason: Reason,
             name: Annotated[str, typer.Option("--name", help="发布节点名称, 如 调整预算")],
-            effective: EffectiveDate = None, output: Format = "text") -> None:
+            effective: EffectiveDate = None, output: Format = ReportFormat.text) -> None:
     """Record a named, dated checkpoint of the tables (年初预算, 调整预算, ...)."""
     _record("publish", department, year, {"name": name, "reason": reason, "effective": effective}, output)
 
@@ -288,7 +308,7 @@ def _point_of(text: str) -> Point:
 
 
 @app.command()
-def explain(department: Department, year: Year, output: Format = "text", as_of: AsOf = None,
+def explain(department: Department, year: Year, output: Format = ReportFormat.text, as_of: AsOf = None,
             effective: Effective = None, publication: Publication = None,
             phase: Annotated[str, typer.Option("--phase", help="budget 预算 (默认) | final 决算")] = "budget") -> None:
     """The narrative's figures computed from events: year-over-year changes, shares, composition
@@ -317,7 +337,8 @@ def history(
     table: Annotated[int, typer.Option("--table", "-t", help="表号 1–13")],
     row: Annotated[str, typer.Option("--row", help="行: 科目编码或行名称, 如 2210399 或 合计")],
     column: Annotated[str, typer.Option("--column", help="列名称, 如 基本支出")],
-    output: Format = "text", as_of: AsOf = None, effective: Effective = None, publication: Publication = None,
+    output: Format = ReportFormat.text, as_of: AsOf = None, effective: Effective = None,
+    publication: Publication = None,
 ) -> None:
     """The events behind one cell (lineage); their contributions add up to the cell."""
     point = parse_point(as_of, effective, publication)
@@ -326,6 +347,8 @@ def history(
             lineage = ledger.history(department, year, table, row, column, point)
     except NotFound as exc:
         fail(str(exc), 3)
+    except AmbiguousRow as exc:
+        fail(str(exc), 2)
     if output == "json":
         typer.echo(lineage.model_dump_json(indent=2))
         return
@@ -347,7 +370,7 @@ def diff(
     department: Department, year: Year,
     start: Annotated[str, typer.Option("--from", help="起点: 通知位置、ISO 记录时间或发布节点名称")],
     end: Annotated[str, typer.Option("--to", help="终点: 通知位置、ISO 记录时间或发布节点名称")],
-    output: Format = "text",
+    output: Format = ReportFormat.text,
 ) -> None:
     """Every cell that changed between two points, with the events that changed it."""
     try:
@@ -366,7 +389,7 @@ def diff(
 
 
 @app.command()
-def verify(output: Format = "text") -> None:
+def verify(output: Format = ReportFormat.text) -> None:
     """Recompute the hash chains, publication anchors and read model from the events.
 
     Exits 1 when anything was tampered with; prints the first problem of each kind."""
@@ -414,10 +437,25 @@ def serve(
 
     import uvicorn
 
+    from ..http.app import prepare_store
+    from ..http.deps import Settings, SettingsError
+    from ..http.limits import HeaderLimitedProtocol
+
     if state.database:
         os.environ["LEDGER_DATABASE_URL"] = state.database
+    # Settings are read here, before any worker starts, so that a bad one (a short or non-ASCII
+    # token, say) stops the service with its message instead of a traceback in every worker.
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        fail(f"服务未启动: {exc}", 2)
+    try:
+        prepare_store(settings)
+    except StorageError as exc:
+        fail(f"服务未启动: {exc}")
     typer.echo(f"预算账本服务: http://{host}:{port}/  (API 文档: http://{host}:{port}/docs)")
-    uvicorn.run("ledger.http.app:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run("ledger.http.app:create_app", factory=True, host=host, port=port, workers=workers,
+                http=HeaderLimitedProtocol, h11_max_incomplete_event_size=settings.max_header_bytes)
 
 
 def main() -> None:

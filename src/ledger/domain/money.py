@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
 FEN = Decimal("0.01")
 WAN = Decimal(10000)
@@ -25,19 +25,26 @@ def yuan(value: Decimal | int | str) -> Decimal:
         raise AmountError(f"不是金额: {value!r}") from None
     if not amount.is_finite():
         raise AmountError(f"不是金额: {value!r}")
+    # The range first (copy_abs is exact): quantizing 27 digits or more to 分 exceeds the
+    # decimal context's precision (28 digits) and would raise InvalidOperation instead.
+    if amount.copy_abs() > MAX_YUAN:
+        raise AmountError(f"金额超出范围 (最多 {MAX_YUAN:,} 元): {value!r}")
     if amount != amount.quantize(FEN):
         raise AmountError(f"金额最多两位小数(分): {value!r}")
-    if abs(amount) > MAX_YUAN:
-        raise AmountError(f"金额超出范围: {value!r}")
     return amount.quantize(FEN)
 
 
 def wan_to_yuan(value: Decimal | str) -> Decimal:
     """A printed 万元 figure (two decimals) as the 元 amount it names."""
-    return yuan(Decimal(str(value)) * WAN)
+    text = str(value)
+    with localcontext() as ctx:
+        ctx.prec = max(ctx.prec, len(text) + 5)  # exact: a long figure is not rounded into range
+        return yuan(Decimal(text) * WAN)
 
 
-_AMOUNT = re.compile(r"^\s*(-?[\d,]+(?:\.\d+)?)\s*(万元|万|元)?\s*$")
+# How an amount is written in a command: 元, optionally with 分, or 万元 (also in the API schema).
+AMOUNT_PATTERN = r"^\s*(-?[\d,]+(?:\.\d+)?)\s*(万元|万|元)?\s*$"
+_AMOUNT = re.compile(AMOUNT_PATTERN)
 
 
 def parse_amount(text: str) -> Decimal:
@@ -47,7 +54,10 @@ def parse_amount(text: str) -> Decimal:
         raise AmountError(f"不是金额: {text!r} (写作 100000、100000.50元 或 10万元)")
     number, unit = match.groups()
     if unit in ("万元", "万"):
-        return wan_to_yuan(Decimal(number.replace(",", "")))
+        try:
+            return wan_to_yuan(number.replace(",", ""))
+        except AmountError as exc:
+            raise AmountError(str(exc).split(":")[0] + f": {text!r}") from None
     return yuan(number)
 
 

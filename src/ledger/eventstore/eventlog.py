@@ -34,6 +34,7 @@ from sqlalchemy import Connection, Engine
 
 from ..domain.budget import EVENT_KINDS, LINE_EVENTS, Budget, declared, event_class
 from ..domain.postings import DIMENSIONS
+from . import timelimit
 
 # What the history shows of each kind of event besides its lines, reason and dates.
 _DETAIL = {
@@ -284,7 +285,9 @@ class EventLog:
             finally:
                 cursor.close()
         out = []
-        for row in rows:
+        for i, row in enumerate(rows):
+            if not i % 512:
+                timelimit.check()  # a long history stops at the read's time limit
             n = StoredRow.of(*row)
             out.append(logged(n, self.decoder.decode(n), self.decoder))
         return out

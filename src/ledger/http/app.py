@@ -16,7 +16,7 @@ from . import errors
 from ..application import Ledger
 from .deps import ReadAccess, Settings
 from .idempotency import IdempotencyStore
-from .limits import UploadLimit
+from .limits import ENVELOPE, BodyLimit, HeaderLimit
 from .routers import audit, budgets, commands, documents, explanations, health, tables
 from .security import SecurityHeaders
 from .tablecache import TableCache
@@ -83,6 +83,17 @@ TAGS = [
 ]
 
 
+def prepare_store(settings: Settings) -> None:
+    """Create every table of a new store once, before `ledger serve --workers N` starts its
+    workers: each worker opening a new SQLite file at once raced to create the same tables
+    ("table ledger_tracking already exists") and died."""
+    ledger = Ledger(settings.database_url)
+    try:
+        IdempotencyStore(ledger.engine)
+    finally:
+        ledger.close()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
 
@@ -111,8 +122,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     reads = [ReadAccess] if settings.read_token_required else []
     for module in (budgets, tables, explanations, audit):
         app.include_router(module.router, dependencies=reads)
-    for module in (commands, documents, health):
-        app.include_router(module.router)
+    app.include_router(commands.router)
+    app.include_router(documents.router)
+    app.include_router(health.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
@@ -133,6 +145,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def docs() -> HTMLResponse:
         return HTMLResponse(DOCS_PAGE.format(openapi_url=html.escape(app.openapi_url or "/openapi.json")))
 
-    app.add_middleware(UploadLimit, max_bytes=settings.max_upload_bytes, paths=("/api/documents",))
+    # Every request body is limited (commands are small JSON); the upload has its own limit.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
+                       paths={"/api/documents": settings.max_upload_bytes + ENVELOPE})
+    app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
     app.add_middleware(SecurityHeaders)  # added last: the outermost, so every response carries the headers
     return app

@@ -59,9 +59,24 @@ def to_xlsx(tables: Sequence[RenderedTable], department: str) -> bytes:
             sheet.append([formats.EMPTY_NOTE])
         for letter, width in zip("ABCDEFGHIJ", (14, 36, 14, 14, 14, 14, 14, 14, 14, 14), strict=False):
             sheet.column_dimensions[letter].width = width
+    text_only(book)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def text_only(book: Workbook) -> None:
+    """Every text cell stored as text, never as a formula (openpyxl makes a formula of any
+    string starting with "="; names come from imported documents, OWASP "CSV injection"),
+    those a spreadsheet would take for a formula also marked quotePrefix, as Excel marks a
+    cell typed with a leading single quote. Amounts are numbers and stay numbers."""
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
+                    if formats.formula_like(cell.value):
+                        cell.quotePrefix = True
 
 
 def xlsx_response(tables: Sequence[RenderedTable], department: str, name: str, ascii_name: str) -> Response:

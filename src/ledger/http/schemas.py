@@ -165,8 +165,10 @@ class EventPage(BaseModel):
 
 
 class Health(BaseModel):
-    status: str = Field(examples=["ok"])
-    store: str = Field(examples=["sqlite"])
-    position: int = Field(description="事件日志的最后位置", examples=[90])
-    projected: int = Field(description="读模型已处理到的位置", examples=[90])
-    budgets: int = Field(examples=[1])
+    """The counts are given only to a reader when reads need a token."""
+
+    status: str = Field(description="ok, 或存储不可用时 error", examples=["ok"])
+    store: str | None = Field(None, examples=["sqlite"])
+    position: int | None = Field(None, description="事件日志的最后位置", examples=[90])
+    projected: int | None = Field(None, description="读模型已处理到的位置", examples=[90])
+    budgets: int | None = Field(None, examples=[1])

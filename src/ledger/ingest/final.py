@@ -19,7 +19,7 @@ from typing import Any
 from ..domain import classification
 from ..domain.postings import Line
 from .errors import DocumentRejected, Problem
-from .final_narrative import FinalNarrative, Stated, parse
+from .final_narrative import Stated, parse
 from .importer import ImportPlan, PlannedLine, reconcile
 from .printed import ReadDocument
 from .rounding import CellBound, solve

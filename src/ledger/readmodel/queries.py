@@ -158,11 +158,19 @@ def _includes(event: LoggedEvent, point: Point, position: int | None) -> bool:
 def events(conn: Connection, log: EventLog, budget: BudgetRow, point: Point | None = None) -> list[LoggedEvent]:
     """The budget's events that a point includes, in order, read from the event log (never
     past what the read model has caught up to, so that history and today's tables agree)."""
-    point = point or Point()
-    position = resolve_position(conn, budget, point)
+    return events_at(conn, log, budget, [point or Point()])[0]
+
+
+def events_at(conn: Connection, log: EventLog, budget: BudgetRow, points: list[Point]) -> list[list[LoggedEvent]]:
+    """events() for several points, the log read once (a diff's two points: half the replay)."""
     bound = _projected(conn)
-    position = bound if position is None else min(position, bound)
-    return [e for e in log.budget_events(budget.budget_id, position) if _includes(e, point, position)]
+    positions = []
+    for point in points:
+        position = resolve_position(conn, budget, point)
+        positions.append(bound if position is None else min(position, bound))
+    read = log.budget_events(budget.budget_id, max(positions, default=bound))
+    return [[e for e in read if _includes(e, point, position)]
+            for point, position in zip(points, positions, strict=True)]
 
 
 def _projected(conn: Connection) -> int:
@@ -182,8 +190,13 @@ def leaf_sums(conn: Connection, log: EventLog, budget: BudgetRow,
             for dims, amount in stored_leaves(stored):
                 out[dims] = schema.from_fen(amount)
         return out
+    return sums_of(events(conn, log, budget, point))
+
+
+def sums_of(included: list[LoggedEvent]) -> dict[tuple[tuple[str, str], ...], Decimal]:
+    """Σ of the lines of some events per distinct set of dimensions."""
     fens: dict[tuple[tuple[str, str], ...], int] = defaultdict(int)
-    for event in events(conn, log, budget, point):
+    for event in included:
         for line in event.lines:
             fens[line.dims] += line.fen
     return {dims: schema.from_fen(amount) for dims, amount in fens.items()}
@@ -200,8 +213,14 @@ def table_cells(conn: Connection, log: EventLog, budget: BudgetRow, point: Point
 def rendered_tables(conn: Connection, log: EventLog, budget: BudgetRow, point: Point,
                     number: int | None = None, lay: Layout | None = None) -> list[RenderedTable]:
     """The tables of a layout as printed (all, or one by number), at a point."""
+    return render_tables(conn, budget, point, leaf_sums(conn, log, budget, point), number, lay)
+
+
+def render_tables(conn: Connection, budget: BudgetRow, point: Point, sums: dict[tuple[tuple[str, str], ...], Decimal],
+                  number: int | None = None, lay: Layout | None = None) -> list[RenderedTable]:
+    """The tables of a layout as printed from leaves' sums already read for the point."""
     lay = lay or layout()
-    cells = table_cells(conn, log, budget, point, lay)
+    cells = spread(sums.items(), budget.agency_units, lay.folder, lay.measures)
     ctx = context(conn, budget, point)
     return [render(t, cells.get(t.number, {}), ctx, lay.money, lay.id) for t in lay.tables
             if number in (None, t.number)]
@@ -243,8 +262,13 @@ class PostingRow:
 
 
 def postings(conn: Connection, log: EventLog, budget: BudgetRow, point: Point | None = None) -> list[PostingRow]:
+    return postings_of(events(conn, log, budget, point))
+
+
+def postings_of(included: list[LoggedEvent]) -> list[PostingRow]:
+    """The lines of some events, each with its event."""
     out = []
-    for e in events(conn, log, budget, point):
+    for e in included:
         for line in e.lines:
             out.append(PostingRow(
                 position=e.position, event_id=e.event_id, kind=e.kind, recorded_at=e.recorded_at,

@@ -5,12 +5,30 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 
 from ..domain.money import format_wan
 from .render import RenderedTable
 
 EMPTY_NOTE = "注：本表无数据"
+
+# OWASP "CSV injection": a spreadsheet program runs a cell that starts with = + - @ (or with a
+# tab or carriage return) as a formula. Such a text cell gets a leading single quote, which
+# spreadsheets read as "this is text". A printed amount (a minus, digits, one point: "-2.00",
+# as the tables print a reduction) is a number, not a formula, and is left as it is.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def formula_like(text: str) -> bool:
+    """Whether a spreadsheet program would take this cell for a formula."""
+    return text.startswith(FORMULA_START) and _NUMBER.fullmatch(text) is None
+
+
+def safe_cell(text: str) -> str:
+    """A cell as CSV writes it: formula-like text quoted, everything else as it is."""
+    return "'" + text if formula_like(text) else text
 
 
 def _rows(table: RenderedTable) -> list[list[str]]:
@@ -30,14 +48,19 @@ def to_tsv(tables: Sequence[RenderedTable]) -> str:
 
 
 def to_csv(tables: Sequence[RenderedTable]) -> str:
+    """The tables as CSV, every cell through safe_cell (names come from imported documents)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    # The csv module quotes only the line terminator's characters: a row with a carriage
+    # return in a cell is written with every cell quoted, so that it reads back as one row.
+    quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
     for i, table in enumerate(tables):
         if i:
             writer.writerow([])
-        writer.writerow([f"# {table.title}"])
-        writer.writerows(table.header)
-        writer.writerows(_rows(table))
+        writer.writerow([safe_cell(f"# {table.title}")])
+        for row in [*table.header, *_rows(table)]:
+            cells = [safe_cell(c) for c in row]
+            (quoted if any("\r" in c for c in cells) else writer).writerow(cells)
     return buffer.getvalue()
 
 

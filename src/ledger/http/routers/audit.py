@@ -3,15 +3,16 @@ events behind one cell (lineage), and what changed between two points (diff)."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
+
 from ...readmodel import queries
 from ...readmodel.lineage import Diff, Lineage
 from ..deps import (AS_OF_DOC, EFFECTIVE_DOC, MAX_POSITION, PLAIN_TEXT, PUBLICATION_DOC, AsOf, DepartmentPath,
-                    EffectiveDate, LedgerDep, PointDep, YearPath, make_point, point_label)
-from ..errors import READ_ERRORS
+                    EffectiveDate, LedgerDep, PointDep, ReaderRoute, YearPath, make_point, point_label)
+from ..errors import READ_ERRORS, Problem
 from ..schemas import KIND_LABELS, EventOut, EventPage
 
-router = APIRouter(tags=["审计"])
+router = APIRouter(tags=["审计"], route_class=ReaderRoute)
 
 After = Annotated[int, Query(description="游标: 只返回此通知位置之后的事件 (上一页的 next_after)", ge=0,
                              le=MAX_POSITION)]
@@ -44,12 +45,20 @@ ColumnQuery = Annotated[str, Query(description="列: 标签 (基本支出) 或�
                                    pattern=PLAIN_TEXT, examples=["基本支出"])]
 
 
+# A page is bounded whatever the history: a cell of a budget with 50,000 adjustments has
+# 50,000 contributions, listed a page at a time.
+ContributionLimit = Annotated[int, Query(description="每页列出的事件数 (至多 1000)", ge=1, le=1000)]
+ContributionAfter = Annotated[int, Query(description="游标: 只列出此通知位置之后的事件 (上一页的 next_after)",
+                                         ge=0, le=MAX_POSITION)]
+
+
 @router.get("/api/budgets/{department}/{fiscal_year}/tables/{number}/lineage", response_model=Lineage,
-            responses=READ_ERRORS, summary="一个格的来历: 构成它的事件及其贡献")
+            responses=READ_ERRORS, summary="一个格的来历: 构成它的事件及其贡献, 分页")
 def lineage(department: DepartmentPath, fiscal_year: YearPath,
             number: Annotated[int, Path(description="表号 1–13", ge=1, le=99, examples=[3])],
-            row: RowQuery, column: ColumnQuery, ledger: LedgerDep, point: PointDep) -> Lineage:
-    return ledger.history(department, fiscal_year, number, row, column, point)
+            row: RowQuery, column: ColumnQuery, ledger: LedgerDep, point: PointDep,
+            after: ContributionAfter = 0, limit: ContributionLimit = 100) -> Lineage:
+    return ledger.history(department, fiscal_year, number, row, column, point, after=after, limit=limit)
 
 
 def _side(prefix: str, word: str):
@@ -65,9 +74,21 @@ def _side(prefix: str, word: str):
     return side
 
 
-@router.get("/api/budgets/{department}/{fiscal_year}/diff", response_model=Diff, responses=READ_ERRORS,
-            summary="两个时点之间变化的每一格, 及造成变化的事件")
+DIFF_ERRORS = {400: {"model": Problem, "description": "没有给出起点或终点"}, **READ_ERRORS}
+
+
+@router.get("/api/budgets/{department}/{fiscal_year}/diff", response_model=Diff, responses=DIFF_ERRORS,
+            summary="两个时点之间变化的每一格, 及造成变化的事件, 分页")
 def diff(department: DepartmentPath, fiscal_year: YearPath, ledger: LedgerDep,
          before: Annotated[queries.Point, Depends(_side("from", "起点"))],
-         after: Annotated[queries.Point, Depends(_side("to", "终点"))]) -> Diff:
-    return ledger.diff(department, fiscal_year, before, after, labels=(point_label(before), point_label(after)))
+         after: Annotated[queries.Point, Depends(_side("to", "终点"))],
+         offset: Annotated[int, Query(description="从第几个变化的格开始 (上一页的 next_offset)", ge=0,
+                                      le=MAX_POSITION)] = 0,
+         limit: Annotated[int, Query(description="每页的格数 (至多 1000)", ge=1, le=1000)] = 200,
+         events_limit: Annotated[int, Query(description="每格列出的事件数 (至多 100; 全部见该格的来历)", ge=0,
+                                            le=100)] = 20) -> Diff:
+    if before.is_now and after.is_now:
+        raise HTTPException(400, "比较需要两个时点: 请给出起点 (from_as_of、from_effective、from_publication) "
+                                 "或终点 (to_as_of、to_effective、to_publication) 中的至少一个; 省略的一方为最新")
+    return ledger.diff(department, fiscal_year, before, after, labels=(point_label(before), point_label(after)),
+                       offset=offset, limit=limit, events_limit=events_limit)

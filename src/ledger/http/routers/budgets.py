@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from ..deps import DepartmentPath, LedgerDep, PointDep, YearPath
+from ..deps import DepartmentPath, LedgerDep, PointDep, ReaderRoute, YearPath
 from ..errors import READ_ERRORS
 from ..schemas import BudgetDetail, BudgetSummary, DocumentOut, PublicationOut, Unit
 from ..versions import etag
 
-router = APIRouter(prefix="/api/budgets", tags=["预算"])
+router = APIRouter(prefix="/api/budgets", tags=["预算"], route_class=ReaderRoute)
 
 
 @router.get("", response_model=list[BudgetSummary], summary="账本中的全部预算")

@@ -11,13 +11,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from ...application import commands
-from ..deps import DepartmentPath, LedgerDep, OfficerAccess, YearPath
+from ..deps import DepartmentPath, LedgerDep, OfficerAccess, OfficerRoute, YearPath
 from ..errors import WRITE_ERRORS, InvalidField
 from ..idempotency import Outcome, check_key, fingerprint
 from ..schemas import RecordedOut
 from ..versions import etag, parse_if_match
 
-router = APIRouter(prefix="/api/budgets/{department}/{fiscal_year}", tags=["记录命令"], dependencies=[OfficerAccess])
+router = APIRouter(prefix="/api/budgets/{department}/{fiscal_year}", tags=["记录命令"], dependencies=[OfficerAccess],
+                   route_class=OfficerRoute)
 
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="预算版本 (读取时的 ETag), 如 \"90\"; "
                                        "预算已变化时返回 409, 不记录")]
@@ -38,7 +39,7 @@ EXAMPLES = {
                  "reason": "调剂用于津贴补贴", "effective": "2024-06-30"},
     # Position 92: with the seed imported (positions 1–90), the adjustment example above is the
     # second command recorded. Figures imported on one axis cannot be reversed alone (勾稽).
-    "correct": {"event": "92", "reason": "更正录入错误", "effective": "2024-07-01"},
+    "correct": {"event": 92, "reason": "更正录入错误", "effective": "2024-07-01"},
     "publish": {"name": "调整预算", "reason": "年中调整后公开", "effective": "2024-07-01"},
 }
 

@@ -9,13 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, File, Header, HTTPException, Request, UploadFile, status
 from fastapi.responses import JSONResponse
 
-from ..deps import AdminAccess, LedgerDep
+from ..deps import AdminAccess, AdminRoute, LedgerDep
 from ..errors import WRITE_ERRORS, Problem
 from ..idempotency import Outcome, check_key, fingerprint
 from ..schemas import ImportOut
 from ..versions import etag
 
-router = APIRouter(prefix="/api/documents", tags=["导入"], dependencies=[AdminAccess])
+router = APIRouter(prefix="/api/documents", tags=["导入"], dependencies=[AdminAccess], route_class=AdminRoute)
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
                                               description="重试时用同一个键: 返回首次的结果")]
