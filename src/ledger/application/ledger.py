@@ -13,6 +13,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 from sqlalchemy import Engine, select, text
 
+from ..audit import AuditReport, audit_document
 from ..domain.budget import Budget, RuleViolation, budget_id
 from ..domain.rules import Violation, check_invariants
 from ..eventstore import BudgetEvents, EventLog, LoggedEvent, Storage, configured_url
@@ -122,6 +123,12 @@ class Ledger:
         anchor = {"chain_position": position, "chain_head": head,
                   "tables_digest": tables_digest(formats.to_tsv(rendered))}
         return {**anchor, "layout": layout_id} if layout_id else anchor
+
+    @staticmethod
+    def audit_document(data: bytes, name: str) -> AuditReport:
+        """Audit a document (审校): its findings, each with rule, severity and place. Needs no
+        store and records nothing."""
+        return audit_document(data, name)
 
     def verify(self) -> verify.Report:
         """Check the history for tampering (application/verify.py)."""

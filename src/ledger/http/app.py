@@ -17,7 +17,7 @@ from ..application import Ledger
 from .deps import ReadAccess, Settings
 from .idempotency import IdempotencyStore
 from .limits import ENVELOPE, BodyLimit, HeaderLimit
-from .routers import audit, budgets, commands, documents, explanations, health, tables
+from .routers import audit, audits, budgets, commands, documents, explanations, health, tables
 from .security import SecurityHeaders
 from .tablecache import TableCache
 
@@ -78,6 +78,7 @@ TAGS = [
     {"name": "审计", "description": "事件日志、单元格来历、两个时点的比较"},
     {"name": "记录命令", "description": "拨款、调整、调剂、更正、发布 (officer)"},
     {"name": "导入", "description": "导入部门预算公开文件 (admin)"},
+    {"name": "审校", "description": "审校一份公开文件: 每处不一致及其位置, 不记录任何事件"},
     {"name": "预算", "description": "账本中的预算"},
     {"name": "健康检查", "description": "服务状态"},
 ]
@@ -120,7 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.table_cache = TableCache(settings.table_cache_size) if settings.table_cache_size else None
     errors.install(app)
     reads = [ReadAccess] if settings.read_token_required else []
-    for module in (budgets, tables, explanations, audit):
+    for module in (budgets, tables, explanations, audit, audits):
         app.include_router(module.router, dependencies=reads)
     app.include_router(commands.router)
     app.include_router(documents.router)
@@ -147,7 +148,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Every request body is limited (commands are small JSON); the upload has its own limit.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
-                       paths={"/api/documents": settings.max_upload_bytes + ENVELOPE})
+                       paths={"/api/documents": settings.max_upload_bytes + ENVELOPE,
+                              "/api/audits": settings.max_upload_bytes + ENVELOPE})
     app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
     app.add_middleware(SecurityHeaders)  # added last: the outermost, so every response carries the headers
     return app

@@ -116,8 +116,10 @@ def choose_layout(document: Document, year: int) -> Layout:
     return best
 
 
-def read(document: Document) -> ReadDocument:
-    """The document's tables as its layout prints them, or DocumentRejected naming what is wrong."""
+def read(document: Document, found: list[Problem] | None = None) -> ReadDocument:
+    """The document's tables as its layout prints them, or DocumentRejected naming what is wrong.
+    Given a list (an audit), problems of single tables (one missing, a wrong unit) go into it
+    and the rest of the document is read; what stops all reading is still raised."""
     year, heading = fiscal_year(document)
     chosen = choose_layout(document, year)
     name, name_at = department(document, heading, year)
@@ -184,8 +186,10 @@ def read(document: Document) -> ReadDocument:
             where = f"应在{after[0].definition.name}《{after[0].definition.title_for(year)}》之前" if after else "文件在此结束"
             problems.append(Problem(None, f"缺少{table.name}《{table.title_for(year)}》(按布局「{chosen.name}」, {where})",
                                     table.name, location=at))
-    if problems:
+    if problems and found is None:
         raise DocumentRejected(problems)
+    if found is not None:
+        found.extend(problems)
     return ReadDocument(name=document.name, sha256=document.sha256, layout=chosen, department=name,
                         fiscal_year=year, tables=tables, flow=document.flow(), document=document,
                         notes=[f"按「{chosen.name}」布局读取 ({len(tables)} 张表)"])

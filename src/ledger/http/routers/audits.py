@@ -1,0 +1,36 @@
+"""Auditing a published disclosure (审校): a document in, its findings out; nothing recorded."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import PlainTextResponse, Response
+
+from ...application import Ledger
+from ...audit import AuditReport
+from ...audit import formats as audit_formats
+from ..deps import ReaderRoute
+from ..errors import READ_ERRORS, Problem
+from .documents import document_name
+
+router = APIRouter(prefix="/api/audits", tags=["审校"], route_class=ReaderRoute)
+
+
+@router.post("", response_model=AuditReport,
+             responses={200: {"content": {"text/csv": {}}}, 413: {"model": Problem, "description": "文件超过大小限制"},
+                        **READ_ERRORS},
+             summary="审校一份公开文件 (PDF 或文本): 每处不一致及其位置; 不记录任何事件")
+async def audit_document(file: Annotated[UploadFile, File(description="部门预算或决算公开文件 (PDF 或文本)")],
+                         request: Request,
+                         format: Annotated[Literal["json", "csv"], Query(description="json (默认) | csv")] = "json",
+                         ) -> Response:
+    limit = request.app.state.settings.max_upload_bytes
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"文件超过 {limit} 字节的限制")
+    report = await run_in_threadpool(Ledger.audit_document, data, document_name(file.filename))
+    if format == "csv":
+        return PlainTextResponse(audit_formats.to_csv(report), media_type="text/csv; charset=utf-8")
+    return Response(report.model_dump_json(), media_type="application/json")
