@@ -30,6 +30,7 @@ database_url = _stores.database_url
 ledger = _stores.ledger
 
 from steps.budget import Story  # noqa: E402
+from steps.audit import *  # noqa: E402,F403
 from steps.commands import *  # noqa: E402,F403
 from steps.documents import *  # noqa: E402,F403
 from steps.explanations import *  # noqa: E402,F403

@@ -71,7 +71,7 @@ FINAL_CASES: tuple[Case, ...] = (
     Case("表名被改, 找不到这张表", "table.missing", "\n一般公共预算财政拨款基本支出决算表\n",
          "\n一般公共预算财政拨款基本支出表\n", table="表六"),
     Case("表头栏目名被改", "table.header", "支出功能分类科目编码", "支出功能科目编码", table="表二"),
-    Case("空表缺少「本表无数据」的说明", "table.empty_note", "注：本表无数据。\n", "", table="表八"),
+    Case("空表缺少“本表无数据”的说明", "table.empty_note", "注：本表无数据。\n", "", table="表八"),
     Case("合计格比明细之和多一个印刷单位", "table.detail_sum", "总计\t2,995.39", "总计\t2,995.40", table="表一"),
     Case("金额单位写错", "document.unreadable", "单位：万元", "单位：元", table="表一"),
     Case("表中的金额不是数字", "document.unreadable", "2,995.39", "2,995.3９", table="表一"),
