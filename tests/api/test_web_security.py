@@ -189,7 +189,7 @@ class _Scripts(HTMLParser):
             self.inline.append(data.strip()[:40])
 
 
-@pytest.mark.parametrize("path", ["/", "/docs", "/rules", "/static/app.js", "/api/health", "/openapi.json",
+@pytest.mark.parametrize("path", ["/", "/audit", "/docs", "/rules", "/static/app.js", "/api/health", "/openapi.json",
                                   "/api/budgets/nobody/2024", "/no-such-page"])
 def test_every_response_carries_the_security_headers(client, path):
     response = client.get(path)

@@ -125,10 +125,10 @@ class Ledger:
         return {**anchor, "layout": layout_id} if layout_id else anchor
 
     @staticmethod
-    def audit_document(data: bytes, name: str) -> AuditReport:
+    def audit_document(data: bytes, name: str, with_text: bool = False) -> AuditReport:
         """Audit a document (审校): its findings, each with rule, severity and place. Needs no
         store and records nothing."""
-        return audit_document(data, name)
+        return audit_document(data, name, with_text)
 
     def verify(self) -> verify.Report:
         """Check the history for tampering (application/verify.py)."""

@@ -125,8 +125,9 @@ def read_for_audit(data: bytes, name: str) -> Audited:
     return audited
 
 
-def audit_document(data: bytes, name: str) -> AuditReport:
-    """Every finding of every rule on a document (nothing recorded)."""
+def audit_document(data: bytes, name: str, with_text: bool = False) -> AuditReport:
+    """Every finding of every rule on a document (nothing recorded); with_text: the running
+    text the findings' spans point into, for showing them in place."""
     from .checks import CHECKS
 
     audited = read_for_audit(data, name)
@@ -142,5 +143,5 @@ def audit_document(data: bytes, name: str) -> AuditReport:
         document=name, sha256=audited.sha256, layout=read.layout.id if read else (audited.plan.layout if audited.plan else None),
         department=read.department if read else (audited.plan.department if audited.plan else None),
         fiscal_year=audited.year, rules_version=rule_set().version, findings=findings, counts=counts,
-        notes=audited.notes,
+        notes=audited.notes, text=audited.flow.text if with_text and audited.flow is not None else None,
     )

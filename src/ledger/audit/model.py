@@ -78,6 +78,7 @@ class AuditReport(BaseModel):
     findings: list[Finding]
     counts: dict[str, int] = Field(description="各严重程度的发现数")
     notes: list[str] = Field(default_factory=list, description="审校本身的说明 (读取了什么, 哪些规则未适用)")
+    text: str | None = Field(None, description="文件的正文 (span 所指的全文); 请求 with_text 时才给出")
 
 
 @cache

@@ -132,6 +132,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def page() -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
 
+    @app.get("/audit", include_in_schema=False)
+    def audit_page() -> FileResponse:
+        """The audit page: a document in, its findings listed and marked in its text."""
+        return FileResponse(STATIC / "audit.html", media_type="text/html; charset=utf-8")
+
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
         # Pages without an icon of their own (/rules) make the browser ask for this: no icon, no 404.
