@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.devtools.final_document import final_spec
+from ledger.application.documents import final_spec
 from ledger.ingest.errors import DocumentRejected
 from ledger.ingest.pdfwriter import TableSpec, write_pdf
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ledger.audit import audit_document
 from ledger.devtools.audit_cases import FINAL_CASES
-from ledger.devtools.final_document import final_text
+from ledger.application.documents import final_text
 from pytest_bdd import given, then, when
 
 from .budget import ROOT, Story

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pytest_bdd import given, then, when
 
 from ledger.application.commands import Correct
-from ledger.devtools.final_document import final_text
+from ledger.application.documents import final_text
 from ledger.domain.postings import matches
 from ledger.tables.layouts import layout
 

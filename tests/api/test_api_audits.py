@@ -47,3 +47,20 @@ def test_an_audit_larger_than_the_upload_limit_is_413(database_url, tokens):
     with TestClient(create_app(settings)) as small:
         response = small.post("/api/audits", files={"file": ("big.txt", b"x" * 5000, "text/plain")})
     assert response.status_code == 413
+
+
+def test_an_officer_records_an_audit_of_a_budget_and_anyone_reads_it(loaded, tokens):
+    from .api_support import BUDGET, bearer
+
+    anonymous = loaded.post(f"{BUDGET}/audits", json={"reason": "年度审校"})
+    assert anonymous.status_code == 401
+    response = loaded.post(f"{BUDGET}/audits", json={"reason": "年度审校"}, headers=bearer(tokens["officer"]))
+    assert response.status_code == 201, response.text
+    recorded = response.json()
+    assert recorded["kind"] == "audit"
+    audits = loaded.get(f"{BUDGET}/audits").json()
+    assert [a["event_id"] for a in audits] == [recorded["event_id"]]
+    assert audits[0]["reason"] == "年度审校" and audits[0]["counts"]["错误"] == 0
+    assert len(audits[0]["findings"]) == sum(audits[0]["counts"].values())
+    feed = loaded.get(f"{BUDGET}/events", params={"after": recorded["position"] - 1}).json()["items"]
+    assert feed[0]["kind"] == "audit" and feed[0]["kind_label"] == "审校"

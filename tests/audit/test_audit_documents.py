@@ -14,7 +14,7 @@ import pytest
 
 from ledger.audit import audit_document
 from ledger.devtools.audit_cases import FINAL_CASES
-from ledger.devtools.final_document import final_text
+from ledger.application.documents import final_text
 from ledger.ingest.printed import normal, read
 from ledger.ingest.source import read_source
 

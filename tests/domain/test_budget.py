@@ -133,7 +133,7 @@ def test_publications_documents_and_prior_years_are_recorded_once():
 def test_every_event_kind_is_named_once_and_line_events_are_those_with_lines():
     assert set(EVENT_KINDS) == {getattr(Budget, name) for name in (
         "Opened", "Appropriated", "Adjusted", "Transferred", "Corrected", "PriorYearFigureStated",
-        "ProjectRegistered", "DocumentImported", "Published", "FinalAccountsRecorded")}
+        "ProjectRegistered", "DocumentImported", "Published", "FinalAccountsRecorded", "AuditRecorded")}
     assert len(set(EVENT_KINDS.values())) == len(EVENT_KINDS)
     assert LINE_EVENTS == {cls for cls in EVENT_KINDS if "lines" in {f.name for f in fields(cls)}}
     assert Budget.Transferred in LINE_EVENTS and Budget.Published not in LINE_EVENTS
@@ -143,3 +143,31 @@ def test_a_reader_naming_a_field_an_event_does_not_have_fails_at_once():
     assert declared(Budget.Published, "name", "tables_digest") == ("name", "tables_digest")
     with pytest.raises(TypeError, match="Published has no field chain_tail"):
         declared(Budget.Published, "name", "chain_tail")
+
+
+def test_an_audit_is_recorded_with_its_findings_and_a_correction_may_cite_one():
+    budget = new_budget()
+    budget.appropriate([basic("100.00")], effective=DAY, reason="年初")
+    wrong = budget.adjust([basic("30.00")], effective=DAY, reason="录错")
+    findings = [{"rule": "narrative.amount", "severity": "错误", "message": "与表不符"},
+                {"rule": "table.rounding", "severity": "提示", "message": "尾差"}]
+    audit = budget.record_audit("某文件.pdf", sha256=None, rules_version=1, counts={"错误": 1, "疑似": 0, "提示": 1},
+                                findings=findings, effective=DAY, reason="审校")
+    with pytest.raises(RuleViolation, match="没有「3」"):
+        budget.correct(wrong, effective=DAY, reason="按审校更正", answers=f"{audit}#3")
+    with pytest.raises(RuleViolation, match="没有审校事件"):
+        budget.correct(wrong, effective=DAY, reason="按审校更正", answers="other#1")
+    answer = budget.correct(wrong, effective=DAY, reason="按审校更正", answers=f"{audit}#1")
+    again = replayed(budget)
+    assert again.audits == {audit: 2} and again.corrected[wrong] == answer
+    assert budget.balances[basic("0").dims] == Decimal("100.00")
+
+
+def test_an_audit_needs_a_document_and_known_severities():
+    budget = new_budget()
+    with pytest.raises(RuleViolation, match="严重程度"):
+        budget.record_audit("x", sha256=None, rules_version=1, counts={}, findings=[{"rule": "r", "severity": "重大"}],
+                            effective=DAY, reason="审校")
+    with pytest.raises(RuleViolation, match="审校了什么"):
+        budget.record_audit(" ", sha256=None, rules_version=1, counts={}, findings=[], effective=DAY, reason="审校")
+    assert budget.audits == {}

@@ -174,6 +174,17 @@ EventRef = Annotated[str, Field(min_length=1, max_length=80), BeforeValidator(_e
 class Correct(CommandBase):
     event: EventRef = Field(description="要更正 (冲销) 的事件: 事件 id, 或通知位置 (整数 92, 也可写成 \"92\")",
                             examples=[92])
+    answers: Name | None = Field(None, description="这次更正回应的审校发现: 审校事件id#序号",
+                                 examples=["3f0c…#2"])
+
+
+class RecordAudit(BaseModel):
+    """Audit the budget as recorded (the documents the ledger writes from its events) and
+    store the audit and its findings in its history."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Text = Field(min_length=1, max_length=2000, description="原因", examples=["年度审校"])
 
 
 class Publish(CommandBase):

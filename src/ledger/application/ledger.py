@@ -13,7 +13,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 from sqlalchemy import Engine, select, text
 
-from ..audit import AuditReport, audit_document
+from ..audit import AuditReport, audit_document, audit_narrative
 from ..domain.budget import Budget, RuleViolation, budget_id
 from ..domain.rules import Violation, check_invariants
 from ..eventstore import BudgetEvents, EventLog, LoggedEvent, Storage, configured_url
@@ -28,7 +28,7 @@ from ..tables import formats
 from ..tables.definitions import spread
 from ..tables.layouts import Layout, layout
 from ..tables.render import Context, RenderedTable, render
-from . import commands, verify
+from . import commands, documents, verify
 
 
 class UnknownBudget(queries.NotFound):
@@ -129,6 +129,47 @@ class Ledger:
         """Audit a document (审校): its findings, each with rule, severity and place. Needs no
         store and records nothing."""
         return audit_document(data, name, with_text)
+
+    def audit_budget(self, department: str, fiscal_year: int) -> AuditReport:
+        """Audit a recorded budget: the documents the ledger writes from its events (its 决算,
+        tables and narrative; else its budget narrative) under every rule."""
+        self._catch_up()
+        layouts = self.layouts(department, fiscal_year)
+        if "final-accounts" in layouts:
+            text = documents.final_text(self, department, fiscal_year)
+            return audit_document(text.encode(), f"{department}{fiscal_year}年度部门决算 (由账本的事件写出)")
+        text = self.explain_text(department, fiscal_year)
+        return audit_narrative(text, f"{department}{fiscal_year}年度部门预算情况说明 (由账本的事件写出)",
+                               department, fiscal_year)
+
+    def record_audit(self, report: AuditReport, *, reason: str, department: str | None = None,
+                     fiscal_year: int | None = None, expected_version: int | None = None) -> Recorded:
+        """Store an audit in the history of the budget it is about (the document's department
+        and year unless named): who ran which rules when, and every finding."""
+        department = department or report.department
+        fiscal_year = fiscal_year or report.fiscal_year
+        if not department or not fiscal_year:
+            raise RuleViolation([Violation("audit-budget", "审校的文件没有读出部门和年度; 请指明记入哪个预算")])
+        budget = self._load(department, fiscal_year, expected_version)
+        eid = budget.record_audit(report.document, sha256=report.sha256, rules_version=report.rules_version,
+                                  counts=report.counts, findings=[f.model_dump(mode="json") for f in report.findings],
+                                  effective=date.today() if date.today().year == fiscal_year else date(fiscal_year, 12, 31),
+                                  reason=reason)
+        return self._save(budget, eid, "audit")
+
+    def audit(self, department: str, fiscal_year: int, cmd: commands.RecordAudit,
+              expected_version: int | None = None) -> Recorded:
+        """Audit a recorded budget and store the audit with its findings (an audit event)."""
+        report = self.audit_budget(department, fiscal_year)
+        return self.record_audit(report, reason=cmd.reason, department=department, fiscal_year=fiscal_year,
+                                 expected_version=expected_version)
+
+    def audits(self, department: str, fiscal_year: int) -> list[LoggedEvent]:
+        """The audits recorded in a budget's history, in order."""
+        self._catch_up()
+        with self.engine.connect() as conn:
+            budget = queries.find_budget(conn, department, fiscal_year)
+            return [e for e in queries.events(conn, self.log, budget, queries.Point()) if e.kind == "audit"]
 
     def verify(self) -> verify.Report:
         """Check the history for tampering (application/verify.py)."""
@@ -258,7 +299,7 @@ class Ledger:
                 raise RuleViolation([Violation("known-event", f"本预算没有位置为 {target} 的事件")])
             target = event.event_id
         eid = budget.correct(target, effective=cmd.effective or date.today(), reason=cmd.reason,
-                             document_no=cmd.document_no)
+                             document_no=cmd.document_no, answers=cmd.answers)
         return self._save(budget, eid, "correction")
 
     def publish(self, department: str, fiscal_year: int, cmd: commands.Publish,

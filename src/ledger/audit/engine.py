@@ -38,6 +38,7 @@ class Audited:
     final: FinalNarrative | None = None
     priors: list[PriorFigure] = field(default_factory=list)  # a budget narrative's 比上年 sentences
     notes: list[str] = field(default_factory=list)
+    department: str | None = None  # when known without reading tables
 
     def place(self, start: int, end: int, **extra: object) -> Place:
         """The place of a span of the running text (page and position, or line)."""
@@ -128,9 +129,28 @@ def read_for_audit(data: bytes, name: str) -> Audited:
 def audit_document(data: bytes, name: str, with_text: bool = False) -> AuditReport:
     """Every finding of every rule on a document (nothing recorded); with_text: the running
     text the findings' spans point into, for showing them in place."""
+    return _report(read_for_audit(data, name), with_text)
+
+
+def audit_narrative(text: str, name: str, department: str, fiscal_year: int) -> AuditReport:
+    """The rules that read running text, on a 部门预算 narrative alone (one the ledger wrote
+    from its events: an audit of a recorded budget whose tables the ledger itself rendered)."""
+    from ..ingest.narrative import parse_narrative
+    from ..ingest.textsource import read_text
+
+    data = text.encode("utf-8")
+    audited = Audited(name=name, sha256=hashlib.sha256(data).hexdigest(), year=fiscal_year, phase="budget")
+    audited.document = read_text(data, name)
+    audited.flow = audited.document.flow()
+    audited.priors = parse_narrative(text.split("\n"), 1, []).priors
+    audited.department = department
+    audited.notes.append("审校了由账本的事件写出的情况说明 (表由账本自己生成, 表间勾稽在记录时已检查)")
+    return _report(audited, False)
+
+
+def _report(audited: Audited, with_text: bool) -> AuditReport:
     from .checks import CHECKS
 
-    audited = read_for_audit(data, name)
     findings: list[Finding] = []
     for check in CHECKS.values():
         findings.extend(check(audited))
@@ -140,8 +160,8 @@ def audit_document(data: bytes, name: str, with_text: bool = False) -> AuditRepo
     counts = {s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES}
     read = audited.read
     return AuditReport(
-        document=name, sha256=audited.sha256, layout=read.layout.id if read else (audited.plan.layout if audited.plan else None),
-        department=read.department if read else (audited.plan.department if audited.plan else None),
+        document=audited.name, sha256=audited.sha256, layout=read.layout.id if read else (audited.plan.layout if audited.plan else None),
+        department=read.department if read else (audited.plan.department if audited.plan else audited.department),
         fiscal_year=audited.year, rules_version=rule_set().version, findings=findings, counts=counts,
         notes=audited.notes, text=audited.flow.text if with_text and audited.flow is not None else None,
     )

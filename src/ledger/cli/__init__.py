@@ -281,10 +281,12 @@ def transfer(
 def correct(department: Department, year: Year, reason: Reason,
             event: Annotated[str, typer.Option("--event", help="要冲销的事件 id 或通知位置")],
             effective: EffectiveDate = None, document_no: DocumentNo = None,
+            answers: Annotated[Optional[str], typer.Option(
+                "--answers", help="这次更正回应的审校发现: 审校事件id#序号 (见 ledger audit --record)")] = None,
             output: Format = ReportFormat.text) -> None:
     """Correct an earlier event by reversing it (nothing is edited or deleted)."""
     _record("correct", department, year, {"event": event, "reason": reason, "effective": effective,
-                                          "document_no": document_no}, output)
+                                          "document_no": document_no, "answers": answers}, output)
 
 
 @app.command()
@@ -396,21 +398,48 @@ class AuditFormat(str, Enum):
 
 @app.command()
 def audit(
-    path: Annotated[Path, typer.Argument(help="要审校的文件: PDF, 或文本布局")],
+    path: Annotated[Optional[Path], typer.Argument(help="要审校的文件: PDF, 或文本布局 (或用 -d/-y 审校账本中的预算)")] = None,
+    department: Annotated[Optional[str], typer.Option("--department", "-d", help="审校账本中这个部门的预算")] = None,
+    year: Annotated[Optional[int], typer.Option("--year", "-y", help="预算年度")] = None,
+    record: Annotated[bool, typer.Option("--record", help="把这次审校及其发现记入该预算的历史")] = False,
+    reason: Annotated[Optional[str], typer.Option("--reason", help="记录审校的原因 (与 --record 一起)")] = None,
     output: Annotated[AuditFormat, typer.Option("--format", "-f", help="text | json | csv")] = AuditFormat.text,
 ) -> None:
-    """Audit a published disclosure (审校): every inconsistency found, with its place, rule and
-    severity; differences that rounding explains are 提示 with the exact amounts. Records nothing.
+    """Audit a published disclosure, or a budget in the ledger (审校): every inconsistency
+    found, with its place, rule and severity; differences that rounding explains are 提示 with
+    the exact amounts. Records nothing unless --record (then an audit event in the budget's
+    history: the document's department and year, or -d/-y).
 
     Exits 1 when there is a finding of severity 错误, 0 otherwise."""
     from ..application import Ledger
     from ..audit import formats as audit_formats
 
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        fail(f"无法读取 {path}: {exc.strerror}", 2)
-    report = Ledger.audit_document(data, path.name)
+    if path is None and (department is None or year is None):
+        fail("请给出要审校的文件, 或用 --department 和 --year 指明账本中的预算", 2)
+    if record and not (reason or "").strip():
+        fail("--record 需要 --reason (记录审校的原因)", 2)
+    if path is not None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            fail(f"无法读取 {path}: {exc.strerror}", 2)
+        report = Ledger.audit_document(data, path.name)
+    else:
+        try:
+            with open_ledger() as ledger:
+                report = ledger.audit_budget(department, year)
+        except NotFound as exc:
+            fail(str(exc), 3)
+    if record:
+        try:
+            with open_ledger() as ledger:
+                recorded = ledger.record_audit(report, reason=reason, department=department, fiscal_year=year)
+        except RuleViolation as exc:
+            fail(f"审校未记录: {exc}", 2)
+        except NotFound as exc:
+            fail(f"审校未记录: {exc}", 3)
+        typer.echo(f"已记录审校事件 {recorded.event_id} (位置 {recorded.position}); "
+                   f"发现写作 {recorded.event_id}#序号", err=True)
     if output == "json":
         typer.echo(report.model_dump_json(indent=2))
     elif output == "csv":

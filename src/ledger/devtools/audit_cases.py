@@ -1,6 +1,6 @@
 """Documents broken in one place, for the audit's tests and scenarios.
 
-A 决算 written from a budget's events (devtools/final_document.final_text) reconciles by
+A 决算 written from a budget's events (application/documents.final_text) reconciles by
 construction; each case changes one thing in it (a percentage, a base year, an amount, a name,
 a note ...) and names the rule that must find it. The place is where the change is: its line
 in the text, or (for a change to a table) the table."""

@@ -84,6 +84,7 @@ class Budget(Aggregate):
         effective: date
         reason: str
         document_no: str | None
+        answers: str | None = None  # the audit finding it answers (「审校事件id#序号」); added with audits
 
     class PriorYearFigureStated(Aggregate.Event):
         event_id: str
@@ -136,6 +137,19 @@ class Budget(Aggregate):
         tables_digest: str
         layout: str | None = None  # whose tables the digest covers (None: the 13-table 部门预算)
 
+    class AuditRecorded(Aggregate.Event):
+        """An audit (审校) of this budget or of a document of it: what was audited, under which
+        version of the rules, and every finding (rule, severity, place, message ...)."""
+
+        event_id: str
+        document: str  # the document's name, or what the ledger wrote from its events
+        sha256: str | None
+        rules_version: int
+        counts: dict[str, int]
+        findings: list[dict[str, Any]]
+        effective: date
+        reason: str
+
     @staticmethod
     def create_id(department: str, fiscal_year: int) -> uuid.UUID:
         return budget_id(department, fiscal_year)
@@ -160,6 +174,7 @@ class Budget(Aggregate):
         self.documents: dict[str, int] = {}  # sha256 → version that imported it
         self.phases: dict[str, str] = {}  # phase (budget | final) → sha256 of the document that imported it
         self.publications: dict[str, int] = {}  # name → version
+        self.audits: dict[str, int] = {}  # audit event id → its number of findings
 
     # ----------------------------------------------------------------- commands
 
@@ -192,7 +207,9 @@ class Budget(Aggregate):
         return eid
 
     def correct(self, event_id: str, *, effective: date, reason: str,
-                document_no: str | None = None) -> str:
+                document_no: str | None = None, answers: str | None = None) -> str:
+        if answers is not None:
+            self._check_finding(answers)
         if event_id not in self.lines_by_event:
             raise RuleViolation([Violation("known-event", f"本预算没有可更正的事件 {event_id}")])
         if event_id in self.corrected:
@@ -205,8 +222,30 @@ class Budget(Aggregate):
         self._check(reversal, native=False, invariants=True)
         eid = _new_id()
         self._corrected(eid, event_id, [line.to_dict() for line in reversal], effective,
-                               reason, document_no)
+                        reason, document_no, **({"answers": answers} if answers is not None else {}))
         return eid
+
+    def record_audit(self, document: str, *, sha256: str | None, rules_version: int, counts: dict[str, int],
+                     findings: Sequence[dict[str, Any]], effective: date, reason: str) -> str:
+        """Record an audit and its findings (each numbered from 1: 「审校事件id#1」 names the first)."""
+        problems = [Violation("finding", f"第{i}处发现的严重程度应为 错误、疑似 或 提示")
+                    for i, f in enumerate(findings, 1) if f.get("severity") not in ("错误", "疑似", "提示") or not f.get("rule")]
+        if not document.strip():
+            problems.append(Violation("audit-document", "审校必须写明审校了什么 (文件名)"))
+        if problems:
+            raise RuleViolation(problems)
+        eid = _new_id()
+        self._audit_recorded(eid, document, sha256, rules_version, dict(counts), [dict(f) for f in findings],
+                             effective, reason)
+        return eid
+
+    def _check_finding(self, reference: str) -> None:
+        audit, _, number = reference.partition("#")
+        if audit not in self.audits:
+            raise RuleViolation([Violation("known-finding", f"本预算没有审校事件 {audit} (发现写作 审校事件id#序号)")])
+        if not number.isdigit() or not 1 <= int(number) <= self.audits[audit]:
+            raise RuleViolation([Violation("known-finding",
+                                           f"审校 {audit} 的发现为第1–{self.audits[audit]}处, 没有「{number}」")])
 
     def state_prior_year(self, lines: Sequence[Line], *, effective: date, reason: str,
                          provenance: dict[str, Any] | None = None) -> str:
@@ -318,7 +357,7 @@ class Budget(Aggregate):
 
     @event(Corrected)
     def _corrected(self, event_id: str, corrected_event_id: str, lines: list[dict[str, Any]],
-                   effective: date, reason: str, document_no: str | None) -> None:
+                   effective: date, reason: str, document_no: str | None, answers: str | None = None) -> None:
         self._post(event_id, lines)
         self.corrected[corrected_event_id] = event_id
 
@@ -350,6 +389,13 @@ class Budget(Aggregate):
                    chain_head: str, tables_digest: str, layout: str | None = None) -> None:
         self.publications[name] = self.version
 
+    @event(AuditRecorded)
+    def _audit_recorded(self, event_id: str, document: str, sha256: str | None, rules_version: int,
+                        counts: dict[str, int], findings: list[dict[str, Any]], effective: date, reason: str) -> None:
+        if not hasattr(self, "audits"):  # a budget loaded from a snapshot taken before audits existed
+            self.audits = {}
+        self.audits[event_id] = len(findings)
+
     # -------------------------------------------------------------------- reads
 
     def agency_units(self) -> frozenset[str]:
@@ -372,6 +418,7 @@ EVENT_KINDS: dict[type[Aggregate.Event], str] = {
     Budget.DocumentImported: "document_imported",
     Budget.Published: "publication",
     Budget.FinalAccountsRecorded: "final_accounts",
+    Budget.AuditRecorded: "audit",
 }
 
 # The events that post lines (amounts at points of the budget): those with a `lines` field.

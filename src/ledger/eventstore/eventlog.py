@@ -45,7 +45,8 @@ _DETAIL = {
     Budget.Published: declared(Budget.Published, "name"),
     Budget.Appropriated: declared(Budget.Appropriated, "provenance"),
     Budget.PriorYearFigureStated: declared(Budget.PriorYearFigureStated, "provenance"),
-    Budget.Corrected: declared(Budget.Corrected, "corrected_event_id"),
+    Budget.Corrected: declared(Budget.Corrected, "corrected_event_id", "answers"),
+    Budget.AuditRecorded: declared(Budget.AuditRecorded, "document", "sha256", "rules_version", "counts", "findings"),
 }
 
 # Transcodings whose stored form (the `_data_` string) is what the read model keeps:

@@ -21,6 +21,8 @@ KIND_LABELS = {
     "correction": "更正 (冲销)",
     "prior_year_figure": "上年数",
     "publication": "发布",
+    "final_accounts": "决算数",
+    "audit": "审校",
 }
 
 

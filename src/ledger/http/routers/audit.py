@@ -1,10 +1,13 @@
 """What an auditor reads: the event feed (notification log, in pages with a cursor), the
 events behind one cell (lineage), and what changed between two points (diff)."""
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from pydantic import BaseModel, Field
 
+from ...audit import Finding
 from ...readmodel import queries
 from ...readmodel.lineage import Diff, Lineage
 from ..deps import (AS_OF_DOC, EFFECTIVE_DOC, MAX_POSITION, PLAIN_TEXT, PUBLICATION_DOC, AsOf, DepartmentPath,
@@ -37,6 +40,26 @@ def events(ledger: LedgerDep, after: After = 0, limit: Limit = 100) -> EventPage
 def budget_events(department: DepartmentPath, fiscal_year: YearPath, ledger: LedgerDep, point: PointDep,
                   after: After = 0, limit: Limit = 100) -> EventPage:
     return _page(ledger.event_feed(after, limit, department, fiscal_year, point))
+
+
+class RecordedAudit(BaseModel):
+    position: int
+    event_id: str = Field(description="审校事件 id; 其第 n 处发现写作 event_id#n (更正的 answers)")
+    recorded_at: datetime
+    reason: str
+    document: str
+    rules_version: int
+    counts: dict[str, int]
+    findings: list[Finding]
+
+
+@router.get("/api/budgets/{department}/{fiscal_year}/audits", response_model=list[RecordedAudit],
+            responses=READ_ERRORS, summary="记入一个预算历史的审校, 及其发现")
+def recorded_audits(department: DepartmentPath, fiscal_year: YearPath, ledger: LedgerDep) -> list[RecordedAudit]:
+    return [RecordedAudit(position=e.position, event_id=e.event_id, recorded_at=e.recorded_at, reason=e.reason,
+                          document=e.detail["document"], rules_version=e.detail["rules_version"],
+                          counts=e.detail["counts"], findings=e.detail["findings"])
+            for e in ledger.audits(department, fiscal_year)]
 
 
 RowQuery = Annotated[str, Query(description="行: 标签 (合计)、科目编码 (2210399) 或行键 (0/code:2210399)",

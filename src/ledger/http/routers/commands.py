@@ -41,6 +41,7 @@ EXAMPLES = {
     # second command recorded. Figures imported on one axis cannot be reversed alone (勾稽).
     "correct": {"event": 92, "reason": "更正录入错误", "effective": "2024-07-01"},
     "publish": {"name": "调整预算", "reason": "年中调整后公开", "effective": "2024-07-01"},
+    "audit": {"reason": "年度审校"},
 }
 
 
@@ -84,6 +85,7 @@ AdjustBody = _body(commands.Adjust, "adjust")
 TransferBody = _body(commands.Transfer, "transfer")
 CorrectBody = _body(commands.Correct, "correct")
 PublishBody = _body(commands.Publish, "publish")
+AuditBody = _body(commands.RecordAudit, "audit")
 
 
 @router.post("/appropriations", status_code=201, response_model=RecordedOut, responses=WRITE_ERRORS,
@@ -124,3 +126,11 @@ def publish(department: DepartmentPath, fiscal_year: YearPath, command: PublishB
             ledger: LedgerDep, request: Request, if_match: IfMatch = None,
             idempotency_key: IdempotencyKey = None) -> JSONResponse:
     return _record("publish", department, fiscal_year, command, ledger, request, if_match, idempotency_key)
+
+
+@router.post("/audits", status_code=201, response_model=RecordedOut, responses=WRITE_ERRORS,
+             summary="审校账本中的预算, 把审校及其发现记入历史 (审校事件)")
+def record_audit(department: DepartmentPath, fiscal_year: YearPath, command: AuditBody,
+                 ledger: LedgerDep, request: Request, if_match: IfMatch = None,
+                 idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    return _record("audit", department, fiscal_year, command, ledger, request, if_match, idempotency_key)

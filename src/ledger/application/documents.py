@@ -1,16 +1,20 @@
 """A 部门决算 document written from a budget's events, in the text layout the importer reads
 (a heading, each table's title, unit line and tab-separated rows, its 「本表无数据」 note, and the
-narrative regenerated from the events): for tests and scenarios that need a 决算 other than the
-corpus PDF, or a copy of one changed in one place. It reconciles by construction, since every
-figure in it is rendered from the same events.
+narrative regenerated from the events), or as a PDF: what an audit of a recorded budget reads
+(Ledger.audit_budget), and what tests and scenarios change in one place. It reconciles by
+construction, since every figure in it is rendered from the same events.
 """
 
 from __future__ import annotations
 
 import re
 
-from ..application import Ledger
+from typing import TYPE_CHECKING
+
 from ..tables.layouts import layout
+
+if TYPE_CHECKING:
+    from .ledger import Ledger
 
 _SECTION = re.compile(r"^[一二三四五六七八九十]+、")
 
