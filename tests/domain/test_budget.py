@@ -153,10 +153,10 @@ def test_every_event_records_who_recorded_it_and_an_event_without_one_still_repl
     anchor = {"chain_position": 0, "chain_head": "0" * 64, "tables_digest": "d" * 64}
     budget.register_project("业务费", unit="本级", category="项目支出", annual_amount=Decimal("10.00"), targets={},
                             effective=DAY, reason="登记", actor="admin:ops")
-    budget.appropriate([basic("100.00")], effective=DAY, reason="年初", actor="writer:alice")
-    wrong = budget.adjust([basic("-10.00")], effective=DAY, reason="调减", actor="writer:bob")
+    budget.appropriate([basic("100.00")], effective=DAY, reason="年初", actor="officer:alice")
+    wrong = budget.adjust([basic("-10.00")], effective=DAY, reason="调减", actor="officer:bob")
     budget.transfer(basic("5.00"), basic("0", cost="operating", economic="30201", gov_economic="50201"),
-                    effective=DAY, reason="调剂", actor="writer:alice")
+                    effective=DAY, reason="调剂", actor="officer:alice")
     budget.correct(wrong, effective=DAY, reason="更正", actor="admin:ops")
     budget.state_prior_year([Line.of(Decimal("1.00"), measure="prior_year", figure="income_total")],
                             effective=DAY, reason="上年", actor="cli:张三")
@@ -171,7 +171,7 @@ def test_every_event_records_who_recorded_it_and_an_event_without_one_still_repl
         Budget.Corrected, Budget.PriorYearFigureStated, Budget.DocumentImported, Budget.FinalAccountsRecorded,
         Budget.Published]
     assert {type(e) for e in events} == set(EVENT_KINDS)  # every kind says who
-    assert [e.actor for e in events] == ["cli:张三", "admin:ops", "writer:alice", "writer:bob", "writer:alice",
+    assert [e.actor for e in events] == ["cli:张三", "admin:ops", "officer:alice", "officer:bob", "officer:alice",
                                          "admin:ops", "cli:张三", "admin:ops", "cli:李四", "admin:ops"]
     # As a store written before issue 20 holds them: the same states without `actor`.
     older = []

@@ -30,7 +30,7 @@ class Contribution(BaseModel):
     document_no: str | None = None
     provenance: dict[str, Any] | None = None
     actor: str | None = Field(None, description="记录人: HTTP 为令牌的 角色:名称, 命令行为 cli:用户名; 早期事件为空",
-                              examples=["writer:alice"])
+                              examples=["officer:alice"])
 
 
 class Lineage(BaseModel):
