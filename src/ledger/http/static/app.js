@@ -496,8 +496,8 @@ async function showDiff() {
       el("td", { class: "amount delta", textContent: c.delta.wan, title: `${c.delta.yuan} 元` }),
       el("td", { class: "events-cell" }, ...c.events.map((e) => el("div", { class: "diff-event", "data-position": String(e.position) },
         `位置 ${e.position} · ${state.events.find((x) => x.position === e.position)?.kind_label ?? e.kind}`
-        + ` · ${e.amount.wan} 万元${e.effective ? ` · 生效 ${e.effective}` : ""}${e.reason ? ` · ${e.reason}` : ""}`
-        + (e.actor ? ` · 记录人 ${e.actor}` : "")))),
+        + `${e.actor ? ` · 记录人 ${e.actor}` : ""}`
+        + ` · ${e.amount.wan} 万元${e.effective ? ` · 生效 ${e.effective}` : ""}${e.reason ? ` · ${e.reason}` : ""}`))),
     ));
     box.replaceChildren(
       el("p", { class: "diff-summary", textContent: `${data.from_point} → ${data.to_point}: ${data.changes.length ? `${data.changes.length} 个格有变化` : "没有格变化"}` }),
