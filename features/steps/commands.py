@@ -31,14 +31,27 @@ def run(story: Story, action: Callable[[], Any]) -> None:
 
 
 def _adjust(story: Story, line: str, amount: str, reason: str, effective: date | None = None,
-            department: str = DEPARTMENT, year: int = YEAR) -> None:
+            department: str = DEPARTMENT, year: int = YEAR, actor: str | None = None) -> None:
     run(story, lambda: story.ledger.adjust(department, year, Adjust(
-        line=line_spec(line), amount=amount, reason=reason, effective=effective)))
+        line=line_spec(line), amount=amount, reason=reason, effective=effective), actor=actor))
 
 
 @when(step('调整预算行「{line:L}」{amount:Amount}，原因 "{reason:Q}"'))
 def _(story: Story, line: str, amount: str, reason: str):
     _adjust(story, line, amount, reason)
+
+
+@when(step('记录人 "{actor:Q}" 调整预算行「{line:L}」{amount:Amount}，原因 "{reason:Q}"'))
+def _(story: Story, actor: str, line: str, amount: str, reason: str):
+    _adjust(story, line, amount, reason, actor=actor)
+
+
+@when(step('记录人 "{actor:Q}" 更正刚才那笔{kind}，原因 "{reason:Q}"'))
+def _(story: Story, actor: str, kind: str, reason: str):
+    target = story.recorded[-1]
+    assert target.kind == KINDS[kind], f"刚才那笔是 {target.kind}, 不是{kind}"
+    run(story, lambda: story.ledger.correct(DEPARTMENT, YEAR, Correct(event=target.event_id, reason=reason),
+                                            actor=actor))
 
 
 @when(step('调整预算行「{line:L}」{amount:Amount}，自 {effective:Date} 起生效，原因 "{reason:Q}"'))

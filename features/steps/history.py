@@ -60,6 +60,17 @@ def _(story: Story, table: str, row: str, column: str, datatable):
     assert lineage.total.value == lineage.amount.value == read_cell(story.ledger, table, row, column).amount
 
 
+@then(step("{table:T}「{row:L}」的「{column:L}」的事件各记明记录人:"))
+def _(story: Story, table: str, row: str, column: str, datatable):
+    lineage = story.ledger.history(DEPARTMENT, YEAR, table_def(table).number, row, column)
+    header, *lines = datatable
+    assert header == ["类型", "金额", "记录人"], header
+    got = [[KIND_WORDS.get(c.kind, c.kind), c.amount.wan, c.actor or "未记明"] for c in lineage.contributions]
+    assert got == lines, f"{table}「{row}」{column} 的事件: {got}"
+    feed = story.ledger.event_feed(0, 10**6, DEPARTMENT, YEAR).items
+    assert [e.actor for e in feed[-len(story.recorded):]] == [r for *_, r in lines[-len(story.recorded):]]
+
+
 @then(step("导入的那笔拨款注明来自公开文件{table:T}第{line:d}行「{row:L}」的「{column:L}」"))
 def _(story: Story, table: str, line: int, row: str, column: str):
     found = []

@@ -265,7 +265,7 @@ def test_tokens_come_from_a_file_or_the_environment(tmp_path, tokens):
     path.write_text(f"# role token\nofficer {tokens['officer']}\n\nadmin {tokens['admin']}\n", encoding="utf-8")
     settings = Settings.from_env({"LEDGER_TOKENS_FILE": str(path), "LEDGER_TOKENS": f"reader:{tokens['reader']}",
                                   "LEDGER_READ_TOKEN_REQUIRED": "1"})
-    assert sorted(role for role, _ in settings.tokens) == ["admin", "officer", "reader"]
+    assert sorted(role for role, *_ in settings.tokens) == ["admin", "officer", "reader"]
     assert settings.read_token_required
     for bad, where in ((f"chief {tokens['admin']}", "未知角色"), ("admin short", "至少16个字符"), ("admin", "应写作")):
         path.write_text(bad + "\n", encoding="utf-8")

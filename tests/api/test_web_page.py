@@ -258,7 +258,8 @@ def test_the_comparison_of_two_points_shows_every_changed_cell_and_its_events(se
     def as_expected() -> list[list[str]]:
         reasons = {first: "社保缴费基数调整", second: "人员增资"}
         return [[c["table_name"], c["row_label"], c["column_label"], c["before"]["wan"], c["after"]["wan"],
-                 c["delta"]["wan"], "\n".join(f"位置 {e['position']} · 预算调整 · {e['amount']['wan']} 万元 · 生效 {e['effective']}"
+                 c["delta"]["wan"], "\n".join(f"位置 {e['position']} · 预算调整 · 记录人 {e['actor']} · {e['amount']['wan']} 万元"
+                                             f" · 生效 {e['effective']}"
                                              f" · {reasons[e['position']]}" for e in c["events"])]
                 for c in expected["changes"]]
 

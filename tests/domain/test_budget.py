@@ -171,3 +171,48 @@ def test_an_audit_needs_a_document_and_known_severities():
     with pytest.raises(RuleViolation, match="审校了什么"):
         budget.record_audit(" ", sha256=None, rules_version=1, counts={}, findings=[], effective=DAY, reason="审校")
     assert budget.audits == {}
+
+
+def test_every_event_records_who_recorded_it_and_an_event_without_one_still_replays():
+    """Issue 20.3: each command names its actor on the event it records; an event stored before
+    the field existed (its state without `actor`) replays to the same budget, with no actor."""
+    budget = Budget(department="测试部门", fiscal_year=2024, units=[{"name": "本级", "category": "行政单位"}],
+                    effective=DAY, reason="开账", actor="cli:张三")
+    anchor = {"chain_position": 0, "chain_head": "0" * 64, "tables_digest": "d" * 64}
+    budget.register_project("业务费", unit="本级", category="项目支出", annual_amount=Decimal("10.00"), targets={},
+                            effective=DAY, reason="登记", actor="admin:ops")
+    budget.appropriate([basic("100.00")], effective=DAY, reason="年初", actor="officer:alice")
+    wrong = budget.adjust([basic("-10.00")], effective=DAY, reason="调减", actor="officer:bob")
+    budget.transfer(basic("5.00"), basic("0", cost="operating", economic="30201", gov_economic="50201"),
+                    effective=DAY, reason="调剂", actor="officer:alice")
+    budget.correct(wrong, effective=DAY, reason="更正", actor="admin:ops")
+    budget.state_prior_year([Line.of(Decimal("1.00"), measure="prior_year", figure="income_total")],
+                            effective=DAY, reason="上年", actor="cli:张三")
+    budget.import_document("a" * 64, name="x.txt", tables={}, rounding=[], effective=DAY, reason="导入",
+                           actor="admin:ops")
+    budget.record_final([Line.of(Decimal("1.00"), measure="final", figure="income_total")], effective=DAY,
+                        reason="决算", actor="cli:李四")
+    budget.publish("年初预算", effective=DAY, reason="公开", **anchor, actor="admin:ops")
+    budget.record_audit("x.pdf", sha256=None, rules_version=1, counts={}, findings=[], effective=DAY, reason="审校",
+                        actor="officer:carol")
+    events = budget.collect_events()
+    assert [type(e) for e in events] == [
+        Budget.Opened, Budget.ProjectRegistered, Budget.Appropriated, Budget.Adjusted, Budget.Transferred,
+        Budget.Corrected, Budget.PriorYearFigureStated, Budget.DocumentImported, Budget.FinalAccountsRecorded,
+        Budget.Published, Budget.AuditRecorded]
+    assert {type(e) for e in events} == set(EVENT_KINDS)  # every kind says who
+    assert [e.actor for e in events] == ["cli:张三", "admin:ops", "officer:alice", "officer:bob", "officer:alice",
+                                         "admin:ops", "cli:张三", "admin:ops", "cli:李四", "admin:ops", "officer:carol"]
+    # As a store written before issue 20 holds them: the same states without `actor`.
+    older = []
+    for e in events:
+        copy = object.__new__(type(e))
+        copy.__dict__.update({k: v for k, v in vars(e).items() if k != "actor"})
+        older.append(copy)
+    again = None
+    for e in older:
+        again = e.mutate(again)
+    assert dict(again.balances) == dict(budget.balances) and again.version == budget.version
+    assert again.publications == budget.publications and again.corrected == budget.corrected
+    assert all(e.actor is None for e in older)
+    assert new_budget().collect_events()[0].actor is None  # naming no one is allowed

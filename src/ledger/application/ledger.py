@@ -72,6 +72,22 @@ def _prior_statements(rows: list[queries.PostingRow]) -> list[figures.PriorState
     return out
 
 
+MAX_ACTOR = 200  # characters of the text that names who recorded an event
+
+
+def _actor(actor: str | None) -> str | None:
+    """Who records (an event's `actor`): printable text of at most MAX_ACTOR characters, or
+    None (no one named). Refused otherwise, recording nothing."""
+    if actor is None:
+        return None
+    text = actor.strip()
+    bad = next((ch for ch in text if ord(ch) < 32 or ord(ch) == 127), None)
+    if not text or len(text) > MAX_ACTOR or bad is not None:
+        raise RuleViolation([Violation("actor", (
+            f"记录人 (actor) 应为 1–{MAX_ACTOR} 个可打印字符, 不是 {actor[:40]!r}"))])
+    return text
+
+
 @dataclass(frozen=True)
 class EventPage:
     items: list[LoggedEvent]
@@ -143,7 +159,8 @@ class Ledger:
                                department, fiscal_year)
 
     def record_audit(self, report: AuditReport, *, reason: str, department: str | None = None,
-                     fiscal_year: int | None = None, expected_version: int | None = None) -> Recorded:
+                     fiscal_year: int | None = None, expected_version: int | None = None,
+                     actor: str | None = None) -> Recorded:
         """Store an audit in the history of the budget it is about (the document's department
         and year unless named): who ran which rules when, and every finding."""
         department = department or report.department
@@ -154,15 +171,15 @@ class Ledger:
         eid = budget.record_audit(report.document, sha256=report.sha256, rules_version=report.rules_version,
                                   counts=report.counts, findings=[f.model_dump(mode="json") for f in report.findings],
                                   effective=date.today() if date.today().year == fiscal_year else date(fiscal_year, 12, 31),
-                                  reason=reason)
+                                  reason=reason, actor=_actor(actor))
         return self._save(budget, eid, "audit")
 
     def audit(self, department: str, fiscal_year: int, cmd: commands.RecordAudit,
-              expected_version: int | None = None) -> Recorded:
+              expected_version: int | None = None, *, actor: str | None = None) -> Recorded:
         """Audit a recorded budget and store the audit with its findings (an audit event)."""
         report = self.audit_budget(department, fiscal_year)
         return self.record_audit(report, reason=cmd.reason, department=department, fiscal_year=fiscal_year,
-                                 expected_version=expected_version)
+                                 expected_version=expected_version, actor=actor)
 
     def audits(self, department: str, fiscal_year: int) -> list[LoggedEvent]:
         """The audits recorded in a budget's history, in order."""
@@ -187,7 +204,9 @@ class Ledger:
 
     # ----------------------------------------------------------------- commands
 
-    def import_document(self, data: bytes, name: str, progress=None) -> ImportResult:
+    def import_document(self, data: bytes, name: str, progress=None, *, actor: str | None = None) -> ImportResult:
+        """Import a document; every event it records names the importer (actor)."""
+        actor = _actor(actor)
         plan = plan_document(data, name)
         bid = budget_id(plan.department, plan.fiscal_year)
         try:
@@ -204,11 +223,11 @@ class Ledger:
         if budget is None:
             budget = Budget(department=plan.department, fiscal_year=plan.fiscal_year, units=plan.units,
                             effective=plan.effective, reason=f"导入《{name}》",
-                            provenance={"document": name, "sha256": plan.sha256})
+                            provenance={"document": name, "sha256": plan.sha256}, actor=actor)
         final = plan.phase == "final"
         budget.import_document(plan.sha256, name=name, tables=plan.tables, rounding=plan.rounding,
                                effective=plan.effective, reason="部门决算导入" if final else "部门预算公开导入",
-                               **({"layout": plan.layout, "phase": plan.phase} if final else {}))
+                               **({"layout": plan.layout, "phase": plan.phase} if final else {}), actor=actor)
         for targets, project, unit in plan.projects:
             budget.register_project(
                 project, unit=unit, category="项目支出",
@@ -216,29 +235,30 @@ class Ledger:
                 targets=targets.targets() if targets else {},
                 effective=plan.effective, reason="项目支出绩效目标表",
                 provenance={"document": name, "sha256": plan.sha256, "line": targets.line if targets else None},
+                actor=actor,
             )
         for planned in plan.lines:
             if final:
                 budget.record_final([planned.line], effective=plan.effective, reason="决算",
-                                    provenance=planned.provenance)
+                                    provenance=planned.provenance, actor=actor)
             else:
                 budget.appropriate([planned.line], effective=plan.effective, reason="年初预算",
-                                   provenance=planned.provenance, native=False)
+                                   provenance=planned.provenance, native=False, actor=actor)
         for planned, reason in zip(plan.priors, plan.prior_reasons, strict=True):
             budget.state_prior_year([planned.line], effective=plan.effective, reason=reason,
-                                    provenance=planned.provenance)
+                                    provenance=planned.provenance, actor=actor)
         if plan.procurement and final:
             for planned in plan.procurement:  # what the 决算 states: its budget, its procurement
                 budget.record_final([planned.line], effective=plan.effective, reason="决算情况说明",
-                                    provenance=planned.provenance)
+                                    provenance=planned.provenance, actor=actor)
         elif plan.procurement:
             budget.appropriate([p.line for p in plan.procurement], effective=plan.effective, reason="政府采购预算",
-                               provenance=plan.procurement[0].provenance, native=False)
+                               provenance=plan.procurement[0].provenance, native=False, actor=actor)
         violations = check_invariants(budget.balances)
         if violations:
             raise RuleViolation(violations)
         budget.publish("决算" if final else "年初预算", effective=plan.effective, reason=f"《{name}》",
-                       **self._publication_anchor(budget, plan.layout if final else None))
+                       **self._publication_anchor(budget, plan.layout if final else None), actor=actor)
         recordings = self.events.save(budget)
         self._catch_up(progress)
         positions = (recordings[0].notification.id, recordings[-1].notification.id) if recordings else None
@@ -266,31 +286,36 @@ class Ledger:
         return Recorded(event_id, recordings[-1].notification.id, kind, recordings[-1].notification.originator_version)
 
     def appropriate(self, department: str, fiscal_year: int, cmd: commands.Appropriate,
-               expected_version: int | None = None) -> Recorded:
+               expected_version: int | None = None, *, actor: str | None = None) -> Recorded:
+        actor = _actor(actor)
         budget = self._load(department, fiscal_year, expected_version)
         line = cmd.line.to_line(cmd.amount, list(budget.units))
         eid = budget.appropriate([line], effective=cmd.effective or date.today(), reason=cmd.reason,
-                                 document_no=cmd.document_no)
+                                 document_no=cmd.document_no, actor=actor)
         return self._save(budget, eid, "appropriation")
 
     def adjust(self, department: str, fiscal_year: int, cmd: commands.Adjust,
-               expected_version: int | None = None) -> Recorded:
+               expected_version: int | None = None, *, actor: str | None = None) -> Recorded:
+        actor = _actor(actor)
         budget = self._load(department, fiscal_year, expected_version)
         line = cmd.line.to_line(cmd.amount, list(budget.units))
         eid = budget.adjust([line], effective=cmd.effective or date.today(), reason=cmd.reason,
-                            document_no=cmd.document_no)
+                            document_no=cmd.document_no, actor=actor)
         return self._save(budget, eid, "adjustment")
 
     def transfer(self, department: str, fiscal_year: int, cmd: commands.Transfer,
-               expected_version: int | None = None) -> Recorded:
+               expected_version: int | None = None, *, actor: str | None = None) -> Recorded:
+        actor = _actor(actor)
         budget = self._load(department, fiscal_year, expected_version)
         units = list(budget.units)
         eid = budget.transfer(cmd.from_line.to_line(cmd.amount, units), cmd.to_line.to_line(cmd.amount, units),
-                              effective=cmd.effective or date.today(), reason=cmd.reason, document_no=cmd.document_no)
+                              effective=cmd.effective or date.today(), reason=cmd.reason, document_no=cmd.document_no,
+                              actor=actor)
         return self._save(budget, eid, "transfer")
 
     def correct(self, department: str, fiscal_year: int, cmd: commands.Correct,
-               expected_version: int | None = None) -> Recorded:
+               expected_version: int | None = None, *, actor: str | None = None) -> Recorded:
+        actor = _actor(actor)
         budget = self._load(department, fiscal_year, expected_version)
         target = cmd.event.strip()
         if target.isdigit():
@@ -299,14 +324,15 @@ class Ledger:
                 raise RuleViolation([Violation("known-event", f"本预算没有位置为 {target} 的事件")])
             target = event.event_id
         eid = budget.correct(target, effective=cmd.effective or date.today(), reason=cmd.reason,
-                             document_no=cmd.document_no, answers=cmd.answers)
+                             document_no=cmd.document_no, answers=cmd.answers, actor=actor)
         return self._save(budget, eid, "correction")
 
     def publish(self, department: str, fiscal_year: int, cmd: commands.Publish,
-               expected_version: int | None = None) -> Recorded:
+               expected_version: int | None = None, *, actor: str | None = None) -> Recorded:
+        actor = _actor(actor)
         budget = self._load(department, fiscal_year, expected_version)
         eid = budget.publish(cmd.name, effective=cmd.effective or date.today(), reason=cmd.reason,
-                             **self._publication_anchor(budget))
+                             **self._publication_anchor(budget), actor=actor)
         return self._save(budget, eid, "publication")
 
     def rebuild(self, progress=None) -> int:

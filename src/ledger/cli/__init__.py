@@ -47,6 +47,7 @@ Publication = Annotated[Optional[str], typer.Option("--publication", help="发�
 
 class State:
     database: str | None = None
+    actor: str | None = None  # --actor, else the OS user (see actor())
 
 
 state = State()
@@ -56,8 +57,26 @@ state = State()
 def main_options(
     database: Annotated[Optional[str], typer.Option("--database", envvar="LEDGER_DATABASE_URL",
                                                     help="sqlite:///PATH 或 postgresql://USER@HOST:PORT/DB")] = None,
+    actor: Annotated[Optional[str], typer.Option(
+        "--actor", help="记录人: 记录的每个事件记为 cli:NAME (默认: 操作系统用户名)")] = None,
 ) -> None:
     state.database = database
+    state.actor = actor
+
+
+def actor() -> str:
+    """Who records from the command line: `cli:` and --actor, or the OS user."""
+    name = state.actor
+    if name is None:
+        import getpass
+
+        try:
+            name = getpass.getuser()
+        except (OSError, KeyError):
+            fail("无法确定操作系统用户名, 请用 --actor NAME 指明记录人; 未记录任何事件", 2)
+    if not name.strip():
+        fail("--actor: 记录人 (actor) 不能为空; 未记录任何事件", 2)
+    return f"cli:{name.strip()}"
 
 
 def open_ledger():
@@ -105,8 +124,9 @@ def import_(
     try:
         from .progress import progress
 
+        who = actor()
         with open_ledger() as ledger, progress("投影事件") as advance:
-            result = ledger.import_document(data, path.name, progress=advance)
+            result = ledger.import_document(data, path.name, progress=advance, actor=who)
     except DocumentRejected as exc:
         fail(f"{path.name} 未导入, 未记录任何事件:\n" + "\n".join(f"  {p}" for p in exc.problems), 2)
     except RuleViolation as exc:
@@ -211,9 +231,10 @@ def _record(action: str, department: str, year: int, payload: dict, output: str)
 
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {message_of(e)}" for e in exc.errors())
         fail(f"命令无效, 未记录任何事件: {problems}", 2)
+    who = actor()
     try:
         with open_ledger() as ledger:
-            recorded = getattr(ledger, action)(department, year, command)
+            recorded = getattr(ledger, action)(department, year, command, actor=who)
     except RuleViolation as exc:
         fail(f"命令被拒绝, 未记录任何事件: {exc}", 2)
     except NotFound as exc:
@@ -356,14 +377,14 @@ def history(
         return
     typer.echo(f"{lineage.table_name} {lineage.title} / {lineage.row_label} / {lineage.column_label}: "
                f"{lineage.amount.wan} 万元 ({lineage.amount.yuan} 元)")
-    typer.echo("位置\t记录时间\t生效日期\t类型\t金额(元)\t原因\t来源")
+    typer.echo("位置\t记录时间\t生效日期\t类型\t金额(元)\t原因\t来源\t记录人")
     for c in lineage.contributions:
         source = c.provenance or {}
         where = " ".join(str(source[k]) for k in ("table", "row", "column") if source.get(k))
         if source.get("line"):
             where += f" 第{source['line']}行"
         typer.echo(f"{c.position}\t{c.recorded_at.isoformat(timespec='seconds')}\t{c.effective or ''}\t{c.kind}\t"
-                   f"{c.amount.yuan}\t{c.reason}\t{where.strip()}")
+                   f"{c.amount.yuan}\t{c.reason}\t{where.strip()}\t{c.actor or ''}")
     typer.echo(f"合计\t\t\t\t{lineage.total.yuan}")
 
 
@@ -385,7 +406,7 @@ def diff(
         return
     typer.echo(f"{department} {year}年: {start} → {end}, {len(result.changes)} 个单元格变化")
     for c in result.changes:
-        events = ", ".join(f"{e.kind}@{e.position}" for e in c.events)
+        events = ", ".join(f"{e.kind}@{e.position}" + (f" ({e.actor})" if e.actor else "") for e in c.events)
         typer.echo(f"{c.table_name}\t{c.row_label}\t{c.column_label}\t{c.before.wan}\t{c.after.wan}\t"
                    f"{c.delta.wan}\t{events}")
 
@@ -433,7 +454,8 @@ def audit(
     if record:
         try:
             with open_ledger() as ledger:
-                recorded = ledger.record_audit(report, reason=reason, department=department, fiscal_year=year)
+                recorded = ledger.record_audit(report, reason=reason, department=department, fiscal_year=year,
+                                               actor=actor())
         except RuleViolation as exc:
             fail(f"审校未记录: {exc}", 2)
         except NotFound as exc:

@@ -46,6 +46,9 @@ class Budget(Aggregate):
     # Each kind of event, with its fields, is named once: here. The read side and the history
     # refer to these classes (EVENT_KINDS below), never to their names as text. The field
     # order is the stored order (eventsourcing writes an event's fields as they are declared).
+    # Every event ends with `actor`, who recorded it (issue 20): "role:name" of the token over
+    # HTTP, "cli:name" on the command line; None in events recorded before (and by code that
+    # names no one), so that a store written before still loads.
 
     class Opened(Aggregate.Created):
         department: str
@@ -54,6 +57,7 @@ class Budget(Aggregate):
         effective: date
         reason: str
         provenance: dict[str, Any] | None
+        actor: str | None = None  # who recorded it (see above)
 
     class Appropriated(Aggregate.Event):
         event_id: str
@@ -62,6 +66,7 @@ class Budget(Aggregate):
         reason: str
         provenance: dict[str, Any] | None
         document_no: str | None
+        actor: str | None = None  # who recorded it (see above)
 
     class Adjusted(Aggregate.Event):
         event_id: str
@@ -69,6 +74,7 @@ class Budget(Aggregate):
         effective: date
         reason: str
         document_no: str | None
+        actor: str | None = None  # who recorded it (see above)
 
     class Transferred(Aggregate.Event):
         event_id: str
@@ -76,6 +82,7 @@ class Budget(Aggregate):
         effective: date
         reason: str
         document_no: str | None
+        actor: str | None = None  # who recorded it (see above)
 
     class Corrected(Aggregate.Event):
         event_id: str
@@ -85,6 +92,7 @@ class Budget(Aggregate):
         reason: str
         document_no: str | None
         answers: str | None = None  # the audit finding it answers (「审校事件id#序号」); added with audits
+        actor: str | None = None  # who recorded it (see above)
 
     class PriorYearFigureStated(Aggregate.Event):
         event_id: str
@@ -92,6 +100,7 @@ class Budget(Aggregate):
         effective: date
         reason: str
         provenance: dict[str, Any] | None
+        actor: str | None = None  # who recorded it (see above)
 
     class ProjectRegistered(Aggregate.Event):
         event_id: str
@@ -103,6 +112,7 @@ class Budget(Aggregate):
         effective: date
         reason: str
         provenance: dict[str, Any] | None
+        actor: str | None = None  # who recorded it (see above)
 
     class DocumentImported(Aggregate.Event):
         event_id: str
@@ -116,6 +126,7 @@ class Budget(Aggregate):
         # 13-table 部门预算, phase budget).
         layout: str | None = None
         phase: str | None = None  # budget | final
+        actor: str | None = None  # who recorded it (see above)
 
     class FinalAccountsRecorded(Aggregate.Event):
         """What a budget's year came to (决算数), and the budget the 决算 states beside it, as
@@ -126,6 +137,7 @@ class Budget(Aggregate):
         effective: date
         reason: str
         provenance: dict[str, Any] | None
+        actor: str | None = None  # who recorded it (see above)
 
     class Published(Aggregate.Event):
         event_id: str
@@ -136,6 +148,7 @@ class Budget(Aggregate):
         chain_head: str
         tables_digest: str
         layout: str | None = None  # whose tables the digest covers (None: the 13-table 部门预算)
+        actor: str | None = None  # who recorded it (see above)
 
     class AuditRecorded(Aggregate.Event):
         """An audit (审校) of this budget or of a document of it: what was audited, under which
@@ -149,6 +162,7 @@ class Budget(Aggregate):
         findings: list[dict[str, Any]]
         effective: date
         reason: str
+        actor: str | None = None  # who recorded it (see above)
 
     @staticmethod
     def create_id(department: str, fiscal_year: int) -> uuid.UUID:
@@ -163,6 +177,7 @@ class Budget(Aggregate):
         effective: date,
         reason: str,
         provenance: dict[str, Any] | None = None,
+        actor: str | None = None,
     ) -> None:
         self.department = department
         self.fiscal_year = fiscal_year
@@ -180,22 +195,22 @@ class Budget(Aggregate):
 
     def appropriate(self, lines: Sequence[Line], *, effective: date, reason: str,
                     provenance: dict[str, Any] | None = None, document_no: str | None = None,
-                    native: bool = True) -> str:
+                    native: bool = True, actor: str | None = None) -> str:
         self._check(lines, native=native)
         eid = _new_id()
         self._appropriated(eid, [line.to_dict() for line in lines], effective, reason,
-                                  provenance, document_no)
+                                  provenance, document_no, actor=actor)
         return eid
 
     def adjust(self, lines: Sequence[Line], *, effective: date, reason: str,
-               document_no: str | None = None) -> str:
+               document_no: str | None = None, actor: str | None = None) -> str:
         self._check(lines, native=True)
         eid = _new_id()
-        self._adjusted(eid, [line.to_dict() for line in lines], effective, reason, document_no)
+        self._adjusted(eid, [line.to_dict() for line in lines], effective, reason, document_no, actor=actor)
         return eid
 
     def transfer(self, source: Line, target: Line, *, effective: date, reason: str,
-                 document_no: str | None = None) -> str:
+                 document_no: str | None = None, actor: str | None = None) -> str:
         if source.amount <= 0:
             raise RuleViolation([Violation("positive-transfer", "调剂金额必须为正数")])
         if source.dims == target.dims:
@@ -203,11 +218,11 @@ class Budget(Aggregate):
         lines = [source.negated(), Line(target.dims, source.amount)]
         self._check(lines, native=True)
         eid = _new_id()
-        self._transferred(eid, [line.to_dict() for line in lines], effective, reason, document_no)
+        self._transferred(eid, [line.to_dict() for line in lines], effective, reason, document_no, actor=actor)
         return eid
 
     def correct(self, event_id: str, *, effective: date, reason: str,
-                document_no: str | None = None, answers: str | None = None) -> str:
+                document_no: str | None = None, answers: str | None = None, actor: str | None = None) -> str:
         if answers is not None:
             self._check_finding(answers)
         if event_id not in self.lines_by_event:
@@ -222,11 +237,12 @@ class Budget(Aggregate):
         self._check(reversal, native=False, invariants=True)
         eid = _new_id()
         self._corrected(eid, event_id, [line.to_dict() for line in reversal], effective,
-                        reason, document_no, **({"answers": answers} if answers is not None else {}))
+                        reason, document_no, answers=answers, actor=actor)
         return eid
 
     def record_audit(self, document: str, *, sha256: str | None, rules_version: int, counts: dict[str, int],
-                     findings: Sequence[dict[str, Any]], effective: date, reason: str) -> str:
+                     findings: Sequence[dict[str, Any]], effective: date, reason: str,
+                     actor: str | None = None) -> str:
         """Record an audit and its findings (each numbered from 1: 「审校事件id#1」 names the first)."""
         problems = [Violation("finding", f"第{i}处发现的严重程度应为 错误、疑似 或 提示")
                     for i, f in enumerate(findings, 1) if f.get("severity") not in ("错误", "疑似", "提示") or not f.get("rule")]
@@ -236,7 +252,7 @@ class Budget(Aggregate):
             raise RuleViolation(problems)
         eid = _new_id()
         self._audit_recorded(eid, document, sha256, rules_version, dict(counts), [dict(f) for f in findings],
-                             effective, reason)
+                             effective, reason, actor=actor)
         return eid
 
     def _check_finding(self, reference: str) -> None:
@@ -248,30 +264,31 @@ class Budget(Aggregate):
                                            f"审校 {audit} 的发现为第1–{self.audits[audit]}处, 没有「{number}」")])
 
     def state_prior_year(self, lines: Sequence[Line], *, effective: date, reason: str,
-                         provenance: dict[str, Any] | None = None) -> str:
+                         provenance: dict[str, Any] | None = None, actor: str | None = None) -> str:
         for line in lines:
             if line.d.get("measure") != "prior_year":
                 raise RuleViolation([Violation("prior-year", "上年数必须是 prior_year 口径")])
         eid = _new_id()
         self._prior_year_stated(eid, [line.to_dict() for line in lines], effective,
-                                       reason, provenance)
+                                       reason, provenance, actor=actor)
         return eid
 
     def register_project(self, name: str, *, unit: str, category: str, annual_amount: Decimal,
                          targets: dict[str, Any], effective: date, reason: str,
-                         provenance: dict[str, Any] | None = None) -> str:
+                         provenance: dict[str, Any] | None = None, actor: str | None = None) -> str:
         if name in self.projects:
             raise RuleViolation([Violation("unique-project", f"项目「{name}」已登记")])
         if unit not in self.units:
             raise RuleViolation([Violation("known-unit", f"未知单位: {unit}")])
         eid = _new_id()
         self._project_registered(eid, name, unit, category, annual_amount, targets,
-                                        effective, reason, provenance)
+                                        effective, reason, provenance, actor=actor)
         return eid
 
     def import_document(self, sha256: str, *, name: str, tables: dict[str, str],
                         rounding: list[dict[str, Any]], effective: date, reason: str,
-                        layout: str | None = None, phase: str | None = None) -> str:
+                        layout: str | None = None, phase: str | None = None,
+                        actor: str | None = None) -> str:
         if sha256 in self.documents:
             raise RuleViolation([Violation("import-once", f"文件已导入 (版本 {self.documents[sha256]})")])
         if (phase or "budget") in self.phases:
@@ -280,22 +297,23 @@ class Budget(Aggregate):
                 f"{self.department} {self.fiscal_year}年{word}已由另一份公开文件导入; "
                 "其后的变化请以调整、调剂或更正记录"))])
         eid = _new_id()
-        self._document_imported(eid, sha256, name, tables, rounding, effective, reason, layout, phase)
+        self._document_imported(eid, sha256, name, tables, rounding, effective, reason, layout, phase,
+                                actor=actor)
         return eid
 
     def record_final(self, lines: Sequence[Line], *, effective: date, reason: str,
-                     provenance: dict[str, Any] | None = None) -> str:
+                     provenance: dict[str, Any] | None = None, actor: str | None = None) -> str:
         """Record 决算 figures (measure final) and the budget a 决算 states (budget_stated)."""
         for line in lines:
             if line.d.get("measure") not in ("final", "budget_stated"):
                 raise RuleViolation([Violation("final-measure", "决算数必须是 final 或 budget_stated 口径")])
         self._check(lines, native=False)
         eid = _new_id()
-        self._final_recorded(eid, [line.to_dict() for line in lines], effective, reason, provenance)
+        self._final_recorded(eid, [line.to_dict() for line in lines], effective, reason, provenance, actor=actor)
         return eid
 
     def publish(self, name: str, *, effective: date, reason: str, chain_position: int, chain_head: str,
-                tables_digest: str, layout: str | None = None) -> str:
+                tables_digest: str, layout: str | None = None, actor: str | None = None) -> str:
         """A named checkpoint. It anchors the hash chain (its head when published) and the
         digest of the tables as published, so that later tampering is evident."""
         if not name.strip():
@@ -304,7 +322,7 @@ class Budget(Aggregate):
             raise RuleViolation([Violation("unique-publication", f"发布节点「{name}」已存在")])
         eid = _new_id()
         self._published(eid, name, effective, reason, chain_position, chain_head, tables_digest,
-                        **({"layout": layout} if layout else {}))
+                        **({"layout": layout} if layout else {}), actor=actor)
         return eid
 
     # ------------------------------------------------------------------- checks
@@ -342,56 +360,61 @@ class Budget(Aggregate):
 
     @event(Appropriated)
     def _appropriated(self, event_id: str, lines: list[dict[str, Any]], effective: date, reason: str,
-                      provenance: dict[str, Any] | None, document_no: str | None) -> None:
+                      provenance: dict[str, Any] | None, document_no: str | None,
+                      actor: str | None = None) -> None:
         self._post(event_id, lines)
 
     @event(Adjusted)
     def _adjusted(self, event_id: str, lines: list[dict[str, Any]], effective: date, reason: str,
-                  document_no: str | None) -> None:
+                  document_no: str | None, actor: str | None = None) -> None:
         self._post(event_id, lines)
 
     @event(Transferred)
     def _transferred(self, event_id: str, lines: list[dict[str, Any]], effective: date, reason: str,
-                     document_no: str | None) -> None:
+                     document_no: str | None, actor: str | None = None) -> None:
         self._post(event_id, lines)
 
     @event(Corrected)
     def _corrected(self, event_id: str, corrected_event_id: str, lines: list[dict[str, Any]],
-                   effective: date, reason: str, document_no: str | None, answers: str | None = None) -> None:
+                   effective: date, reason: str, document_no: str | None, answers: str | None = None,
+                   actor: str | None = None) -> None:
         self._post(event_id, lines)
         self.corrected[corrected_event_id] = event_id
 
     @event(PriorYearFigureStated)
     def _prior_year_stated(self, event_id: str, lines: list[dict[str, Any]], effective: date,
-                           reason: str, provenance: dict[str, Any] | None) -> None:
+                           reason: str, provenance: dict[str, Any] | None, actor: str | None = None) -> None:
         self._post(event_id, lines)
 
     @event(ProjectRegistered)
     def _project_registered(self, event_id: str, name: str, unit: str, category: str,
                             annual_amount: Decimal, targets: dict[str, Any], effective: date,
-                            reason: str, provenance: dict[str, Any] | None) -> None:
+                            reason: str, provenance: dict[str, Any] | None, actor: str | None = None) -> None:
         self.projects[name] = {"unit": unit, "category": category, "annual_amount": annual_amount}
 
     @event(DocumentImported)
     def _document_imported(self, event_id: str, sha256: str, name: str, tables: dict[str, str],
                            rounding: list[dict[str, Any]], effective: date, reason: str,
-                           layout: str | None = None, phase: str | None = None) -> None:
+                           layout: str | None = None, phase: str | None = None,
+                           actor: str | None = None) -> None:
         self.documents[sha256] = self.version
         self.phases[phase or "budget"] = sha256
 
     @event(FinalAccountsRecorded)
     def _final_recorded(self, event_id: str, lines: list[dict[str, Any]], effective: date, reason: str,
-                        provenance: dict[str, Any] | None) -> None:
+                        provenance: dict[str, Any] | None, actor: str | None = None) -> None:
         self._post(event_id, lines)
 
     @event(Published)
     def _published(self, event_id: str, name: str, effective: date, reason: str, chain_position: int,
-                   chain_head: str, tables_digest: str, layout: str | None = None) -> None:
+                   chain_head: str, tables_digest: str, layout: str | None = None,
+                   actor: str | None = None) -> None:
         self.publications[name] = self.version
 
     @event(AuditRecorded)
     def _audit_recorded(self, event_id: str, document: str, sha256: str | None, rules_version: int,
-                        counts: dict[str, int], findings: list[dict[str, Any]], effective: date, reason: str) -> None:
+                        counts: dict[str, int], findings: list[dict[str, Any]], effective: date, reason: str,
+                        actor: str | None = None) -> None:
         if not hasattr(self, "audits"):  # a budget loaded from a snapshot taken before audits existed
             self.audits = {}
         self.audits[event_id] = len(findings)

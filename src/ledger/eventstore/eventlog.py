@@ -49,6 +49,9 @@ _DETAIL = {
     Budget.AuditRecorded: declared(Budget.AuditRecorded, "document", "sha256", "rules_version", "counts", "findings"),
 }
 
+# Who recorded an event (issue 20): every kind has the field; events stored before have none.
+_ACTOR = {cls: declared(cls, "actor")[0] for cls in EVENT_KINDS}
+
 # Transcodings whose stored form (the `_data_` string) is what the read model keeps:
 # str(Decimal), date.isoformat(), datetime.isoformat().
 _AS_STORED = frozenset({"decimal_str", "date_iso", "datetime_iso"})
@@ -193,6 +196,7 @@ class LoggedEvent:
     document_no: str | None
     detail: dict[str, Any]
     lines: tuple[Line, ...]
+    actor: str | None = None  # who recorded it ("role:name", "cli:name"); None in older events
 
     @property
     def provenance(self) -> dict | None:
@@ -226,7 +230,8 @@ def logged(n: Any, s: dict[str, Any], decoder: Decoder) -> LoggedEvent:
         version=n.originator_version, kind=EVENT_KINDS.get(cls, n.topic.rpartition(".")[2]),
         recorded_at=recorded if recorded.tzinfo else recorded.replace(tzinfo=timezone.utc),
         effective=date.fromisoformat(plain(effective)) if effective is not None else None,
-        reason=s.get("reason", "") or "", document_no=s.get("document_no"), detail=detail, lines=tuple(lines))
+        reason=s.get("reason", "") or "", document_no=s.get("document_no"), detail=detail, lines=tuple(lines),
+        actor=s.get(_ACTOR[cls]) if cls in _ACTOR else None)
 
 
 @dataclass(frozen=True)

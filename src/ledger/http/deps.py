@@ -37,6 +37,7 @@ class TokenConfigError(SettingsError):
 
 
 MIN_TOKEN = 16  # characters
+MAX_TOKEN_NAME = 64  # characters of a token's name (who recorded an event, issue 20)
 
 
 def _size(env: dict[str, str], name: str, default: int | float, kind: type = int) -> int | float:
@@ -55,7 +56,8 @@ def _size(env: dict[str, str], name: str, default: int | float, kind: type = int
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
-    tokens: tuple[tuple[str, bytes], ...] = ()  # (role, token)
+    # (role, token, name), or (role, token) for a token without a name (named by its role then).
+    tokens: tuple[tuple[str, bytes] | tuple[str, bytes, str], ...] = ()
     read_token_required: bool = False
     max_upload_bytes: int = 5 * 1024 * 1024
     max_body_bytes: int = 64 * 1024  # every other request body (JSON commands)
@@ -78,7 +80,7 @@ class Settings:
             tokens += parse_token_lines(env["LEDGER_TOKENS"].split(","), source="LEDGER_TOKENS", separator=":")
         return cls(
             database_url=env.get("LEDGER_DATABASE_URL") or None,
-            tokens=tuple(tokens),
+            tokens=tuple(_named(tokens)),
             read_token_required=env.get("LEDGER_READ_TOKEN_REQUIRED", "").lower() in ("1", "true", "yes"),
             max_upload_bytes=_size(env, "LEDGER_MAX_UPLOAD_BYTES", cls.max_upload_bytes),
             max_body_bytes=_size(env, "LEDGER_MAX_BODY_BYTES", cls.max_body_bytes),
@@ -87,17 +89,28 @@ class Settings:
         )
 
 
-def parse_token_lines(lines: list[str], *, source: str, separator: str | None) -> list[tuple[str, bytes]]:
-    """`role token` lines (a file) or `role:token` items (an environment variable)."""
+def parse_token_lines(lines: list[str], *, source: str,
+                      separator: str | None) -> list[tuple[str, bytes, str | None]]:
+    """`role token` or `role name token` lines (a file), `role:token` or `role:name:token` items
+    (an environment variable; an item with two colons is named, so a token containing a colon
+    must be given with a name). A token without a name has None here (see _named)."""
     out = []
+    sep = separator or " "
     for number, raw in enumerate(lines, 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        parts = line.split(separator, 1) if separator else line.split(None, 1)
-        if len(parts) != 2 or not parts[1].strip():
-            raise TokenConfigError(f"{source} 第{number}项: 应写作 角色{separator or ' '}令牌 (角色: {', '.join(ROLES)})")
-        role, token = parts[0].strip(), parts[1].strip()
+        parts = [p.strip() for p in (line.split(separator, 2) if separator else line.split(None, 2))]
+        if len(parts) < 2 or not parts[-1]:
+            raise TokenConfigError(f"{source} 第{number}项: 应写作 角色{sep}令牌 或 角色{sep}名称{sep}令牌 "
+                                   f"(角色: {', '.join(ROLES)})")
+        role, token = parts[0], parts[-1]
+        name = parts[1] if len(parts) == 3 else None
+        if name is not None:
+            bad = next((ch for ch in name if not ch.isprintable() or ch.isspace() or ch == ":"), None)
+            if not name or len(name) > MAX_TOKEN_NAME or bad is not None:
+                raise TokenConfigError(f"{source} 第{number}项: 令牌名称应为 1–{MAX_TOKEN_NAME} 个可打印字符, "
+                                       "不含空格与冒号")
         if role not in ROLES:
             raise TokenConfigError(f"{source} 第{number}项: 未知角色 {role!r} (角色: {', '.join(ROLES)})")
         if len(token) < MIN_TOKEN:
@@ -107,7 +120,24 @@ def parse_token_lines(lines: list[str], *, source: str, separator: str | None) -
             # never be presented as configured.
             raise TokenConfigError(f"{source} 第{number}项: 令牌只能由 ASCII 可见字符组成 (字母、数字、符号; "
                                    "不含空格、中文或其他非 ASCII 字符)")
-        out.append((role, token.encode("utf-8")))
+        out.append((role, token.encode("utf-8"), name))
+    return out
+
+
+def _named(tokens: list[tuple[str, bytes, str | None]]) -> list[tuple[str, bytes, str]]:
+    """Every token with a name: a token configured without one is `<role>-<n>` (the n-th such
+    token of its role, in the order configured: the file's lines, then LEDGER_TOKENS). Two
+    tokens of one name are refused (an event must say who recorded it)."""
+    counts: dict[str, int] = {}
+    out, seen = [], set()
+    for role, token, name in tokens:
+        if name is None:
+            counts[role] = counts.get(role, 0) + 1
+            name = f"{role}-{counts[role]}"
+        if name in seen:
+            raise TokenConfigError(f"令牌名称 {name!r} 重复: 每个令牌的名称应各不相同")
+        seen.add(name)
+        out.append((role, token, name))
     return out
 
 
@@ -124,37 +154,63 @@ LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer 令牌 (角色: officer 记录命令, admin 导入文件)")
 
 
-def role_of(settings: Settings, presented: str) -> str | None:
-    """The role of a token, comparing against every configured token in constant time."""
+@dataclass(frozen=True)
+class Who:
+    """Whose token a request presented: its role and its name."""
+
+    role: str
+    name: str
+
+    @property
+    def actor(self) -> str:
+        """What an event records as who recorded it."""
+        return f"{self.role}:{self.name}"
+
+
+def who_of(settings: Settings, presented: str) -> Who | None:
+    """Whose token this is (of the highest role, if configured twice), comparing against every
+    configured token in constant time."""
     given = presented.encode("utf-8")
     found = None
-    for role, token in settings.tokens:
-        if hmac.compare_digest(given, token) and (found is None or ROLES.index(role) > ROLES.index(found)):
-            found = role
+    for role, token, *named in settings.tokens:
+        if hmac.compare_digest(given, token) and (found is None or ROLES.index(role) > ROLES.index(found.role)):
+            found = Who(role, named[0] if named else role)
     return found
 
 
-def authorize(settings: Settings, authorization: str | None, role: str) -> str:
-    """The role of the request's bearer token if it allows `role`; else 401 or 403."""
+def role_of(settings: Settings, presented: str) -> str | None:
+    """The role of a token (see who_of)."""
+    found = who_of(settings, presented)
+    return found.role if found else None
+
+
+def authorize(settings: Settings, authorization: str | None, role: str) -> Who:
+    """Whose the request's bearer token is, if its role allows `role`; else 401 or 403."""
     scheme, _, presented = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not presented.strip():
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "需要令牌: 请在 Authorization 头中提供 Bearer 令牌",
                             headers={"WWW-Authenticate": "Bearer"})
-    found = role_of(settings, presented.strip())
+    found = who_of(settings, presented.strip())
     if found is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "令牌无效", headers={"WWW-Authenticate": "Bearer"})
-    if ROLES.index(found) < ROLES.index(role):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"角色 {found} 无权执行此操作 (需要 {role})")
+    if ROLES.index(found.role) < ROLES.index(role):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"角色 {found.role} 无权执行此操作 (需要 {role})")
     return found
 
 
-def require(role: str) -> Callable[..., str]:
+def actor_of(request: Request) -> str:
+    """Who records, over HTTP: `role:name` of the token the route checked (GuardedRoute)."""
+    who: Who = request.state.who
+    return who.actor
+
+
+def require(role: str) -> Callable[..., Who]:
     """A dependency that lets a request through when its bearer token's role allows `role`
     (checked first by the route class, before the body is read; this names the scheme in the
     OpenAPI document and gives the route its role)."""
 
     def check(request: Request,
-              credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
+              credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Who:
         return authorize(get_settings(request), request.headers.get("authorization"), role)
 
     return check
@@ -179,7 +235,7 @@ class GuardedRoute(APIRoute):
             settings = get_settings(request)
             needed = role or ("reader" if reads and settings.read_token_required else None)
             if needed is not None:
-                authorize(settings, request.headers.get("authorization"), needed)
+                request.state.who = authorize(settings, request.headers.get("authorization"), needed)
             if request.method in ("GET", "HEAD"):
                 with time_limit(settings.read_time_limit):
                     return await handler(request)

@@ -155,6 +155,8 @@ class EventOut(BaseModel):
     effective: date | None = Field(examples=["2024-06-30"])
     reason: str = Field(examples=["人员增资"])
     document_no: str | None = Field(examples=["长财预〔2024〕12号"])
+    actor: str | None = Field(None, description="记录人: HTTP 为令牌的 角色:名称, 命令行为 cli:用户名; 早期事件为空",
+                              examples=["officer:alice"])
     detail: dict[str, Any]
 
 

@@ -29,6 +29,8 @@ class Contribution(BaseModel):
     reason: str
     document_no: str | None = None
     provenance: dict[str, Any] | None = None
+    actor: str | None = Field(None, description="记录人: HTTP 为令牌的 角色:名称, 命令行为 cli:用户名; 早期事件为空",
+                              examples=["officer:alice"])
 
 
 class Lineage(BaseModel):
@@ -200,7 +202,7 @@ def contribution(first: PostingRow, net: Decimal) -> Contribution:
     return Contribution(
         position=first.position, event_id=first.event_id, kind=first.kind, recorded_at=first.recorded_at,
         effective=first.effective, amount=Money.of(net), reason=first.reason, document_no=first.document_no,
-        provenance=first.provenance,
+        provenance=first.provenance, actor=first.actor,
     )
 
 

@@ -259,6 +259,7 @@ class PostingRow:
     dims: tuple[tuple[str, str], ...]
     amount: Decimal
     corrected_event_id: str | None = None  # of a correction's lines: the event it reverses
+    actor: str | None = None  # who recorded the event (None in events recorded before issue 20)
 
 
 def postings(conn: Connection, log: EventLog, budget: BudgetRow, point: Point | None = None) -> list[PostingRow]:
@@ -274,7 +275,7 @@ def postings_of(included: list[LoggedEvent]) -> list[PostingRow]:
                 position=e.position, event_id=e.event_id, kind=e.kind, recorded_at=e.recorded_at,
                 effective=e.effective, reason=e.reason, document_no=e.document_no, provenance=e.provenance,
                 dims=line.dims, amount=schema.from_fen(line.fen),
-                corrected_event_id=e.detail.get("corrected_event_id"),
+                corrected_event_id=e.detail.get("corrected_event_id"), actor=e.actor,
             ))
     return out
 

@@ -25,7 +25,8 @@ Limit = Annotated[int, Query(description="每页事件数", ge=1, le=1000)]
 def _page(page) -> EventPage:
     items = [EventOut(position=r.position, budget_id=r.budget_id, event_id=r.event_id, version=r.version,
                       kind=r.kind, kind_label=KIND_LABELS.get(r.kind, r.kind), recorded_at=r.recorded_at,
-                      effective=r.effective, reason=r.reason or "", document_no=r.document_no, detail=r.detail)
+                      effective=r.effective, reason=r.reason or "", document_no=r.document_no, actor=r.actor,
+                      detail=r.detail)
              for r in page.items]
     return EventPage(items=items, next_after=page.next_after, last_position=page.last_position)
 

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from ...application import commands
-from ..deps import DepartmentPath, LedgerDep, OfficerAccess, OfficerRoute, YearPath
+from ..deps import DepartmentPath, LedgerDep, OfficerAccess, OfficerRoute, YearPath, actor_of
 from ..errors import WRITE_ERRORS, InvalidField
 from ..idempotency import Outcome, check_key, fingerprint
 from ..schemas import RecordedOut
@@ -66,7 +66,8 @@ def _record(action: str, department: str, fiscal_year: int, command: BaseModel, 
     key = check_key(key)
 
     def run() -> Outcome:
-        recorded = getattr(ledger, action)(department, fiscal_year, command, expected_version=expected)
+        recorded = getattr(ledger, action)(department, fiscal_year, command, expected_version=expected,
+                                           actor=actor_of(request))
         version = recorded.version
         body = RecordedOut(department=department, fiscal_year=fiscal_year, event_id=recorded.event_id,
                            position=recorded.position, kind=recorded.kind, version=version)

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Header, HTTPException, Request, UploadFile, status
 from fastapi.responses import JSONResponse
 
-from ..deps import AdminAccess, AdminRoute, LedgerDep
+from ..deps import AdminAccess, AdminRoute, LedgerDep, actor_of
 from ..errors import WRITE_ERRORS, Problem
 from ..idempotency import Outcome, check_key, fingerprint
 from ..schemas import ImportOut
@@ -42,7 +42,7 @@ def import_document(file: Annotated[UploadFile, File(description="部门预算�
     key = check_key(idempotency_key)
 
     def run() -> Outcome:
-        result = ledger.import_document(data, name)
+        result = ledger.import_document(data, name, actor=actor_of(request))
         plan = result.plan
         body = ImportOut(
             department=result.department, fiscal_year=result.fiscal_year, recorded=result.recorded,

@@ -268,7 +268,8 @@ function renderTimeline() {
       trigger: "item",
       formatter: (p) => {
         const e = p.data.event;
-        return tip(`位置 ${e.position} · 版本 ${e.version}`, e.kind_label, `生效 ${e.effective ?? "—"}`, e.reason || "");
+        return tip(`位置 ${e.position} · 版本 ${e.version}`, e.kind_label, `生效 ${e.effective ?? "—"}`,
+          `记录人 ${e.actor ?? "—"}`, e.reason || "");
       },
     },
     xAxis: { type: "value", name: "位置", nameLocation: "end", minInterval: 1, scale: true },
@@ -306,6 +307,7 @@ function renderEventRows() {
     el("td", {}, e.recorded_at.replace("T", " ").slice(0, 19)),
     el("td", {}, e.reason || ""),
     el("td", {}, e.document_no || ""),
+    el("td", { class: "actor" }, e.actor ?? ""),
     el("td", {}, el("button", { type: "button", textContent: "查看此时", onclick: () => pick(e.position) })),
   )));
 }
@@ -403,12 +405,13 @@ async function showLineage(table, amount) {
       el("td", { class: "amount", textContent: c.amount.yuan }),
       el("td", { textContent: c.reason }),
       el("td", { textContent: c.provenance && c.provenance.line ? `${c.provenance.table ?? ""} 第${c.provenance.line}行` : "" }),
+      el("td", { class: "actor", textContent: c.actor ?? "" }),
     ));
     dialog.replaceChildren(
       el("h3", { textContent: `${data.table_name} ${data.row_label} · ${data.column_label}` }),
       el("p", { textContent: `${data.amount.wan} 万元 (${data.amount.yuan} 元), 由以下事件构成, 合计 ${data.total.yuan} 元:` }),
       scrolling(el("table", { class: "events" },
-        el("thead", {}, el("tr", {}, ...["位置", "类型", "生效日期", "万元", "元", "原因", "出处"].map((h) => el("th", { textContent: h })))),
+        el("thead", {}, el("tr", {}, ...["位置", "类型", "生效日期", "万元", "元", "原因", "出处", "记录人"].map((h) => el("th", { textContent: h })))),
         el("tbody", {}, ...rows))),
       closeButton());
   } catch (error) {
@@ -493,6 +496,7 @@ async function showDiff() {
       el("td", { class: "amount delta", textContent: c.delta.wan, title: `${c.delta.yuan} 元` }),
       el("td", { class: "events-cell" }, ...c.events.map((e) => el("div", { class: "diff-event", "data-position": String(e.position) },
         `位置 ${e.position} · ${state.events.find((x) => x.position === e.position)?.kind_label ?? e.kind}`
+        + `${e.actor ? ` · 记录人 ${e.actor}` : ""}`
         + ` · ${e.amount.wan} 万元${e.effective ? ` · 生效 ${e.effective}` : ""}${e.reason ? ` · ${e.reason}` : ""}`))),
     ));
     box.replaceChildren(
