@@ -156,6 +156,13 @@ def test_no_checkpoint_is_signed_over_a_broken_chain(history, keys):
     assert history.latest_checkpoint() is None
 
 
+def test_no_checkpoint_is_signed_over_a_truncated_store(history, keys):
+    delete_last(history, 1)
+    with pytest.raises(CheckpointError, match="最后的事件被删除, 未签署检查点"):
+        history.checkpoint(keys[0])
+    assert history.latest_checkpoint() is None
+
+
 def test_the_cli_signs_and_verifies_against_a_kept_checkpoint(cli, database_url, tmp_path):
     cli("import", str(SEED))
     cli("adjust", "-d", DEPARTMENT, "-y", str(YEAR), "--amount", "2万元", "--reason", "补发", "--code", "2210399",

@@ -126,7 +126,7 @@ def make(ledger: Ledger, private: Ed25519PrivateKey) -> dict[str, Any]:
     checking it against the stored chain (nothing is signed over a chain already broken);
     store the checkpoint in ledger_checkpoints and return it."""
     log = ledger.log
-    ledger.chain.catch_up()
+    ledger.catch_up()  # the chain, and the read model for the budgets' names
     # Up to what the chain covers (events recorded meanwhile wait for the next checkpoint).
     last, _head = ledger.chain.head()
     if log.last_position() < last:
