@@ -121,9 +121,28 @@ def edit_publication_anchor_digest(led):
     return "的表格与发布时记录的摘要不符"
 
 
+def edit_budget_chain(led):
+    """The per-budget chain is compared with the one recomputed, not only the global chain."""
+    position = position_of(led, "appropriation", 7)
+    execute(led, "UPDATE ledger_chain SET budget_chain = :h WHERE position = :p", h="f" * 64, p=position)
+    return f"位置 {position}: 预算 "
+
+
+def delete_event_and_its_chain_row(led):
+    """SQLite leaves no gap in its positions; PostgreSQL's sequence does, so there the version
+    that jumps is the evidence."""
+    position = position_of(led, "appropriation", 10)
+    table, pos = events_table(led)
+    execute(led, f"DELETE FROM {table} WHERE {pos} = :p", p=position)
+    execute(led, "DELETE FROM ledger_chain WHERE position = :p", p=position)
+    if led.storage.kind == "sqlite":
+        return f"位置 {position}–{position}: 事件库的位置不连续"
+    return "中间的事件被删除"
+
+
 TAMPERINGS: list[Callable] = [edit_amount, delete_event, insert_event, reorder_events, edit_event_and_its_hash,
                               edit_read_model_leaf, delete_read_model_leaf, edit_budget_version,
-                              edit_publication_anchor_digest]
+                              edit_publication_anchor_digest, edit_budget_chain, delete_event_and_its_chain_row]
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import inspect
 from datetime import date, timedelta
 from decimal import Decimal
 
+import orjson
 from pytest_bdd import then, when
 from sqlalchemy import text
 
@@ -189,12 +190,13 @@ def _(story: Story):
     assert story.ledger.tables(DEPARTMENT, YEAR) == story.marks["before_rebuild"]
 
 
-@when("有人绕过账本直接改动事件库中一笔拨款的金额")
-def _(story: Story):
-    led = story.ledger
-    table = led.events.recorder.events_table_name
-    column = "rowid" if led.storage.kind == "sqlite" else "notification_id"
-    position = [e.position for e in led.log.page(0, 10_000) if e.kind == "appropriation"][5]
+def _events_table(led) -> tuple[str, str]:
+    return led.events.recorder.events_table_name, ("rowid" if led.storage.kind == "sqlite" else "notification_id")
+
+
+def _forge_amount(led, position: int) -> None:
+    """Add 100 元 to the first amount in an event's stored bytes, bypassing the ledger."""
+    table, column = _events_table(led)
     with led.engine.connect() as conn:
         state = bytes(conn.execute(text(f"SELECT state FROM {table} WHERE {column} = :p"), {"p": position}).scalar())
     marker = b'"amount":{"_type_":"decimal_str","_data_":"'
@@ -203,7 +205,88 @@ def _(story: Story):
     assert forged != state
     with led.engine.begin() as conn:
         conn.execute(text(f"UPDATE {table} SET state = :s WHERE {column} = :p"), {"s": forged, "p": position})
+
+
+def _rechain_from(led, position: int) -> None:
+    """What a forger with write access does next: the chain from that position hashed again
+    by the ledger's own chain projection, then the read model rebuilt."""
+    from ledger.readmodel.chain import ChainProjector
+
+    with led.engine.begin() as conn:
+        conn.execute(text("DELETE FROM ledger_chain WHERE position >= :p"), {"p": position})
+        previous = conn.execute(text("SELECT MAX(position) FROM ledger_chain")).scalar() or 0
+        conn.execute(text("UPDATE ledger_tracking SET position = :p WHERE name = 'chain'"), {"p": previous})
+    ChainProjector(led.log, led.engine).catch_up()
+    led.rebuild()
+
+
+@when("有人绕过账本直接改动事件库中一笔拨款的金额")
+def _(story: Story):
+    position = [e.position for e in story.ledger.log.page(0, 10_000) if e.kind == "appropriation"][5]
+    _forge_amount(story.ledger, position)
     story.marks["tampered"] = position
+
+
+@when("审计人员签署检查点并保存在事件库之外")
+def _(story: Story, tmp_path):
+    from ledger.application.checkpoints import generate_key, load_private_key
+
+    private, public, _kid = generate_key(tmp_path / "auditor.key")
+    kept = tmp_path / "kept-checkpoint.json"
+    kept.write_bytes(orjson.dumps(story.ledger.checkpoint(load_private_key(private))))
+    story.marks.update(kept=kept, public_key=public, keys=tmp_path)
+
+
+@when("有人改动刚才那笔调整的金额，并用账本自己的代码重算哈希链、重建读模型")
+def _(story: Story):
+    position = story.recorded[-1].position
+    _forge_amount(story.ledger, position)
+    _rechain_from(story.ledger, position)
+    story.marks["tampered"] = position
+
+
+@when("有人删除事件库中最后一个事件，并用账本自己的代码重算哈希链、重建读模型")
+def _(story: Story):
+    led = story.ledger
+    position = led.last_position()
+    table, column = _events_table(led)
+    with led.engine.begin() as conn:
+        conn.execute(text(f"DELETE FROM {table} WHERE {column} = :p"), {"p": position})
+    _rechain_from(led, position)
+
+
+def _kept_checkpoint(story: Story):
+    from ledger.application.checkpoints import load, load_public_key
+
+    return load(story.marks["kept"].read_bytes(), load_public_key(story.marks["public_key"]))
+
+
+@then(step('对照保存的检查点校验不通过，提示包含 "{fragment:Q}"'))
+def _(story: Story, fragment: str):
+    report = story.ledger.verify(_kept_checkpoint(story))
+    assert not report.ok and any(fragment in p for p in report.problems), report.problems
+
+
+@then(step('对照保存的检查点校验不通过，提示包含 "{fragment:Q}"，并指出被改动的那个事件'))
+def _(story: Story, fragment: str):
+    report = story.ledger.verify(_kept_checkpoint(story))
+    assert not report.ok
+    assert any(p.startswith(f"位置 {story.marks['tampered']}: ") and fragment in p for p in report.problems), \
+        report.problems
+
+
+@then(step('用另一把私钥签署的检查点被拒绝，提示包含 "{fragment:Q}"'))
+def _(story: Story, fragment: str):
+    from ledger.application.checkpoints import CheckpointError, generate_key, load, load_private_key, load_public_key
+
+    forger, _public, _kid = generate_key(story.marks["keys"] / "forger.key")
+    forged = orjson.dumps(story.ledger.checkpoint(load_private_key(forger)))
+    try:
+        load(forged, load_public_key(story.marks["public_key"]))
+    except CheckpointError as exc:
+        assert fragment in str(exc), str(exc)
+    else:
+        raise AssertionError("另一把私钥签署的检查点被接受了")
 
 
 @then("校验通过")

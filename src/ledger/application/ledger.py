@@ -28,7 +28,7 @@ from ..tables import formats
 from ..tables.definitions import spread
 from ..tables.layouts import Layout, layout
 from ..tables.render import Context, RenderedTable, render
-from . import commands, documents, verify
+from . import checkpoints, commands, documents, verify
 
 
 class UnknownBudget(queries.NotFound):
@@ -188,9 +188,18 @@ class Ledger:
             budget = queries.find_budget(conn, department, fiscal_year)
             return [e for e in queries.events(conn, self.log, budget, queries.Point()) if e.kind == "audit"]
 
-    def verify(self) -> verify.Report:
-        """Check the history for tampering (application/verify.py)."""
-        return verify.verify(self)
+    def verify(self, checkpoint: dict[str, Any] | None = None) -> verify.Report:
+        """Check the history for tampering (application/verify.py), and that it still extends
+        a checkpoint (one that checkpoints.load has checked the signature of)."""
+        return verify.verify(self, checkpoint)
+
+    def checkpoint(self, private_key: Any) -> dict[str, Any]:
+        """Sign and store a checkpoint of the chain (application/checkpoints.py)."""
+        return checkpoints.make(self, private_key)
+
+    def latest_checkpoint(self) -> str | None:
+        """The latest stored checkpoint, as the JSON that was signed (None: none yet)."""
+        return checkpoints.latest(self)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -1,9 +1,17 @@
 """`verify`: is the history what was recorded?
 
 It recomputes everything from the stored events and reports the first problem of each kind:
-an edited, deleted, inserted or reordered event, a publication whose recorded head or table
-digest does not match, and any read-model row that disagrees with a fresh rebuild.
+an edited, deleted, inserted or reordered event, a global or per-budget chain that disagrees
+with the one recomputed, a gap in SQLite's positions (SQLite leaves none), a read model or
+chain ahead of the event store (its last events deleted), a publication whose recorded head
+or table digest does not match, and any read-model row that disagrees with a fresh rebuild.
 Deliberately it does not catch up first: an event the chain has not seen is itself a finding.
+
+What it cannot see on its own: everything it compares is in the store, so a forger who edits
+or deletes the last events and recomputes the chain and the read model with this code (and
+resets the tracking) leaves nothing to find. Against a signed checkpoint kept outside the
+store (`checkpoint`, application/checkpoints.py) it also proves that the store still extends
+that checkpoint.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import Engine, create_engine, select
@@ -27,6 +35,7 @@ from ..readmodel.leaves import leaf_dims, parse_balances
 from ..readmodel.projector import Projector
 from ..tables import formats
 from ..tables.layouts import layout
+from .checkpoints import Against
 
 if TYPE_CHECKING:
     from .ledger import Ledger
@@ -41,18 +50,26 @@ class Report:
     publications: int = 0
     leaves: int = 0
     problems: list[str] = field(default_factory=list)
+    # With a checkpoint: its position, time and key, and how many events came after it.
+    checkpoint: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def verify(ledger: Ledger) -> Report:
-    """Recompute the chains, the publication anchors and the read model from the events."""
+def verify(ledger: Ledger, checkpoint: dict[str, Any] | None = None) -> Report:
+    """Recompute the chains, the publication anchors and the read model from the events (and
+    compare them with a checkpoint whose signature was checked, if given)."""
     report = Report()
     log, engine = ledger.log, ledger.engine
     with engine.connect() as conn:
+        tracked = {r.name: int(r.position) for r in conn.execute(select(schema.tracking))
+                   if r.name != schema.LAYOUT_ROW}
         stored = {r.position: r for r in conn.execute(select(chain).order_by(chain.c.position))}
+    against = Against(checkpoint) if checkpoint is not None else None
+    gapless = ledger.storage.kind == "sqlite"  # rowids: each the largest + 1; PostgreSQL's sequence leaves gaps
+    previous = 0
     global_head = GENESIS
     budget_heads: dict[str, tuple[str, int]] = {}
     seen: set[int] = set()
@@ -62,6 +79,10 @@ def verify(ledger: Ledger) -> Report:
     while True:
         page = log.notifications(start, PAGE)
         for n in page:
+            if gapless and n.id != previous + 1:
+                first.setdefault("gap", f"位置 {previous + 1}–{n.id - 1}: 事件库的位置不连续 "
+                                        "(SQLite 不留空位: 这些事件被删除)")
+            previous = n.id
             seen.add(n.id)
             report.events += 1
             h = event_hash(n)
@@ -72,24 +93,41 @@ def verify(ledger: Ledger) -> Report:
                                     "中间的事件被删除")
             budget_heads[bid] = (link(head, h, n.originator_version), n.originator_version)
             global_head = link(global_head, h, n.id)
+            if against is not None:
+                against.event(n, h, budget_heads[bid][0], global_head)
             row = stored.get(n.id)
             if row is None:
                 # Every command chains its events right after recording them, so an event the
                 # chain has never seen was written around the ledger.
                 first.setdefault("inserted", f"位置 {n.id}: 事件不在哈希链上 (绕过本系统写入或插入)")
             elif row.event_hash != h:
-                first.setdefault("edited", f"位置 {n.id}: 事件内容与记录时的哈希不符 (被修改或调换顺序)")
+                first.setdefault("edited", f"位置 {n.id}: 事件内容与记录时的哈希不符 "
+                                           "(被修改、调换顺序, 或删除后此位置记录了其他内容)")
             elif row.global_chain != global_head and not first:
                 first["chain"] = f"位置 {n.id}: 全局哈希链在此处断开"
+            elif row.budget_chain != budget_heads[bid][0] and not first:
+                first["budget_chain"] = (f"位置 {n.id}: 预算 {bid} 的哈希链 (ledger_chain.budget_chain) "
+                                         "与由事件重算的不符")
             if topic_class(n.topic) is Budget.Published:
                 publications.append(n)
         if len(page) < PAGE:
             break
         start = page[-1].id
     missing = sorted(set(stored) - seen)
-    if missing:
+    if missing and missing[0] > previous:
+        first.setdefault("deleted", f"事件库到位置 {previous} 为止, 哈希链已记录到位置 {missing[-1]}: "
+                                    f"最后 {len(missing)} 个事件被删除")
+    elif missing:
         first.setdefault("deleted", f"位置 {missing[0]}: 已上链的事件不在事件库中 (被删除)")
+    ahead = sorted(name for name, position in tracked.items() if position > previous)
+    if ahead:
+        first.setdefault("ahead", f"读模型已处理到位置 {max(tracked[name] for name in ahead)} (投影 {'、'.join(ahead)}), "
+                                  f"事件库却到位置 {previous} 为止: 最后的事件被删除")
     report.problems += list(first.values())
+    if against is not None:
+        report.problems += against.finish(previous)
+        report.checkpoint = {"position": against.position, "created_at": checkpoint["created_at"],
+                             "key_id": checkpoint["key_id"], "after": against.after}
 
     # Everything below is recomputed from the events, in a scratch read model.
     with tempfile.TemporaryDirectory() as tmp:

@@ -473,22 +473,88 @@ def audit(
 
 
 @app.command()
-def verify(output: Format = ReportFormat.text) -> None:
-    """Recompute the hash chains, publication anchors and read model from the events.
+def verify(
+    output: Format = ReportFormat.text,
+    against: Annotated[Optional[Path], typer.Option(
+        "--against", help="检查点 JSON (ledger checkpoint 的输出, 由审计人员保存在事件库之外)")] = None,
+    public_key: Annotated[Optional[Path], typer.Option(
+        "--public-key", help="签署检查点的公钥 (ledger keygen 生成的 .pub 文件)")] = None,
+) -> None:
+    """Recompute the hash chains, publication anchors and read model from the events; with
+    --against, also prove that the store still extends a signed checkpoint.
 
-    Exits 1 when anything was tampered with; prints the first problem of each kind."""
+    Exits 1 when anything was tampered with (prints the first problem of each kind), 2 when the
+    checkpoint cannot be used (its signature does not verify with the public key)."""
+    from ..application.checkpoints import CheckpointError, load, load_public_key
+
+    checkpoint = None
+    if (against is None) != (public_key is None):
+        fail("--against 与 --public-key 须一同给出 (检查点及签署它的公钥)", 2)
+    if against is not None and public_key is not None:
+        try:
+            document = against.read_bytes()
+        except OSError as exc:
+            fail(f"无法读取检查点 {against}: {exc.strerror}", 2)
+        try:
+            checkpoint = load(document, load_public_key(public_key), where=f"检查点 {against.name}")
+        except CheckpointError as exc:
+            fail(str(exc), 2)
     with open_ledger() as ledger:
-        report = ledger.verify()
+        report = ledger.verify(checkpoint)
     if output == "json":
         typer.echo(json.dumps({"ok": report.ok, "events": report.events, "publications": report.publications,
-                               "leaves": report.leaves, "problems": report.problems}, ensure_ascii=False, indent=2))
+                               "leaves": report.leaves, "checkpoint": report.checkpoint, "problems": report.problems},
+                              ensure_ascii=False, indent=2))
     elif report.ok:
         typer.echo(f"校验通过: {report.events} 个事件的哈希链完整, {report.publications} 个发布节点相符, "
                    f"读模型 {report.leaves} 个明细余额与事件一致")
+        if report.checkpoint:
+            c = report.checkpoint
+            typer.echo(f"事件库延续检查点 (位置 {c['position']}, {c['created_at']} 签署, 密钥 {c['key_id']}): "
+                       f"此前的事件未被修改或删除, 其后又记录了 {c['after']} 个事件")
     else:
         typer.echo("校验失败:\n" + "\n".join(f"  {p}" for p in report.problems), err=True)
     if not report.ok:
         raise typer.Exit(1)
+
+
+@app.command()
+def keygen(out: Annotated[Path, typer.Option("--out", help="私钥文件 (公钥写到同名 .pub 文件); 保存在数据库之外")]) -> None:
+    """Make an Ed25519 key pair for signing checkpoints (the private key stays outside the store)."""
+    from ..application.checkpoints import CheckpointError, generate_key
+
+    try:
+        private, public, kid = generate_key(out)
+    except CheckpointError as exc:
+        fail(str(exc), 2)
+    typer.echo(f"已生成签名密钥 {kid}: 私钥 {private} (只有所有者可读, 勿放入数据库), 公钥 {public} (交给审计人员)")
+
+
+@app.command()
+def checkpoint(
+    key: Annotated[Path, typer.Option("--key", help="签名私钥 (ledger keygen 生成)")],
+    out: Annotated[Optional[Path], typer.Option("--out", help="把检查点 JSON 写到此文件 (省略则打印)")] = None,
+) -> None:
+    """Sign a checkpoint: the last position, the chain head over all events up to it, each
+    budget's chain head, the time. Printed (or written) as JSON, and stored for the API."""
+    from ..application.checkpoints import CheckpointError, load_private_key
+
+    try:
+        private = load_private_key(key)
+        with open_ledger() as ledger:
+            body = ledger.checkpoint(private)
+    except CheckpointError as exc:
+        fail(str(exc), 2)
+    text = json.dumps(body, ensure_ascii=False, indent=2) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"无法写入 {out}: {exc.strerror}")
+    typer.echo(f"已签署检查点: 位置 {body['position']}, {body['events']} 个事件, 链头 {body['chain_head'][:16]}…, "
+               f"密钥 {body['key_id']}; 写入 {out} (请保存在事件库之外)")
 
 
 @app.command()

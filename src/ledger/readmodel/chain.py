@@ -9,13 +9,18 @@ head and a digest of the rendered tables at the moment of publication, so the ev
 itself anchors the chain.
 
 `application.verify` recomputes the chains from the stored events and compares them.
+
+All of this is in the store: whoever can write to it can edit an event and recompute the
+hashes with this code. Signed checkpoints (`application.checkpoints`, kept in
+`ledger_checkpoints` and, what matters, by auditors outside the store) are what such a forger
+cannot recompute.
 """
 
 from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import BigInteger, Column, Engine, Index, Integer, String, Table, insert, select
+from sqlalchemy import BigInteger, Column, DateTime, Engine, Index, Integer, String, Table, Text, insert, select
 
 from ..eventstore import EventLog
 from . import schema, tracking
@@ -34,6 +39,19 @@ chain = Table(
     Column("budget_chain", String(64), nullable=False),
     Column("global_chain", String(64), nullable=False),
     Index("ix_ledger_chain_budget", "budget_id", "position"),  # each page looks up its budgets' heads
+)
+
+# Signed checkpoints made by `ledger checkpoint` (application/checkpoints.py), served by
+# GET /api/checkpoints/latest. Like the chain, never cleared by a rebuild. A copy here is a
+# convenience: the evidence is the copy an auditor keeps elsewhere.
+checkpoints = Table(
+    "ledger_checkpoints",
+    schema.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("position", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("key_id", String(64), nullable=False),
+    Column("document", Text, nullable=False),  # the signed checkpoint as JSON
 )
 
 

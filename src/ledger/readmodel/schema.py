@@ -130,21 +130,21 @@ LAYOUT = 4
 # Tables of earlier layouts (1: a copy of every event and line, and every table cell; 2 kept
 # the leaves as text; 3 had no layout and phase of a document).
 RETIRED = ("ledger_events", "ledger_postings", "ledger_cells")
-_LAYOUT_ROW = "layout"
+LAYOUT_ROW = "layout"  # a row of ledger_tracking that holds LAYOUT, not a position
 
 
 def migrate(conn: Connection) -> bool:
     """Create the read model, or make it again if another layout made it; True if it was."""
     metadata.create_all(conn)
-    stored = conn.execute(select(tracking.c.position).where(tracking.c.name == _LAYOUT_ROW)).scalar()
+    stored = conn.execute(select(tracking.c.position).where(tracking.c.name == LAYOUT_ROW)).scalar()
     if stored == LAYOUT:
         return False
     for name in RETIRED:
         conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
     metadata.drop_all(conn, tables=list(PROJECTED))
     metadata.create_all(conn, tables=list(PROJECTED))
-    conn.execute(delete(tracking).where(tracking.c.name.in_(("tables", _LAYOUT_ROW))))
-    conn.execute(insert(tracking).values(name=_LAYOUT_ROW, position=LAYOUT))
+    conn.execute(delete(tracking).where(tracking.c.name.in_(("tables", LAYOUT_ROW))))
+    conn.execute(insert(tracking).values(name=LAYOUT_ROW, position=LAYOUT))
     return True
 
 
