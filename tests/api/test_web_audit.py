@@ -62,3 +62,28 @@ def test_markup_in_an_audited_document_shows_as_text_and_runs_nothing(server, br
     assert page.locator("#audit-text mark").count() >= 1
     assert page.title() == "预算账本 · 审校"
     page.close()
+
+
+ORIGINAL = DOCTORED.with_name("shanghai-putuo-caizhengju-2024-final-accounts.pdf")
+
+
+def test_findings_on_cells_are_marked_in_the_printed_tables(server, browser):
+    expected = httpx.post(server.url + "/api/audits", timeout=120,
+                          files={"file": (ORIGINAL.name, ORIGINAL.read_bytes(), "application/pdf")}).json()
+    sums = [f for f in expected["findings"] if f["rule"] == "table.detail_sum"]
+    assert sums and all(f["place"]["page"] and f["place"]["x"] for f in sums)
+    page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page.goto(server.url + "/audit")
+    page.set_input_files("#audit-file", str(ORIGINAL))
+    page.click("#audit-run")
+    page.wait_for_selector("#finding-rows tr", timeout=120_000)
+    marked = page.locator("#audit-tables td.marked[data-rules~='table.detail_sum']")
+    assert marked.count() == len(sums)
+    assert sorted(marked.nth(i).inner_text() for i in range(marked.count())) == \
+        sorted(f["stated"] for f in sums)  # the printed figure each finding is about
+    assert all("severity-错误" in (marked.nth(i).get_attribute("class") or "") for i in range(marked.count()))
+    # the 尾差 leaves are marked as 提示 on their own cells
+    leaves = [f for f in expected["findings"] if f["rule"] == "table.rounding" and f["place"]["x"] is not None]
+    rounded = page.locator("#audit-tables td.marked[data-rules~='table.rounding']")
+    assert rounded.count() == len(leaves) > 0
+    page.close()

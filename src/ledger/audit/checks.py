@@ -42,6 +42,8 @@ def unreadable(a: Audited) -> Iterator[Finding]:
     for p in a.problems:
         if p.message.startswith("缺少"):
             continue  # table.missing
+        if "超出尾差" in p.message:
+            continue  # table.detail_sum: printed cells that no exact amounts reconcile
         yield finding("document.unreadable", p.message, place_of(p.location or (Location(line=p.line) if p.line else None),
                                                                 table=p.table))
 
@@ -57,6 +59,9 @@ def missing(a: Audited) -> Iterator[Finding]:
 
 @rule("table.detail_sum")
 def detail_sum(a: Audited) -> Iterator[Finding]:
+    for p in a.problems:  # the cells of a rule (勾稽) or a total that no exact amounts satisfy
+        if "超出尾差" in p.message:
+            yield finding("table.detail_sum", p.message, place_of(p.location, table=p.table), rounding=False)
     if a.plan is None:
         return
     for cell in a.plan.inconsistent_cells:
@@ -65,7 +70,9 @@ def detail_sum(a: Audited) -> Iterator[Finding]:
             "table.detail_sum",
             f"{cell['table']} {cell['row']} {cell['column']}: 印刷{printed}, 明细之和 (精确) 为{ratios.yuan(amount / ratios.WAN)}"
             "; 相差超出尾差, 没有一组精确金额能同时得出两者",
-            Place(table=cell["table"], row=cell["row"], column=cell["column"], text=cell.get("where")),
+            Place(table=cell["table"], row=cell["row"], column=cell["column"], text=cell.get("where"),
+                  page=cell.get("page"), line=cell.get("line"),
+                  x=cell["box"][0] if cell.get("box") else None, y=cell["box"][1] if cell.get("box") else None),
             stated=str(printed), expected=ratios.yuan(amount / ratios.WAN), rounding=False)
 
 
@@ -246,6 +253,11 @@ def change(a: Audited) -> Iterator[Finding]:
             yield finding("narrative.change", f"{direction}{_wan(delta)}, 却写「{word}」(应为「{expected_word}」)", at,
                           stated=word, expected=expected_word)
         ratio = ratios.increase if direction == "增加" else ratios.decrease
+        if direction == "增加" and current - delta == 0 and Decimal(printed) != 0:
+            yield finding("narrative.change", f"上年为0 (本年{_wan(current)}, 增加{_wan(delta)}): 增长率无从计算, "
+                                              f"却写{expected_word}{printed}%", at, stated=f"{printed}%",
+                          expected="上年为0, 不写增长率", rounding=False)
+            continue
         verdict = ratios.check(ratio, delta, current, printed)
         if verdict is None:
             continue

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..ingest.errors import DocumentRejected, Problem
 from ..ingest.source import Document, Location, TextFlow
-from .model import SEVERITIES, AuditReport, Finding, Place, rule_set
+from .model import SEVERITIES, AuditReport, Finding, Place, PrintedCellOut, PrintedTableOut, rule_set
 
 if TYPE_CHECKING:
     from ..ingest.final_narrative import FinalNarrative
@@ -164,4 +164,27 @@ def _report(audited: Audited, with_text: bool) -> AuditReport:
         department=read.department if read else (audited.plan.department if audited.plan else audited.department),
         fiscal_year=audited.year, rules_version=rule_set().version, findings=findings, counts=counts,
         notes=audited.notes, text=audited.flow.text if with_text and audited.flow is not None else None,
+        tables=_printed_tables(audited) if with_text else None,
     )
+
+
+def _printed_tables(audited: Audited) -> list[PrintedTableOut] | None:
+    """The tables as printed, each cell with its place, for showing findings on them."""
+    if audited.read is None:
+        return None
+    out = []
+    for number in sorted(audited.read.tables):
+        printed = audited.read.tables[number]
+        rows = []
+        for row in list(printed.header) + list(printed.rows):
+            cells = []
+            for i, text in enumerate(row.cells):
+                own = row.cell_locations[i] if i < len(row.cell_locations) else None  # a cell's own place only
+                box = (round(own.box.x0, 1), round(own.box.top, 1), round(own.box.x1, 1), round(own.box.bottom, 1)) \
+                    if own is not None and own.box is not None and text else None
+                page = own.page if own is not None else (row.location.page if row.location else None)
+                cells.append(PrintedCellOut(text=text, page=page, box=box, line=row.line or None))
+            rows.append(cells)
+        out.append(PrintedTableOut(table=printed.definition.name, title=printed.definition.title_for(audited.year or 0),
+                                   rows=rows))
+    return out

@@ -43,6 +43,21 @@ class Place(BaseModel):
         return " ".join(parts) or "文件"
 
 
+class PrintedCellOut(BaseModel):
+    text: str
+    page: int | None = None
+    box: tuple[float, float, float, float] | None = Field(None, description="x0, top, x1, bottom (PDF 点)")
+    line: int | None = None
+
+
+class PrintedTableOut(BaseModel):
+    """A table as the document prints it (with_text): its rows of cells, each with its place."""
+
+    table: str = Field(examples=["表一"])
+    title: str
+    rows: list[list[PrintedCellOut]]
+
+
 class Finding(BaseModel):
     rule: str = Field(examples=["narrative.change"])
     severity: Severity
@@ -79,6 +94,7 @@ class AuditReport(BaseModel):
     counts: dict[str, int] = Field(description="各严重程度的发现数")
     notes: list[str] = Field(default_factory=list, description="审校本身的说明 (读取了什么, 哪些规则未适用)")
     text: str | None = Field(None, description="文件的正文 (span 所指的全文); 请求 with_text 时才给出")
+    tables: list[PrintedTableOut] | None = Field(None, description="文件印刷的各表及每格的位置; 请求 with_text 时才给出")
 
 
 @cache

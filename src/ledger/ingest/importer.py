@@ -204,8 +204,13 @@ def reconcile(read: dict[int, ReadTable], lay: Layout, agency: frozenset[str], n
     for cell in solution.tolerated:
         key = named[cell]
         c = printed[key]
+        place = {"page": c.location.page} if c.location is not None and c.location.page is not None else {}
+        if c.location is not None and c.location.box is not None:
+            place["box"] = [round(c.location.box.x0, 1), round(c.location.box.top, 1)]
+        if c.line:
+            place["line"] = c.line
         off.append({"table": names[key[0]], "row": c.row_label, "column": c.column_label, "printed": str(c.value),
-                    "amount": str(totals[key]), "where": c.where().describe()})
+                    "amount": str(totals[key]), "where": c.where().describe(), **place})
     return Reconciled(lines, rounding, solution.rounding_cells, solution.tolerated, off, printed, totals)
 
 

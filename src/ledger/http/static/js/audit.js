@@ -41,6 +41,7 @@ function render() {
     rows.append(row);
   });
   renderText(findings);
+  renderTables(findings);
   const counts = SEVERITIES.map((s) => `${s} ${report.counts[s] ?? 0}`).join("  ");
   $("audit-summary").textContent = `${report.document}: ${report.department ?? "部门不详"} ${report.fiscal_year ?? ""}年度, ` +
     `布局 ${report.layout ?? "不详"}; ${counts} (显示 ${findings.length} 处). ${report.notes.join(" ")}`;
@@ -63,6 +64,54 @@ function renderText(findings) {
     at = end;
   }
   box.append(text.slice(at));
+}
+
+// Does a finding stand at this printed cell? By page and position in a PDF (the finding's
+// point inside the cell's box), by line in the text layout (the cell holding the printed figure).
+function at(f, cell) {
+  const p = f.place;
+  if (p.page != null && cell.page != null && cell.box) {
+    if (p.page !== cell.page || p.x == null) return false;
+    const [x0, top, x1, bottom] = cell.box;
+    // a finding on a cell is placed at the cell's top-left corner; other points must fall inside
+    const corner = Math.abs(p.x - x0) < 0.5 && Math.abs(p.y - top) < 0.5;
+    return corner || (p.x > x0 + 0.5 && p.x < x1 - 0.5 && p.y > top + 0.5 && p.y < bottom - 0.5);
+  }
+  return p.line != null && cell.line === p.line && (p.x == null) && cell.text !== "" && (!f.stated || cell.text.replace(/,/g, "") === f.stated);
+}
+
+function renderTables(findings) {
+  const box = $("audit-tables");
+  box.replaceChildren();
+  for (const table of report.tables || []) {
+    const own = findings.filter((f) => f.place.table === table.table);
+    const placed = new Set();
+    const grid = el("table", { class: "printed" });
+    for (const row of table.rows) {
+      const tr = el("tr");
+      for (const cell of row) {
+        const here = own.filter((f) => at(f, cell));
+        here.forEach((f) => placed.add(f));
+        const td = el("td", {}, cell.text);
+        if (here.length) {
+          const worst = ["错误", "疑似", "提示"].find((s) => here.some((f) => f.severity === s));
+          td.classList.add("marked", `severity-${worst}`);
+          td.title = here.map((f) => `${f.severity} ${f.rule}: ${f.message}`).join("\n");
+          td.dataset.rules = here.map((f) => f.rule).join(" ");
+        }
+        tr.append(td);
+      }
+      grid.append(tr);
+    }
+    const rest = own.filter((f) => !placed.has(f));
+    const notes = el("ul", { class: "table-findings" },
+      ...rest.map((f) => el("li", { class: `severity-${f.severity}` }, `${f.severity} ${f.rule}: ${f.message}`)));
+    box.append(el("details", { class: "audit-table", "data-table": table.table, open: own.length > 0 },
+      el("summary", {}, `${table.table} ${table.title}` + (own.length ? ` (${own.length} 处发现)` : "")), notes,
+      el("div", { class: "table-scroll" }, grid)));
+  }
+  const missing = findings.filter((f) => f.rule === "table.missing");
+  for (const f of missing) box.prepend(el("p", { class: `severity-${f.severity}` }, `${f.severity} ${f.rule}: ${f.message}`));
 }
 
 async function post(format) {
