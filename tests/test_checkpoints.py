@@ -191,3 +191,52 @@ def test_the_cli_signs_and_verifies_against_a_kept_checkpoint(cli, database_url,
     cli("keygen", "--out", str(other))
     ran = cli("verify", "--against", str(kept), "--public-key", f"{other}.pub", check=False)
     assert ran.returncode == 2 and "不是由此公钥签署的" in ran.stderr
+
+
+def test_publications_are_signed_and_a_forged_anchor_fails_their_signature(imported, keys, tmp_path, monkeypatch):
+    """With LEDGER_SIGNING_KEY, every publication carries an Ed25519 signature over its anchor
+    (chain head and tables digest). A forger who edits an earlier event and then recomputes the
+    publication's anchor with our own code passes plain verify, not the signature check."""
+    from ledger.readmodel.chain import tables_digest
+    from ledger.readmodel.queries import Point
+    from ledger.tables import formats
+    from test_integrity import position_of
+
+    private, public = keys
+    key_path = tmp_path / "signing.key"  # the fixture wrote it there
+    monkeypatch.setenv("LEDGER_SIGNING_KEY", str(key_path))
+    imported.adjust(DEPARTMENT, YEAR, Adjust(line=LINE, amount="10万元", reason="人员增资"))
+    published = imported.publish(DEPARTMENT, YEAR, Publish(name="调整预算", reason="年中调整"))
+    state = imported.log.decoder.decode(next(n for n in imported.log.notifications(published.position - 1, 1)))
+    assert state["signature"] and state["key_id"]
+    report = imported.verify(public_key=public)
+    assert report.ok and report.unsigned == ["位置 90: 发布节点「年初预算」"]
+    # the seed's own publication (年初预算) was recorded without a key: unsigned, and said so
+    monkeypatch.delenv("LEDGER_SIGNING_KEY")
+
+    edited = position_of(imported, "adjustment")
+    old = state_at(imported, published.position)
+    forge_amount(imported, edited, 1)
+    with imported.engine.connect() as conn:
+        head = conn.execute(text("SELECT global_chain FROM ledger_chain WHERE position = :p"),
+                            {"p": state["chain_position"]}).scalar()
+    digest = tables_digest(formats.to_tsv(imported.tables(DEPARTMENT, YEAR, point=Point(position=published.position))))
+    forged = old.replace(state["chain_head"].encode(), head.encode()).replace(state["tables_digest"].encode(),
+                                                                               digest.encode())
+    table, pos = events_table(imported)
+    execute(imported, f"UPDATE {table} SET state = :s WHERE {pos} = :p", s=forged, p=published.position)
+    rechain_from(imported, published.position)
+    assert imported.verify().ok  # the forgery is consistent: plain verify cannot see it
+    problems = imported.verify(public_key=public).problems
+    assert any(f"位置 {published.position}" in p and "签名与记录的链头和表格摘要不符" in p for p in problems), problems
+    assert len(problems) == 1
+
+
+def test_a_signing_key_that_cannot_be_read_refuses_the_publication(imported, tmp_path, monkeypatch):
+    from ledger.domain.budget import RuleViolation
+
+    monkeypatch.setenv("LEDGER_SIGNING_KEY", str(tmp_path / "missing.key"))
+    before = imported.last_position()
+    with pytest.raises(RuleViolation, match="LEDGER_SIGNING_KEY"):
+        imported.publish(DEPARTMENT, YEAR, Publish(name="调整预算", reason="年中调整"))
+    assert imported.last_position() == before

@@ -293,3 +293,36 @@ class Against:
         if not self.problems and self._head != self.checkpoint["chain_head"]:
             self.problems["head"] = f"位置 {self.position}: 由事件重算的全局链头与{self.signed_at}不符"
         return list(self.problems.values())
+
+
+# --------------------------------------------------------------------- publications
+
+def publication_signer(private: Ed25519PrivateKey):
+    """What Budget.publish calls to sign a publication's anchor: its fields → (signature, key id)."""
+    kid = key_id(private.public_key())
+
+    def sign(anchor: dict[str, Any]) -> tuple[str, str]:
+        return base64.b64encode(private.sign(canonical(anchor))).decode(), kid
+
+    return sign
+
+
+def check_publication(state: dict[str, Any], budget: str, public: Ed25519PublicKey) -> str | None:
+    """None when a stored publication's signature verifies with the key; else why not."""
+    if not state.get("signature"):
+        return "未签名"
+    if state.get("key_id") != key_id(public):
+        return f"由另一把密钥签名 (key_id {state.get('key_id')})"
+    anchor = {"budget": budget, "name": state["name"], "chain_position": state["chain_position"],
+              "chain_head": state["chain_head"], "tables_digest": state["tables_digest"], "layout": state.get("layout")}
+    try:
+        public.verify(base64.b64decode(state["signature"]), canonical(anchor))
+    except (InvalidSignature, ValueError):
+        return "签名与记录的链头和表格摘要不符"
+    return None
+
+
+def signing_key_from_env() -> Ed25519PrivateKey | None:
+    """The key that signs publications: LEDGER_SIGNING_KEY (a private key file of `ledger keygen`)."""
+    path = os.environ.get("LEDGER_SIGNING_KEY", "").strip()
+    return load_private_key(Path(path)) if path else None

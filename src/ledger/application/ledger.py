@@ -188,10 +188,20 @@ class Ledger:
             budget = queries.find_budget(conn, department, fiscal_year)
             return [e for e in queries.events(conn, self.log, budget, queries.Point()) if e.kind == "audit"]
 
-    def verify(self, checkpoint: dict[str, Any] | None = None) -> verify.Report:
-        """Check the history for tampering (application/verify.py), and that it still extends
-        a checkpoint (one that checkpoints.load has checked the signature of)."""
-        return verify.verify(self, checkpoint)
+    def verify(self, checkpoint: dict[str, Any] | None = None, public_key: Any = None) -> verify.Report:
+        """Check the history for tampering (application/verify.py), that it still extends a
+        checkpoint (one that checkpoints.load has checked the signature of), and with a public
+        key that every publication carries a valid signature by it."""
+        return verify.verify(self, checkpoint, public_key)
+
+    @staticmethod
+    def _signer():
+        """What signs publications: the key of LEDGER_SIGNING_KEY, if set (else None: unsigned)."""
+        try:
+            key = checkpoints.signing_key_from_env()
+        except checkpoints.CheckpointError as exc:
+            raise RuleViolation([Violation("signing-key", f"LEDGER_SIGNING_KEY: {exc}; 未记录任何事件")]) from None
+        return checkpoints.publication_signer(key) if key is not None else None
 
     def checkpoint(self, private_key: Any) -> dict[str, Any]:
         """Sign and store a checkpoint of the chain (application/checkpoints.py)."""
@@ -267,7 +277,8 @@ class Ledger:
         if violations:
             raise RuleViolation(violations)
         budget.publish("决算" if final else "年初预算", effective=plan.effective, reason=f"《{name}》",
-                       **self._publication_anchor(budget, plan.layout if final else None), actor=actor)
+                       **self._publication_anchor(budget, plan.layout if final else None), actor=actor,
+                       sign=self._signer())
         recordings = self.events.save(budget)
         self._catch_up(progress)
         positions = (recordings[0].notification.id, recordings[-1].notification.id) if recordings else None
@@ -341,7 +352,7 @@ class Ledger:
         actor = _actor(actor)
         budget = self._load(department, fiscal_year, expected_version)
         eid = budget.publish(cmd.name, effective=cmd.effective or date.today(), reason=cmd.reason,
-                             **self._publication_anchor(budget), actor=actor)
+                             **self._publication_anchor(budget), actor=actor, sign=self._signer())
         return self._save(budget, eid, "publication")
 
     def rebuild(self, progress=None) -> int:

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from .ledger import Ledger
 
 _ANCHOR = declared(Budget.Published, "name", "chain_position", "chain_head", "tables_digest")
+_SIGNED = declared(Budget.Published, "signature", "key_id", "layout")
 _LAYOUT = declared(Budget.Published, "layout")  # absent from publications before layouts
 
 
@@ -52,13 +53,15 @@ class Report:
     problems: list[str] = field(default_factory=list)
     # With a checkpoint: its position, time and key, and how many events came after it.
     checkpoint: dict[str, Any] | None = None
+    # With a public key: the publications recorded without a signature (no LEDGER_SIGNING_KEY then).
+    unsigned: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def verify(ledger: Ledger, checkpoint: dict[str, Any] | None = None) -> Report:
+def verify(ledger: Ledger, checkpoint: dict[str, Any] | None = None, public_key: Any = None) -> Report:
     """Recompute the chains, the publication anchors and the read model from the events (and
     compare them with a checkpoint whose signature was checked, if given)."""
     report = Report()
@@ -139,7 +142,7 @@ def verify(ledger: Ledger, checkpoint: dict[str, Any] | None = None) -> Report:
             report.problems.append(f"无法由事件重算读模型: {type(exc).__name__}: {str(exc)[:200]}")
             scratch.dispose()
             return report
-        _check_publications(log, scratch, publications, stored, report)
+        _check_publications(log, scratch, publications, stored, report, public_key)
         report.leaves, mismatch = _compare_read_model(scratch, engine)
         scratch.dispose()
     if mismatch:
@@ -147,7 +150,10 @@ def verify(ledger: Ledger, checkpoint: dict[str, Any] | None = None) -> Report:
     return report
 
 
-def _check_publications(log: EventLog, scratch: Engine, publications, stored, report: Report) -> None:
+def _check_publications(log: EventLog, scratch: Engine, publications, stored, report: Report,
+                        public_key: Any = None) -> None:
+    from .checkpoints import check_publication
+
     for n in publications:
         report.publications += 1
         try:
@@ -157,6 +163,15 @@ def _check_publications(log: EventLog, scratch: Engine, publications, stored, re
         except Exception as exc:  # a tampered event may not even decode
             report.problems.append(f"位置 {n.id}: 发布节点事件无法解码 ({type(exc).__name__})")
             continue
+        if public_key is not None:
+            signed = {field: state.get(field) for field in _SIGNED}
+            if not signed.get("signature"):
+                report.unsigned.append(f"位置 {n.id}: 发布节点「{name}」")
+            else:
+                wrong = check_publication({**signed, "name": name, "chain_position": anchor_at, "chain_head": anchor,
+                                           "tables_digest": digest}, str(n.originator_id), public_key)
+                if wrong:
+                    report.problems.append(f"位置 {n.id}: 发布节点「{name}」的签名: {wrong}")
         expected_head = stored[anchor_at].global_chain if anchor_at in stored else GENESIS
         if anchor != expected_head:
             report.problems.append(f"位置 {n.id}: 发布节点「{name}」记录的链头 (位置 {anchor_at}) 与哈希链不符")

@@ -478,7 +478,7 @@ def verify(
     against: Annotated[Optional[Path], typer.Option(
         "--against", help="检查点 JSON (ledger checkpoint 的输出, 由审计人员保存在事件库之外)")] = None,
     public_key: Annotated[Optional[Path], typer.Option(
-        "--public-key", help="签署检查点的公钥 (ledger keygen 生成的 .pub 文件)")] = None,
+        "--public-key", help="签署检查点与发布节点的公钥 (ledger keygen 生成的 .pub 文件); 单独给出时检查每个发布节点的签名")] = None,
 ) -> None:
     """Recompute the hash chains, publication anchors and read model from the events; with
     --against, also prove that the store still extends a signed checkpoint.
@@ -487,9 +487,14 @@ def verify(
     checkpoint cannot be used (its signature does not verify with the public key)."""
     from ..application.checkpoints import CheckpointError, load, load_public_key
 
-    checkpoint = None
-    if (against is None) != (public_key is None):
-        fail("--against 与 --public-key 须一同给出 (检查点及签署它的公钥)", 2)
+    checkpoint = key = None
+    if against is not None and public_key is None:
+        fail("--against 须与 --public-key 一同给出 (检查点及签署它的公钥)", 2)
+    if public_key is not None:
+        try:
+            key = load_public_key(public_key)
+        except CheckpointError as exc:
+            fail(str(exc), 2)
     if against is not None and public_key is not None:
         try:
             document = against.read_bytes()
@@ -500,10 +505,11 @@ def verify(
         except CheckpointError as exc:
             fail(str(exc), 2)
     with open_ledger() as ledger:
-        report = ledger.verify(checkpoint)
+        report = ledger.verify(checkpoint, key)
     if output == "json":
         typer.echo(json.dumps({"ok": report.ok, "events": report.events, "publications": report.publications,
-                               "leaves": report.leaves, "checkpoint": report.checkpoint, "problems": report.problems},
+                               "leaves": report.leaves, "checkpoint": report.checkpoint, "problems": report.problems,
+                               "unsigned_publications": report.unsigned if key is not None else None},
                               ensure_ascii=False, indent=2))
     elif report.ok:
         typer.echo(f"校验通过: {report.events} 个事件的哈希链完整, {report.publications} 个发布节点相符, "
@@ -512,6 +518,11 @@ def verify(
             c = report.checkpoint
             typer.echo(f"事件库延续检查点 (位置 {c['position']}, {c['created_at']} 签署, 密钥 {c['key_id']}): "
                        f"此前的事件未被修改或删除, 其后又记录了 {c['after']} 个事件")
+        if key is not None:
+            signed = report.publications - len(report.unsigned)
+            typer.echo(f"发布节点的签名: {signed} 个由此公钥签名且相符"
+                       + (f"; {len(report.unsigned)} 个未签名 (记录时未设 LEDGER_SIGNING_KEY): "
+                          + "、".join(report.unsigned) if report.unsigned else ""))
     else:
         typer.echo("校验失败:\n" + "\n".join(f"  {p}" for p in report.problems), err=True)
     if not report.ok:

@@ -149,6 +149,10 @@ class Budget(Aggregate):
         tables_digest: str
         layout: str | None = None  # whose tables the digest covers (None: the 13-table 部门预算)
         actor: str | None = None  # who recorded it (see above)
+        # Signed (issue 21.2) when the ledger has a signing key (LEDGER_SIGNING_KEY): Ed25519
+        # over the anchor above (application/checkpoints.publication_anchor), and the key's id.
+        signature: str | None = None
+        key_id: str | None = None
 
     class AuditRecorded(Aggregate.Event):
         """An audit (审校) of this budget or of a document of it: what was audited, under which
@@ -313,16 +317,23 @@ class Budget(Aggregate):
         return eid
 
     def publish(self, name: str, *, effective: date, reason: str, chain_position: int, chain_head: str,
-                tables_digest: str, layout: str | None = None, actor: str | None = None) -> str:
+                tables_digest: str, layout: str | None = None, actor: str | None = None,
+                sign: Any = None) -> str:
         """A named checkpoint. It anchors the hash chain (its head when published) and the
-        digest of the tables as published, so that later tampering is evident."""
+        digest of the tables as published, so that later tampering is evident; `sign` (the
+        anchor's fields → (signature, key id)) signs that anchor."""
         if not name.strip():
             raise RuleViolation([Violation("publication-name", "发布节点必须有名称")])
         if name in self.publications:
             raise RuleViolation([Violation("unique-publication", f"发布节点「{name}」已存在")])
         eid = _new_id()
+        signed = {}
+        if sign is not None:
+            signed = dict(zip(("signature", "key_id"), sign({
+                "budget": str(self.id), "name": name, "chain_position": chain_position, "chain_head": chain_head,
+                "tables_digest": tables_digest, "layout": layout}), strict=True))
         self._published(eid, name, effective, reason, chain_position, chain_head, tables_digest,
-                        **({"layout": layout} if layout else {}), actor=actor)
+                        **({"layout": layout} if layout else {}), actor=actor, **signed)
         return eid
 
     # ------------------------------------------------------------------- checks
@@ -408,7 +419,7 @@ class Budget(Aggregate):
     @event(Published)
     def _published(self, event_id: str, name: str, effective: date, reason: str, chain_position: int,
                    chain_head: str, tables_digest: str, layout: str | None = None,
-                   actor: str | None = None) -> None:
+                   actor: str | None = None, signature: str | None = None, key_id: str | None = None) -> None:
         self.publications[name] = self.version
 
     @event(AuditRecorded)
