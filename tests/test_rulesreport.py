@@ -153,3 +153,15 @@ def test_the_service_serves_the_last_report_at_rules(cucumber, tmp_path, monkeyp
         page = client.get("/rules")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "场景 5 个" in page.text and "失败 1" in page.text and "失败的场景" in page.text
+
+
+def test_before_any_test_run_the_rules_page_shows_the_scenarios_themselves():
+    from ledger.http.app import REPO, scenarios_page
+
+    page = scenarios_page(REPO / "features")
+    features = sorted((REPO / "features").glob("*.feature"))
+    assert "尚无运行结果" in page and len(features) > 5
+    for path in features:  # every rule file is on the page, its text escaped
+        first = next(line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("功能:"))
+        assert first.split(":", 1)[1].strip() in page
+    assert "<script" not in page

@@ -37,11 +37,25 @@ def rules_page() -> str:
     report = next((Path(c) for c in candidates if c and Path(c).is_file()), None)
     features = REPO / "features"
     if report is None:
-        return ("<!doctype html><meta charset=utf-8><title>预算规则</title><h1>预算规则：可执行的场景</h1>"
-                "<p>尚无运行结果。运行 <code>make test</code> 后, 本页显示 features/ 中每个场景及其结果"
-                " (或以 LEDGER_RULES_REPORT 指定 cucumber JSON 文件)。</p>")
+        return scenarios_page(features)
     data = json.loads(report.read_text(encoding="utf-8"))
     return render_html(data, features_dir=features if features.is_dir() else None)
+
+
+def scenarios_page(features: Path) -> str:
+    """Before any test run (a fresh clone): the rules as the scenarios state them, without results."""
+    parts = ["<!doctype html><html lang='zh-CN'><meta charset=utf-8><title>预算规则</title>",
+             "<h1>预算规则：可执行的场景</h1>",
+             "<p>尚无运行结果: 运行 <code>make test</code> 后, 本页显示每个场景及其结果 (或以 LEDGER_RULES_REPORT 指定"
+             " cucumber JSON 文件)。以下是 features/ 中的规则原文。</p>"]
+    files = sorted(features.glob("*.feature")) if features.is_dir() else []
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        title = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("功能:")), path.stem)
+        parts.append(f"<h2>{html.escape(title)}</h2><pre>{html.escape(text)}</pre>")
+    if not files:
+        parts.append("<p>(没有找到 features/ 目录)</p>")
+    return "".join(parts)
 
 # Swagger UI from static/swagger-ui, started by static/swagger-init.js: no inline script, so
 # /docs keeps the Content-Security-Policy of every other page (FastAPI's own docs page inlines it).
