@@ -45,6 +45,8 @@ class Recorded:
     position: int
     kind: str
     version: int  # the budget's version with this event
+    effective: date | None = None  # the effective date the event was recorded with
+    effective_note: str | None = None  # why that date, when the command gave none
 
 
 @dataclass
@@ -86,6 +88,21 @@ def _actor(actor: str | None) -> str | None:
         raise RuleViolation([Violation("actor", (
             f"记录人 (actor) 应为 1–{MAX_ACTOR} 个可打印字符, 不是 {actor[:40]!r}"))])
     return text
+
+
+def _default_note(budget: Budget, kind: str, effective: date | None, today: date | None) -> str | None:
+    """Why a command given without an effective date got the date it did (the rule is the
+    domain's: Budget.default_effective, Budget.correction_effective)."""
+    if effective is None:
+        return None
+    if kind == "correction":
+        return f"未给生效日期, 取被更正事件的生效日期 {effective.isoformat()}"
+    first, last = budget.year_span()
+    if today is not None and today > last:
+        return f"未给生效日期; {budget.fiscal_year}年度已结束, 取年度最后一天 {effective.isoformat()}"
+    if today is not None and today < first:
+        return f"未给生效日期; {budget.fiscal_year}年度尚未开始, 取年度第一天 {effective.isoformat()}"
+    return f"未给生效日期, 取今天 {effective.isoformat()}"
 
 
 @dataclass(frozen=True)
@@ -168,11 +185,11 @@ class Ledger:
         if not department or not fiscal_year:
             raise RuleViolation([Violation("audit-budget", "审校的文件没有读出部门和年度; 请指明记入哪个预算")])
         budget = self._load(department, fiscal_year, expected_version)
+        today = date.today()
         eid = budget.record_audit(report.document, sha256=report.sha256, rules_version=report.rules_version,
                                   counts=report.counts, findings=[f.model_dump(mode="json") for f in report.findings],
-                                  effective=date.today() if date.today().year == fiscal_year else date(fiscal_year, 12, 31),
-                                  reason=reason, actor=_actor(actor))
-        return self._save(budget, eid, "audit")
+                                  effective=budget.default_effective(today), reason=reason, actor=_actor(actor))
+        return self._save(budget, eid, "audit", None, today)
 
     def audit(self, department: str, fiscal_year: int, cmd: commands.RecordAudit,
               expected_version: int | None = None, *, actor: str | None = None) -> Recorded:
@@ -286,41 +303,53 @@ class Ledger:
                                    f"{expected_version}; 未记录任何事件. 请重新读取后再提交")
         return budget
 
-    def _save(self, budget: Budget, event_id: str, kind: str) -> Recorded:
+    def _save(self, budget: Budget, event_id: str, kind: str, given: date | None = None,
+              today: date | None = None) -> Recorded:
+        effective = budget.pending_events[-1].effective if budget.pending_events else None
+        note = None if given is not None else _default_note(budget, kind, effective, today)
         try:
             recordings = self.events.save(budget)
         except IntegrityError:
             raise ConcurrentChange(f"{budget.department} {budget.fiscal_year}年预算刚被他人修改, 未记录; 请重试") from None
         self._catch_up()
-        return Recorded(event_id, recordings[-1].notification.id, kind, recordings[-1].notification.originator_version)
+        return Recorded(event_id, recordings[-1].notification.id, kind, recordings[-1].notification.originator_version,
+                        effective, note)
+
+    @staticmethod
+    def _effective(budget: Budget, given: date | None) -> tuple[date, date]:
+        """The effective date of a command (given, or the budget's default for today), and today."""
+        today = date.today()
+        return (given if given is not None else budget.default_effective(today)), today
 
     def appropriate(self, department: str, fiscal_year: int, cmd: commands.Appropriate,
                expected_version: int | None = None, *, actor: str | None = None) -> Recorded:
         actor = _actor(actor)
         budget = self._load(department, fiscal_year, expected_version)
         line = cmd.line.to_line(cmd.amount, list(budget.units))
-        eid = budget.appropriate([line], effective=cmd.effective or date.today(), reason=cmd.reason,
-                                 document_no=cmd.document_no, actor=actor)
-        return self._save(budget, eid, "appropriation")
+        effective, today = self._effective(budget, cmd.effective)
+        eid = budget.appropriate([line], effective=effective, reason=cmd.reason, document_no=cmd.document_no,
+                                 actor=actor)
+        return self._save(budget, eid, "appropriation", cmd.effective, today)
 
     def adjust(self, department: str, fiscal_year: int, cmd: commands.Adjust,
                expected_version: int | None = None, *, actor: str | None = None) -> Recorded:
         actor = _actor(actor)
         budget = self._load(department, fiscal_year, expected_version)
         line = cmd.line.to_line(cmd.amount, list(budget.units))
-        eid = budget.adjust([line], effective=cmd.effective or date.today(), reason=cmd.reason,
-                            document_no=cmd.document_no, actor=actor)
-        return self._save(budget, eid, "adjustment")
+        effective, today = self._effective(budget, cmd.effective)
+        eid = budget.adjust([line], effective=effective, reason=cmd.reason, document_no=cmd.document_no,
+                            actor=actor)
+        return self._save(budget, eid, "adjustment", cmd.effective, today)
 
     def transfer(self, department: str, fiscal_year: int, cmd: commands.Transfer,
                expected_version: int | None = None, *, actor: str | None = None) -> Recorded:
         actor = _actor(actor)
         budget = self._load(department, fiscal_year, expected_version)
         units = list(budget.units)
+        effective, today = self._effective(budget, cmd.effective)
         eid = budget.transfer(cmd.from_line.to_line(cmd.amount, units), cmd.to_line.to_line(cmd.amount, units),
-                              effective=cmd.effective or date.today(), reason=cmd.reason, document_no=cmd.document_no,
-                              actor=actor)
-        return self._save(budget, eid, "transfer")
+                              effective=effective, reason=cmd.reason, document_no=cmd.document_no, actor=actor)
+        return self._save(budget, eid, "transfer", cmd.effective, today)
 
     def correct(self, department: str, fiscal_year: int, cmd: commands.Correct,
                expected_version: int | None = None, *, actor: str | None = None) -> Recorded:
@@ -332,17 +361,19 @@ class Ledger:
             if event is None or event.budget_id != str(budget.id):
                 raise RuleViolation([Violation("known-event", f"本预算没有位置为 {target} 的事件")])
             target = event.event_id
-        eid = budget.correct(target, effective=cmd.effective or date.today(), reason=cmd.reason,
-                             document_no=cmd.document_no, answers=cmd.answers, actor=actor)
-        return self._save(budget, eid, "correction")
+        # Without an effective date a correction takes that of the event it reverses (domain).
+        eid = budget.correct(target, effective=cmd.effective, reason=cmd.reason, document_no=cmd.document_no,
+                             answers=cmd.answers, actor=actor)
+        return self._save(budget, eid, "correction", cmd.effective)
 
     def publish(self, department: str, fiscal_year: int, cmd: commands.Publish,
                expected_version: int | None = None, *, actor: str | None = None) -> Recorded:
         actor = _actor(actor)
         budget = self._load(department, fiscal_year, expected_version)
-        eid = budget.publish(cmd.name, effective=cmd.effective or date.today(), reason=cmd.reason,
-                             **self._publication_anchor(budget), actor=actor)
-        return self._save(budget, eid, "publication")
+        effective, today = self._effective(budget, cmd.effective)
+        eid = budget.publish(cmd.name, effective=effective, reason=cmd.reason, **self._publication_anchor(budget),
+                             actor=actor)
+        return self._save(budget, eid, "publication", cmd.effective, today)
 
     def rebuild(self, progress=None) -> int:
         return self.projector.rebuild(progress)

@@ -210,7 +210,10 @@ ProjectOpt = Annotated[Optional[str], typer.Option("--project", help="项目名�
 UnitOpt = Annotated[Optional[str], typer.Option("--unit", help="单位名称 (只有一个单位时可省略)")]
 Amount = Annotated[str, typer.Option("--amount", help="金额: 元 (100000.50) 或 万元 (10万元)")]
 Reason = Annotated[str, typer.Option("--reason", help="原因")]
-EffectiveDate = Annotated[Optional[str], typer.Option("--effective", help="生效日期 YYYY-MM-DD (默认今天)")]
+EFFECTIVE_DEFAULT = "须在预算年度内; 默认: 年度进行中为今天, 年度已结束为其最后一天 12-31, 尚未开始为其第一天 01-01"
+EffectiveDate = Annotated[Optional[str], typer.Option("--effective", help=f"生效日期 YYYY-MM-DD ({EFFECTIVE_DEFAULT})")]
+CorrectionDate = Annotated[Optional[str], typer.Option(
+    "--effective", help="生效日期 YYYY-MM-DD (须在预算年度内; 默认: 被更正事件的生效日期)")]
 DocumentNo = Annotated[Optional[str], typer.Option("--document-no", help="批准文号")]
 
 
@@ -242,10 +245,14 @@ def _record(action: str, department: str, year: int, payload: dict, output: str)
     except ConcurrentChange as exc:
         fail(str(exc), 4)
     if output == "json":
-        typer.echo(json.dumps({"event_id": recorded.event_id, "position": recorded.position, "kind": recorded.kind},
-                              ensure_ascii=False))
+        typer.echo(json.dumps({"event_id": recorded.event_id, "position": recorded.position, "kind": recorded.kind,
+                               "effective": recorded.effective.isoformat() if recorded.effective else None,
+                               "effective_note": recorded.effective_note}, ensure_ascii=False))
     else:
-        typer.echo(f"已记录 {recorded.kind} 事件 {recorded.event_id} (位置 {recorded.position})")
+        dated = f", 生效日期 {recorded.effective.isoformat()}" if recorded.effective else ""
+        typer.echo(f"已记录 {recorded.kind} 事件 {recorded.event_id} (位置 {recorded.position}{dated})")
+        if recorded.effective_note:
+            typer.echo(f"  {recorded.effective_note}")
 
 
 def _line(code, kind, economic, cost, source, period, project, unit) -> dict:
@@ -301,7 +308,7 @@ def transfer(
 @app.command()
 def correct(department: Department, year: Year, reason: Reason,
             event: Annotated[str, typer.Option("--event", help="要冲销的事件 id 或通知位置")],
-            effective: EffectiveDate = None, document_no: DocumentNo = None,
+            effective: CorrectionDate = None, document_no: DocumentNo = None,
             answers: Annotated[Optional[str], typer.Option(
                 "--answers", help="这次更正回应的审校发现: 审校事件id#序号 (见 ledger audit --record)")] = None,
             output: Format = ReportFormat.text) -> None:

@@ -177,8 +177,12 @@ def _ambiguous(_request: Request, exc: AmbiguousRow) -> JSONResponse:
     return problem(422, str(exc), items)
 
 
+# Rules about one field of the command name that field as the place.
+_RULE_FIELDS = {"effective-in-year": "body.effective"}
+
+
 def _rule(_request: Request, exc: RuleViolation) -> JSONResponse:
-    items = [ProblemItem(location=v.rule, message=v.message) for v in exc.violations]
+    items = [ProblemItem(location=_RULE_FIELDS.get(v.rule, v.rule), message=v.message) for v in exc.violations]
     return problem(422, f"命令被拒绝, 未记录任何事件: {exc}", items)
 
 

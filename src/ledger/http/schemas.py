@@ -129,6 +129,9 @@ class RecordedOut(BaseModel):
     position: int = Field(description="通知位置", examples=[91])
     kind: str = Field(examples=["adjustment"])
     version: int = Field(description="记录后的预算版本 (也在 ETag 头中)", examples=[91])
+    effective: date | None = Field(None, description="事件所记的生效日期", examples=["2024-06-30"])
+    effective_note: str | None = Field(None, description="命令未给生效日期时, 所取日期的依据",
+                                       examples=["未给生效日期; 2024年度已结束, 取年度最后一天 2024-12-31"])
 
 
 class ImportOut(BaseModel):
