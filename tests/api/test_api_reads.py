@@ -434,3 +434,32 @@ def test_diff_and_lineage_answer_in_pages(loaded, tokens):
         after = page["next_after"]
     assert seen[-3:] == recorded and len(seen) == count == len(set(seen))
     assert Decimal(total["yuan"]) == cell(loaded, 3, "0/code:2210399", "basic")
+
+
+def test_health_reports_the_chain_as_the_last_verify_found_it(server, database_url):
+    """Against the real server (issue 20.4): health does not verify (a full verify replays every
+    event); it reports the last run's result: unverified, ok up to a position, then broken
+    (since when, and the findings) once a verify or a rebuild has found a tampered event."""
+    from support import CLI
+    from test_integrity import edit_amount
+
+    from ledger.application import Ledger
+
+    cli = CLI(database_url)
+    health = httpx.get(f"{server.url}/api/health").json()
+    assert health["chain"] == "unverified" and "chain_verified_at" not in health
+    cli("verify")
+    health = httpx.get(f"{server.url}/api/health").json()
+    assert (health["chain"], health["chain_verified_position"]) == ("ok", health["position"])
+    assert "chain_problems" not in health and "chain_broken_since" not in health
+    with Ledger(database_url) as led:
+        expected = edit_amount(led)
+    assert cli("rebuild", check=False).returncode == 1  # refused: and the run is kept
+    broken = httpx.get(f"{server.url}/api/health").json()
+    assert broken["status"] == "ok" and broken["chain"] == "broken"
+    assert any(expected in problem for problem in broken["chain_problems"]), broken
+    assert broken["chain_broken_since"] == broken["chain_verified_at"] > health["chain_verified_at"]
+    cli("rebuild", "--force")
+    again = httpx.get(f"{server.url}/api/health").json()
+    assert again["chain"] == "broken" and again["chain_broken_since"] == broken["chain_broken_since"]
+    assert again["chain_verified_at"] > broken["chain_verified_at"]

@@ -21,7 +21,7 @@ from ..explain import figures, narrative
 from ..explain import final as final_explain
 from ..explain.model import Explanation, Money
 from ..ingest.importer import ImportPlan, plan_document
-from ..readmodel import lineage, queries, schema
+from ..readmodel import lineage, queries, schema, verifications
 from ..readmodel.chain import ChainProjector, tables_digest
 from ..readmodel.projector import Projector
 from ..tables import formats
@@ -37,6 +37,22 @@ class UnknownBudget(queries.NotFound):
 
 class ConcurrentChange(RuntimeError):
     """Someone else recorded on this budget meanwhile; nothing was recorded. Retry."""
+
+
+class BrokenChain(RuntimeError):
+    """A rebuild refused: verify found the recorded events tampered with (the findings are in
+    the report). Rebuilding would fold them into the read model as if they were the history."""
+
+    def __init__(self, report: verify.Report):
+        self.report = report
+        super().__init__("事件的哈希链校验失败, 未重建读模型:\n" + "\n".join(f"  {p}" for p in report.chain_problems))
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    events: int  # replayed
+    report: verify.Report  # what verify found before the rebuild
+    over_broken_chain: bool  # rebuilt although the chain was broken (--force)
 
 
 @dataclass(frozen=True)
@@ -118,6 +134,7 @@ class Status:
     position: int  # the event store's highest position
     projected: int  # how far the read model has folded
     budgets: int
+    chain: verifications.ChainState | None = None  # as the last verify run found it
 
 
 class Ledger:
@@ -207,8 +224,18 @@ class Ledger:
 
     def verify(self, checkpoint: dict[str, Any] | None = None) -> verify.Report:
         """Check the history for tampering (application/verify.py), and that it still extends
-        a checkpoint (one that checkpoints.load has checked the signature of)."""
-        return verify.verify(self, checkpoint)
+        a checkpoint (one that checkpoints.load has checked the signature of). The result is
+        kept for /api/health (readmodel/verifications.py)."""
+        position = self.log.last_position()
+        report = verify.verify(self, checkpoint)
+        with self.engine.begin() as conn:
+            verifications.record(conn, position, report.chain_ok, report.chain_problems)
+        return report
+
+    def chain_state(self) -> verifications.ChainState:
+        """The chain's state as the last verify run found it (no verifying: cheap)."""
+        with self.engine.connect() as conn:
+            return verifications.state(conn)
 
     def checkpoint(self, private_key: Any) -> dict[str, Any]:
         """Sign and store a checkpoint of the chain (application/checkpoints.py)."""
@@ -376,7 +403,17 @@ class Ledger:
         return self._save(budget, eid, "publication", cmd.effective, today)
 
     def rebuild(self, progress=None) -> int:
+        """Clear the read model and replay every event, unchecked (`checked_rebuild` verifies first)."""
         return self.projector.rebuild(progress)
+
+    def checked_rebuild(self, progress=None, *, force: bool = False) -> Rebuilt:
+        """Verify, then rebuild. A broken chain (events edited, deleted, inserted; a publication
+        that no longer matches) refuses the rebuild unless forced; a read model that merely
+        disagrees with the events is what a rebuild mends, so it does not."""
+        report = self.verify()
+        if not report.chain_ok and not force:
+            raise BrokenChain(report)
+        return Rebuilt(self.rebuild(progress), report, not report.chain_ok)
 
     def catch_up(self) -> int:
         return self._catch_up()
@@ -424,7 +461,8 @@ class Ledger:
     def status(self) -> Status:
         """How far the read model has caught up with the event log (after catching it up)."""
         budgets = self.budgets()
-        return Status(self.storage.kind, self.log.last_position(), self.projector.position(), len(budgets))
+        return Status(self.storage.kind, self.log.last_position(), self.projector.position(), len(budgets),
+                      self.chain_state())
 
     def last_position(self) -> int:
         """The highest position in the event store (one indexed query, no catch-up)."""

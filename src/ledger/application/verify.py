@@ -52,10 +52,20 @@ class Report:
     problems: list[str] = field(default_factory=list)
     # With a checkpoint: its position, time and key, and how many events came after it.
     checkpoint: dict[str, Any] | None = None
+    read_model_problem: str | None = None  # the read model's difference (also in problems): a rebuild mends it
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def chain_problems(self) -> list[str]:
+        """What is wrong with the recorded events themselves (chains, publications, decoding)."""
+        return [p for p in self.problems if p != self.read_model_problem]
+
+    @property
+    def chain_ok(self) -> bool:
+        return not self.chain_problems
 
 
 def verify(ledger: Ledger, checkpoint: dict[str, Any] | None = None) -> Report:
@@ -144,6 +154,7 @@ def verify(ledger: Ledger, checkpoint: dict[str, Any] | None = None) -> Report:
         scratch.dispose()
     if mismatch:
         report.problems.append(mismatch)
+        report.read_model_problem = mismatch
     return report
 
 

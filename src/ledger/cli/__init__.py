@@ -565,13 +565,27 @@ def checkpoint(
 
 
 @app.command()
-def rebuild() -> None:
-    """Clear the read model and replay every event from position 0."""
+def rebuild(
+    force: Annotated[bool, typer.Option("--force", help="哈希链校验失败时仍然重建 (读模型将按被篡改的事件重算)")] = False,
+) -> None:
+    """Verify the history, then clear the read model and replay every event from position 0.
+
+    Refuses (exit 1, nothing rebuilt) when verify finds the recorded events tampered with,
+    listing its findings, unless --force is given."""
+    from ..application import BrokenChain
     from .progress import progress
 
-    with open_ledger() as ledger, progress("重放事件", ledger.last_position()) as advance:
-        count = ledger.rebuild(advance)
-    typer.echo(f"已重放 {count} 个事件")
+    try:
+        with open_ledger() as ledger, progress("重放事件", ledger.last_position()) as advance:
+            rebuilt = ledger.checked_rebuild(advance, force=force)
+    except BrokenChain as exc:
+        fail(f"{exc}\n确认要按现有事件重建, 请加 --force (哈希链不会因此修复, ledger verify 仍将失败)")
+    if rebuilt.over_broken_chain:
+        typer.echo("警告: 哈希链校验失败, 仍按 --force 重建了读模型; 以下问题依旧存在:\n"
+                   + "\n".join(f"  {p}" for p in rebuilt.report.chain_problems), err=True)
+        typer.echo(f"已在断开的哈希链上重放 {rebuilt.events} 个事件")
+    else:
+        typer.echo(f"校验通过, 已重放 {rebuilt.events} 个事件")
 
 
 @app.command()

@@ -179,3 +179,11 @@ class Health(BaseModel):
     position: int | None = Field(None, description="事件日志的最后位置", examples=[90])
     projected: int | None = Field(None, description="读模型已处理到的位置", examples=[90])
     budgets: int | None = Field(None, examples=[1])
+    chain: str | None = Field(None, description=(
+        "哈希链状态: ok | broken | unverified. 健康检查本身不校验 (完整校验要重放全部事件): 这是最近一次 "
+        "ledger verify (或 ledger rebuild 之前的校验) 的结果; 其后记录的事件尚未校验"), examples=["ok"])
+    chain_verified_at: UtcDateTime | None = Field(None, description="最近一次校验的时间")
+    chain_verified_position: int | None = Field(None, description="最近一次校验开始时事件日志的最后位置",
+                                                examples=[90])
+    chain_broken_since: UtcDateTime | None = Field(None, description="链为 broken 时: 最先发现断开的那次校验的时间")
+    chain_problems: list[str] | None = Field(None, description="链为 broken 时: 最近一次校验的发现")
