@@ -463,3 +463,25 @@ def test_health_reports_the_chain_as_the_last_verify_found_it(server, database_u
     again = httpx.get(f"{server.url}/api/health").json()
     assert again["chain"] == "broken" and again["chain_broken_since"] == broken["chain_broken_since"]
     assert again["chain_verified_at"] > broken["chain_verified_at"]
+
+
+def test_an_import_is_one_point_of_the_timeline(server):
+    """Against the real server (issue 20.5): a budget's feed gives every event of the import the
+    import's last position as its point, the documents their spans, and an as-of position
+    strictly inside the import is a 422 naming the import and the positions to use."""
+    url = f"{server.url}{BUDGET}"
+    detail = httpx.get(url).json()
+    [document] = detail["documents"]
+    first, last = document["first_position"], document["last_position"]
+    assert (first, last) == (1, detail["position"])
+    feed = httpx.get(f"{url}/events", params={"limit": 1000}).json()["items"]
+    assert {e["point"] for e in feed} == {last} and len(feed) == last
+    assert all(e["point"] is None for e in httpx.get(f"{server.url}/api/events").json()["items"])
+    for path in ("/tables/1", "/explanation", "/events"):
+        refused = httpx.get(f"{url}{path}", params={"as_of": last - 1})
+        assert refused.status_code == 422, (path, refused.text)
+        problem = refused.json()
+        assert [e["location"] for e in problem["errors"]] == ["query.as_of"]
+        assert f"位置 {last - 1} 在导入《{SEED.name}》之中 (位置 {first}–{last}" in problem["detail"]
+        assert f"请用位置 {last} (导入之后)" in problem["detail"]
+    assert httpx.get(f"{url}/tables/1", params={"as_of": last}).status_code == 200

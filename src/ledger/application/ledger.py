@@ -126,6 +126,13 @@ class EventPage:
     items: list[LoggedEvent]
     next_after: int | None  # the cursor of the next page, if there is one
     last_position: int  # the highest position in the store
+    imports: list[queries.ImportSpan] = field(default_factory=list)  # of the budget (a budget's feed)
+
+    def point_of(self, event: LoggedEvent) -> int:
+        """The timeline point that shows an event: its position, or for an event inside an
+        import the import's last position (an import is one point)."""
+        span = next((s for s in self.imports if s.first <= event.position <= s.last), None)
+        return span.last if span is not None else event.position
 
 
 @dataclass(frozen=True)
@@ -448,15 +455,17 @@ class Ledger:
         """A page of the event log after a position (read from the event store itself): of all
         budgets, or of one budget up to a point."""
         self._catch_up()
+        spans: list[queries.ImportSpan] = []
         if department is None or fiscal_year is None:
             rows = self.log.page(after, limit + 1)
         else:
             with self.engine.connect() as conn:
                 budget = queries.find_budget(conn, department, fiscal_year)
                 rows = [e for e in queries.events(conn, self.log, budget, point) if e.position > after][: limit + 1]
+                spans = queries.import_spans(conn, budget)
         more = len(rows) > limit
         items = rows[:limit]
-        return EventPage(items, items[-1].position if more else None, self.log.last_position())
+        return EventPage(items, items[-1].position if more else None, self.log.last_position(), spans)
 
     def status(self) -> Status:
         """How far the read model has caught up with the event log (after catching it up)."""

@@ -90,6 +90,13 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def _not_found_code(exc: Exception) -> int:
+    """Exit 3 for what does not exist; 2 for a point the timeline does not have (inside an import)."""
+    from ..readmodel.queries import PointInsideImport
+
+    return 2 if isinstance(exc, PointInsideImport) else 3
+
+
 def parse_point(as_of: str | None, effective: str | None, publication: str | None) -> Point:
     position = recorded = None
     if as_of:
@@ -189,7 +196,7 @@ def tables(
         with open_ledger() as ledger:
             rendered = ledger.tables(department, year, number=table, point=point, layout_id=layout)
     except NotFound as exc:
-        fail(str(exc), 3)
+        fail(str(exc), _not_found_code(exc))
     if output == "tsv":
         sys.stdout.write(formats.to_tsv(rendered))
     elif output == "csv":
@@ -241,7 +248,7 @@ def _record(action: str, department: str, year: int, payload: dict, output: str)
     except RuleViolation as exc:
         fail(f"命令被拒绝, 未记录任何事件: {exc}", 2)
     except NotFound as exc:
-        fail(str(exc), 3)
+        fail(str(exc), _not_found_code(exc))
     except ConcurrentChange as exc:
         fail(str(exc), 4)
     if output == "json":
@@ -358,7 +365,7 @@ def explain(department: Department, year: Year, output: Format = ReportFormat.te
             else:
                 sys.stdout.write(ledger.explain_text(department, year, point))
     except NotFound as exc:
-        fail(str(exc), 3)
+        fail(str(exc), _not_found_code(exc))
 
 
 @app.command()
@@ -376,7 +383,7 @@ def history(
         with open_ledger() as ledger:
             lineage = ledger.history(department, year, table, row, column, point)
     except NotFound as exc:
-        fail(str(exc), 3)
+        fail(str(exc), _not_found_code(exc))
     except AmbiguousRow as exc:
         fail(str(exc), 2)
     if output == "json":
@@ -407,7 +414,7 @@ def diff(
         with open_ledger() as ledger:
             result = ledger.diff(department, year, _point_of(start), _point_of(end), labels=(start, end))
     except NotFound as exc:
-        fail(str(exc), 3)
+        fail(str(exc), _not_found_code(exc))
     if output == "json":
         typer.echo(result.model_dump_json(indent=2))
         return

@@ -57,6 +57,10 @@ class DocumentOut(BaseModel):
     name: str = Field(examples=["changzhi-hpf-2024-budget.txt"])
     sha256: str
     position: int
+    first_position: int | None = Field(None, description="这次导入的第一个事件的位置", examples=[1])
+    last_position: int | None = Field(None, description=(
+        "这次导入的最后一个事件的位置. 一次导入是时间线上的一个时点: 其间的位置 (first_position 至 last_position-1) "
+        "不能作为 as_of"), examples=[90])
     layout: str | None = Field(None, description="读取它的布局 (空: department-budget)", examples=["final-accounts"])
     phase: str | None = Field(None, description="它记录的阶段: budget 预算 (空亦然) | final 决算", examples=["final"])
 
@@ -161,6 +165,9 @@ class EventOut(BaseModel):
     actor: str | None = Field(None, description="记录人: HTTP 为令牌的 角色:名称, 命令行为 cli:用户名; 早期事件为空",
                               examples=["officer:alice"])
     detail: dict[str, Any]
+    point: int | None = Field(None, description=(
+        "时间线上显示此事件的时点 (as_of): 事件的位置; 导入中的事件为该次导入的最后位置 (一个预算的事件中才有)"),
+        examples=[90])
 
 
 class EventPage(BaseModel):
