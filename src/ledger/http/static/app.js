@@ -467,14 +467,20 @@ function renderDiffPickers() {
   const options = () => [
     el("optgroup", { label: "发布节点" }, ...publications.map((p) =>
       el("option", { value: `publication:${p.name}`, textContent: `${p.name} (位置 ${p.position})` }))),
-    el("optgroup", { label: "位置" }, ...[...state.events].reverse().map((e) => el("option", {
-      value: `as_of:${e.position}`,
-      textContent: `位置 ${e.position} · ${e.kind_label}${e.position === lastPosition() ? " (最新)" : ""}${e.reason ? ` · ${e.reason}` : ""}`,
-    }))),
+    // The points of the timeline only: an import is one point (its last position).
+    el("optgroup", { label: "位置" }, ...state.events.filter(isPoint).reverse().map((e) => {
+      const d = importOf(e.position);
+      const what = d ? `导入《${d.name}》` : `${e.kind_label}${e.reason ? ` · ${e.reason}` : ""}`;
+      return el("option", {
+        value: `as_of:${e.position}`,
+        textContent: `位置 ${e.position} · ${what}${e.position === lastPosition() ? " (最新)" : ""}`,
+      });
+    })),
   ];
   $("diff-from").replaceChildren(...options());
   $("diff-to").replaceChildren(...options());
-  const first = publications.length ? `publication:${publications[0].name}` : state.events.length ? `as_of:${state.events[0].position}` : "";
+  const points = state.events.filter(isPoint);
+  const first = publications.length ? `publication:${publications[0].name}` : points.length ? `as_of:${points[0].position}` : "";
   $("diff-from").value = first;
   $("diff-to").value = lastPosition() !== null ? `as_of:${lastPosition()}` : "";
   $("diff-result").replaceChildren();
