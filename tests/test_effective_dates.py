@@ -32,7 +32,7 @@ def test_a_past_year_command_and_its_correction_are_dated_at_the_year_end(import
     wrong = imported.adjust(DEPARTMENT, YEAR, Adjust(line=LINE, amount="5万元", reason="录入错误"))
     assert wrong.effective == YEAR_END
     assert wrong.effective_note == f"未给生效日期; {YEAR}年度已结束, 取年度最后一天 {YEAR_END}"
-    assert cell_2210399(imported, year_end) == start + Decimal("50000")  # counted in the year it belongs to
+    assert cell_2210399(imported, year_end) == start + Decimal(50000)  # counted in the year it belongs to
     fixed = imported.correct(DEPARTMENT, YEAR, Correct(event=str(wrong.position), reason="更正录入错误"))
     assert fixed.effective == YEAR_END and "被更正事件的生效日期" in fixed.effective_note
     assert cell_2210399(imported, year_end) == start  # the error no longer counts at 12-31
