@@ -119,7 +119,8 @@ def test_a_stale_writer_gets_a_retryable_conflict(imported, database_url):
     with Ledger(database_url) as other:
         stale = other.events.repository.get(other._load(DEPARTMENT, YEAR).id)
         imported.adjust(DEPARTMENT, YEAR, Adjust(line=LINE, amount=STEP, reason="先到"))
-        stale.adjust([LINE.to_line(STEP, list(stale.units))], effective=date.today(), reason="后到")
+        stale.adjust([LINE.to_line(STEP, list(stale.units))], effective=stale.default_effective(date.today()),
+                     reason="后到")
         with pytest.raises(ConcurrentChange, match="请重试"):
             other._save(stale, "x", "adjustment")
 

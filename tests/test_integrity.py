@@ -179,3 +179,43 @@ def test_verify_exits_non_zero_naming_the_event(cli, database_url):
     result = cli("verify", check=False)
     assert result.returncode == 1
     assert expected in result.stderr
+
+
+def total_of(led) -> object:
+    """The sum of every leaf of the seed's budget, from the read model."""
+    return sum(led.leaf_sums(DEPARTMENT, YEAR).values())
+
+
+def test_rebuild_refuses_over_a_broken_chain_unless_forced(cli, database_url):
+    """Issue 20.4: `ledger rebuild` runs verify first; a tampered event refuses the rebuild
+    (exit 1, the findings listed, the read model untouched); --force rebuilds and says it did
+    so over a broken chain."""
+    from ledger.application import Ledger
+
+    cli("import", str(SEED))
+    assert "校验通过, 已重放" in cli("rebuild").stdout
+    with Ledger(database_url) as led:
+        before = total_of(led)
+        expected = edit_amount(led)
+    refused = cli("rebuild", check=False)
+    assert refused.returncode == 1
+    assert "哈希链校验失败, 未重建读模型" in refused.stderr and expected in refused.stderr
+    assert "--force" in refused.stderr
+    with Ledger(database_url) as led:
+        assert total_of(led) == before  # not rebuilt: the read model still holds what was recorded
+    forced = cli("rebuild", "--force")
+    assert "已在断开的哈希链上重放" in forced.stdout
+    assert "警告: 哈希链校验失败" in forced.stderr and expected in forced.stderr
+    with Ledger(database_url) as led:
+        assert total_of(led) != before  # rebuilt from the tampered event
+        assert led.chain_state().state == "broken"
+    assert cli("verify", check=False).returncode == 1  # forcing mends nothing
+
+
+def test_a_read_model_that_disagrees_with_the_events_is_rebuilt_without_force(history):
+    expected = edit_read_model_leaf(history)
+    report = history.verify()
+    assert report.problems and report.chain_ok and expected in report.read_model_problem
+    rebuilt = history.checked_rebuild()
+    assert not rebuilt.over_broken_chain and rebuilt.events == history.last_position()
+    assert history.verify().ok and history.chain_state().state == "ok"

@@ -167,11 +167,13 @@ def test_budgets_and_the_version_as_etag(loaded):
     assert [d["name"] for d in detail["documents"]] == [SEED.name]
     assert detail["units"] == [{"name": DEPARTMENT, "category": "参公事业单位"}]
 
-    # As of a point: the budget as it was then (before its publication, no publication yet).
+    # As of a point: the budget as it was then (no ETag: not a version to write against). The
+    # import is one point: before its publication the budget was never seen (issue 20.5).
     published = detail["publications"][0]["position"]
-    then = loaded.get(BUDGET, params={"as_of": published - 1})
+    then = loaded.get(BUDGET, params={"as_of": published})
     assert "etag" not in then.headers
-    assert (then.json()["version"], then.json()["publications"]) == (published - 1, [])
+    assert (then.json()["version"], [p["name"] for p in then.json()["publications"]]) == (published, ["年初预算"])
+    assert loaded.get(BUDGET, params={"as_of": published - 1}).status_code == 422
     assert loaded.get("/api/budgets", params={"as_of": 0}).json() == []
     assert loaded.get("/api/budgets", params={"publication": "年初预算"}).json() == budgets
     assert loaded.get("/api/budgets", params={"publication": "调整预算"}).json() == []
@@ -264,7 +266,7 @@ def test_diff_names_the_cells_and_the_event_that_changed_them(loaded, tokens):
                   if (c["table_name"], c["row"], c["column"]) == ("表三", "0/code:2210399", "basic"))
     assert Decimal(change["delta"]["yuan"]) == Decimal("-20000.00")
     assert [e["position"] for e in change["events"]] == [recorded["position"]]
-    same = loaded.get(f"{BUDGET}/diff", params={"from_as_of": "1", "to_as_of": "1"}).json()
+    same = loaded.get(f"{BUDGET}/diff", params={"from_as_of": "90", "to_as_of": "90"}).json()
     assert same["changes"] == []
 
 
@@ -437,3 +439,54 @@ def test_diff_and_lineage_answer_in_pages(loaded, tokens):
         after = page["next_after"]
     assert seen[-3:] == recorded and len(seen) == count == len(set(seen))
     assert Decimal(total["yuan"]) == cell(loaded, 3, "0/code:2210399", "basic")
+
+
+def test_health_reports_the_chain_as_the_last_verify_found_it(server, database_url):
+    """Against the real server (issue 20.4): health does not verify (a full verify replays every
+    event); it reports the last run's result: unverified, ok up to a position, then broken
+    (since when, and the findings) once a verify or a rebuild has found a tampered event."""
+    from support import CLI
+    from test_integrity import edit_amount
+
+    from ledger.application import Ledger
+
+    cli = CLI(database_url)
+    health = httpx.get(f"{server.url}/api/health").json()
+    assert health["chain"] == "unverified" and "chain_verified_at" not in health
+    cli("verify")
+    health = httpx.get(f"{server.url}/api/health").json()
+    assert (health["chain"], health["chain_verified_position"]) == ("ok", health["position"])
+    assert "chain_problems" not in health and "chain_broken_since" not in health
+    with Ledger(database_url) as led:
+        expected = edit_amount(led)
+    assert cli("rebuild", check=False).returncode == 1  # refused: and the run is kept
+    broken = httpx.get(f"{server.url}/api/health").json()
+    assert broken["status"] == "ok" and broken["chain"] == "broken"
+    assert any(expected in problem for problem in broken["chain_problems"]), broken
+    assert broken["chain_broken_since"] == broken["chain_verified_at"] > health["chain_verified_at"]
+    cli("rebuild", "--force")
+    again = httpx.get(f"{server.url}/api/health").json()
+    assert again["chain"] == "broken" and again["chain_broken_since"] == broken["chain_broken_since"]
+    assert again["chain_verified_at"] > broken["chain_verified_at"]
+
+
+def test_an_import_is_one_point_of_the_timeline(server):
+    """Against the real server (issue 20.5): a budget's feed gives every event of the import the
+    import's last position as its point, the documents their spans, and an as-of position
+    strictly inside the import is a 422 naming the import and the positions to use."""
+    url = f"{server.url}{BUDGET}"
+    detail = httpx.get(url).json()
+    [document] = detail["documents"]
+    first, last = document["first_position"], document["last_position"]
+    assert (first, last) == (1, detail["position"])
+    feed = httpx.get(f"{url}/events", params={"limit": 1000}).json()["items"]
+    assert {e["point"] for e in feed} == {last} and len(feed) == last
+    assert all(e["point"] is None for e in httpx.get(f"{server.url}/api/events").json()["items"])
+    for path in ("/tables/1", "/explanation", "/events"):
+        refused = httpx.get(f"{url}{path}", params={"as_of": last - 1})
+        assert refused.status_code == 422, (path, refused.text)
+        problem = refused.json()
+        assert [e["location"] for e in problem["errors"]] == ["query.as_of"]
+        assert f"位置 {last - 1} 在导入《{SEED.name}》之中 (位置 {first}–{last}" in problem["detail"]
+        assert f"请用位置 {last} (导入之后)" in problem["detail"]
+    assert httpx.get(f"{url}/tables/1", params={"as_of": last}).status_code == 200

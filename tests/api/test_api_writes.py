@@ -356,3 +356,28 @@ def test_a_correction_names_its_event_by_a_json_number_too(loaded, tokens):
     assert basic_of_2210399(loaded) == start
     feed = loaded.get("/api/events", params={"after": second["position"]}).json()["items"]
     assert [e["detail"].get("corrected_event_id") for e in feed] == [first["event_id"], second["event_id"]]
+
+
+def test_a_command_says_its_effective_date_and_one_outside_the_year_is_422(server, tokens):
+    """Against the real server (issue 20.1): without `effective` a 2024 command, recorded after
+    2024, is dated 2024-12-31 and says so; a correction takes the date of the event it reverses;
+    a date outside the fiscal year is refused naming the field, recording nothing."""
+    officer = bearer(tokens["officer"])
+    url = f"{server.url}{BUDGET}"
+    body = {k: v for k, v in ADJUST.items() if k != "effective"}
+    done = httpx.post(f"{url}/adjustments", headers=officer, json=body)
+    assert done.status_code == 201, done.text
+    assert done.json()["effective"] == f"{YEAR}-12-31"
+    assert done.json()["effective_note"] == f"未给生效日期; {YEAR}年度已结束, 取年度最后一天 {YEAR}-12-31"
+    dated = httpx.post(f"{url}/adjustments", headers=officer, json=ADJUST).json()
+    assert (dated["effective"], dated["effective_note"]) == (ADJUST["effective"], None)
+    fixed = httpx.post(f"{url}/corrections", headers=officer, json={"event": dated["position"], "reason": "录入错误"})
+    assert fixed.status_code == 201 and fixed.json()["effective"] == ADJUST["effective"]
+    before = httpx.get(f"{server.url}/api/health").json()["position"]
+    refused = httpx.post(f"{url}/adjustments", headers=officer, json={**ADJUST, "effective": "2025-01-01"})
+    assert refused.status_code == 422
+    problem = refused.json()
+    assert [e["location"] for e in problem["errors"]] == ["body.effective"]
+    assert "生效日期 (effective) 2025-01-01 不在 2024 预算年度内" in problem["detail"]
+    assert "未记录任何事件" in problem["detail"]
+    assert httpx.get(f"{server.url}/api/health").json()["position"] == before

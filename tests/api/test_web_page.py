@@ -53,7 +53,7 @@ def test_the_page_shows_tables_charts_and_an_audit_timeline(server, tokens, brow
     classes = [s for s in explanation["shares"] if s["group"] == "class" and s["amount"]["wan"] != "0.00"]
     for chart, points in (("chart-class", len(classes)), ("chart-three-public", len(explanation["three_public"])),
                           ("chart-yoy", len([c for c in explanation["comparisons"] if ":" not in c["key"]])),
-                          ("timeline-chart", len(events))):
+                          ("timeline-chart", len({e["point"] for e in events}))):  # an import is one point
         canvas = page.locator(f"#{chart} canvas").first
         box = canvas.bounding_box()
         assert box and box["width"] > 200 and box["height"] > 150, chart
@@ -336,3 +336,30 @@ def test_the_page_works_on_a_390_px_screen(server, tokens, browser):
     page.wait_for_selector("body[data-diff]", state="attached", timeout=30_000)
     assert page.locator("#diff-result tbody tr").count() > 0
     fits(page)
+
+
+def test_the_timeline_shows_an_import_as_one_point(server, tokens, browser):
+    """Issue 20.5: the import's events are one point of the timeline (drawn once, at the
+    import's last position); a position inside it chosen on the slider shows the import's end."""
+    detail = httpx.get(f"{server.url}{BUDGET}").json()
+    [document] = detail["documents"]
+    end = document["last_position"]
+    adjusted = adjust(server.url, tokens, "-20000.00", "社保缴费基数调整", "2024-06-30")
+    page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(server.url + "/")
+    shown(page)
+    assert page.evaluate(SERIES_LENGTH, "timeline-chart") == 2  # the import, the adjustment
+    buttons = page.locator("#event-rows button").all_text_contents()
+    assert buttons == ["查看导入后"] * (end - 1) + ["查看此时"] * 2
+    page.locator("#timeline-slider").fill(str(end // 2))
+    shown(page, as_of=str(end))
+    assert f"导入《{SEED.name}》之后 (位置 1–{end})" in page.locator("#point-label").inner_text()
+    assert Decimal(page.locator(TOTAL_CELL).inner_text()) == Decimal(table_three_total(server.url, as_of=str(end)))
+    page.click("#back-to-now")
+    shown(page)
+    page.locator("details:has(#event-rows) summary").click()  # the event list opens
+    page.locator(f"#event-rows tr[data-position='{end // 3}'] button").click()
+    shown(page, as_of=str(end))
+    assert adjusted == end + 1 and problems == []

@@ -216,3 +216,50 @@ def test_every_event_records_who_recorded_it_and_an_event_without_one_still_repl
     assert again.publications == budget.publications and again.corrected == budget.corrected
     assert all(e.actor is None for e in older)
     assert new_budget().collect_events()[0].actor is None  # naming no one is allowed
+
+
+def test_a_command_is_dated_inside_its_fiscal_year_and_refused_outside():
+    budget = new_budget()
+    first, last = date(2024, 1, 1), date(2024, 12, 31)
+    assert budget.default_effective(date(2024, 5, 20)) == date(2024, 5, 20)  # the year runs: today
+    assert budget.default_effective(date(2026, 3, 1)) == last  # the year is over: its last day
+    assert budget.default_effective(date(2023, 11, 2)) == first  # not begun: its first day
+    budget.appropriate([basic("100.00")], effective=last, reason="年末追加")
+    pending = len(budget.pending_events)
+    for outside in (date(2023, 12, 31), date(2025, 1, 1)):
+        with pytest.raises(RuleViolation, match="生效日期 \\(effective\\) .* 不在 2024 预算年度内") as refused:
+            budget.adjust([basic("-1.00")], effective=outside, reason="跨年")
+        assert {v.rule for v in refused.value.violations} == {"effective-in-year"}
+    with pytest.raises(RuleViolation, match="不在 2024 预算年度内"):
+        budget.publish("调整预算", effective=date(2025, 1, 5), reason="次年发布", chain_position=1,
+                       chain_head="x", tables_digest="y")
+    assert len(budget.pending_events) == pending
+
+
+def test_a_correction_takes_the_effective_date_of_the_event_it_reverses():
+    budget = new_budget()
+    budget.appropriate([basic("100.00")], effective=DAY, reason="年初")
+    wrong = budget.adjust([basic("30.00")], effective=date(2024, 6, 30), reason="录入错误")
+    fix = budget.correct(wrong, reason="更正录入错误")
+    assert budget.pending_events[-1].effective == date(2024, 6, 30)
+    again = replayed(budget)
+    assert again.effective_by_event[fix] == again.effective_by_event[wrong] == date(2024, 6, 30)
+    other = budget.adjust([basic("5.00")], effective=date(2024, 7, 1), reason="另一笔")
+    budget.correct(other, effective=date(2024, 8, 1), reason="八月起冲销")  # an explicit date is kept
+    assert budget.pending_events[-1].effective == date(2024, 8, 1)
+    with pytest.raises(RuleViolation, match="不在 2024 预算年度内"):
+        budget.correct(budget.adjust([basic("1.00")], effective=DAY, reason="x"), effective=date(2025, 2, 1),
+                       reason="次年更正")
+
+
+def test_a_correction_of_an_event_dated_outside_its_year_by_earlier_code_is_dated_inside():
+    """Events recorded before dates were checked (dated the day they were recorded) still
+    replay; a correction of one is dated at the nearest day of the fiscal year."""
+    budget = new_budget()
+    budget.appropriate([basic("100.00")], effective=DAY, reason="年初")
+    eid = "old-adjustment"
+    budget._adjusted(eid, [basic("10.00").to_dict()], date(2026, 3, 1), "旧代码按记录日记账", None)
+    again = replayed(budget)
+    assert again.effective_by_event[eid] == date(2026, 3, 1)
+    budget.correct(eid, reason="更正")
+    assert budget.pending_events[-1].effective == date(2024, 12, 31)

@@ -6,6 +6,7 @@ and the event log; `commands` holds the commands as validated values; `verify` c
 history for tampering.
 """
 
-from .ledger import ConcurrentChange, EventPage, ImportResult, Ledger, Recorded, Status, UnknownBudget
+from .ledger import BrokenChain, ConcurrentChange, EventPage, ImportResult, Ledger, Rebuilt, Recorded, Status, UnknownBudget
 
-__all__ = ["ConcurrentChange", "EventPage", "ImportResult", "Ledger", "Recorded", "Status", "UnknownBudget"]
+__all__ = ["BrokenChain", "ConcurrentChange", "EventPage", "ImportResult", "Ledger", "Rebuilt", "Recorded", "Status",
+           "UnknownBudget"]

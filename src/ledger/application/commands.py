@@ -108,7 +108,9 @@ class CommandBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: Text = Field(min_length=1, max_length=2000, description="原因", examples=["人员增资"])
-    effective: date | None = Field(None, description="生效日期 (默认: 今天)")
+    effective: date | None = Field(None, description=(
+        "生效日期, 须在预算年度内 (默认: 年度进行中为今天, 年度已结束为其最后一天 12-31, 尚未开始为其第一天 01-01; "
+        "更正默认取被更正事件的生效日期)"))
     document_no: Name | None = Field(None, description="批准文号", examples=["长财预〔2024〕12号"])
 
 

@@ -21,7 +21,7 @@ from ..explain import figures, narrative
 from ..explain import final as final_explain
 from ..explain.model import Explanation, Money
 from ..ingest.importer import ImportPlan, plan_document
-from ..readmodel import lineage, queries, schema
+from ..readmodel import lineage, queries, schema, verifications
 from ..readmodel.chain import ChainProjector, tables_digest
 from ..readmodel.projector import Projector
 from ..tables import formats
@@ -39,12 +39,30 @@ class ConcurrentChange(RuntimeError):
     """Someone else recorded on this budget meanwhile; nothing was recorded. Retry."""
 
 
+class BrokenChain(RuntimeError):
+    """A rebuild refused: verify found the recorded events tampered with (the findings are in
+    the report). Rebuilding would fold them into the read model as if they were the history."""
+
+    def __init__(self, report: verify.Report):
+        self.report = report
+        super().__init__("事件的哈希链校验失败, 未重建读模型:\n" + "\n".join(f"  {p}" for p in report.chain_problems))
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    events: int  # replayed
+    report: verify.Report  # what verify found before the rebuild
+    over_broken_chain: bool  # rebuilt although the chain was broken (--force)
+
+
 @dataclass(frozen=True)
 class Recorded:
     event_id: str
     position: int
     kind: str
     version: int  # the budget's version with this event
+    effective: date | None = None  # the effective date the event was recorded with
+    effective_note: str | None = None  # why that date, when the command gave none
 
 
 @dataclass
@@ -88,11 +106,33 @@ def _actor(actor: str | None) -> str | None:
     return text
 
 
+def _default_note(budget: Budget, kind: str, effective: date | None, today: date | None) -> str | None:
+    """Why a command given without an effective date got the date it did (the rule is the
+    domain's: Budget.default_effective, Budget.correction_effective)."""
+    if effective is None:
+        return None
+    if kind == "correction":
+        return f"未给生效日期, 取被更正事件的生效日期 {effective.isoformat()}"
+    first, last = budget.year_span()
+    if today is not None and today > last:
+        return f"未给生效日期; {budget.fiscal_year}年度已结束, 取年度最后一天 {effective.isoformat()}"
+    if today is not None and today < first:
+        return f"未给生效日期; {budget.fiscal_year}年度尚未开始, 取年度第一天 {effective.isoformat()}"
+    return f"未给生效日期, 取今天 {effective.isoformat()}"
+
+
 @dataclass(frozen=True)
 class EventPage:
     items: list[LoggedEvent]
     next_after: int | None  # the cursor of the next page, if there is one
     last_position: int  # the highest position in the store
+    imports: list[queries.ImportSpan] = field(default_factory=list)  # of the budget (a budget's feed)
+
+    def point_of(self, event: LoggedEvent) -> int:
+        """The timeline point that shows an event: its position, or for an event inside an
+        import the import's last position (an import is one point)."""
+        span = next((s for s in self.imports if s.first <= event.position <= s.last), None)
+        return span.last if span is not None else event.position
 
 
 @dataclass(frozen=True)
@@ -101,6 +141,7 @@ class Status:
     position: int  # the event store's highest position
     projected: int  # how far the read model has folded
     budgets: int
+    chain: verifications.ChainState | None = None  # as the last verify run found it
 
 
 class Ledger:
@@ -168,11 +209,11 @@ class Ledger:
         if not department or not fiscal_year:
             raise RuleViolation([Violation("audit-budget", "审校的文件没有读出部门和年度; 请指明记入哪个预算")])
         budget = self._load(department, fiscal_year, expected_version)
+        today = date.today()
         eid = budget.record_audit(report.document, sha256=report.sha256, rules_version=report.rules_version,
                                   counts=report.counts, findings=[f.model_dump(mode="json") for f in report.findings],
-                                  effective=date.today() if date.today().year == fiscal_year else date(fiscal_year, 12, 31),
-                                  reason=reason, actor=_actor(actor))
-        return self._save(budget, eid, "audit")
+                                  effective=budget.default_effective(today), reason=reason, actor=_actor(actor))
+        return self._save(budget, eid, "audit", None, today)
 
     def audit(self, department: str, fiscal_year: int, cmd: commands.RecordAudit,
               expected_version: int | None = None, *, actor: str | None = None) -> Recorded:
@@ -191,8 +232,18 @@ class Ledger:
     def verify(self, checkpoint: dict[str, Any] | None = None, public_key: Any = None) -> verify.Report:
         """Check the history for tampering (application/verify.py), that it still extends a
         checkpoint (one that checkpoints.load has checked the signature of), and with a public
-        key that every publication carries a valid signature by it."""
-        return verify.verify(self, checkpoint, public_key)
+        key that every signed publication verifies. The result is kept for /api/health
+        (readmodel/verifications.py)."""
+        position = self.log.last_position()
+        report = verify.verify(self, checkpoint, public_key)
+        with self.engine.begin() as conn:
+            verifications.record(conn, position, report.chain_ok, report.chain_problems)
+        return report
+
+    def chain_state(self) -> verifications.ChainState:
+        """The chain's state as the last verify run found it (no verifying: cheap)."""
+        with self.engine.connect() as conn:
+            return verifications.state(conn)
 
     @staticmethod
     def _signer():
@@ -297,41 +348,53 @@ class Ledger:
                                    f"{expected_version}; 未记录任何事件. 请重新读取后再提交")
         return budget
 
-    def _save(self, budget: Budget, event_id: str, kind: str) -> Recorded:
+    def _save(self, budget: Budget, event_id: str, kind: str, given: date | None = None,
+              today: date | None = None) -> Recorded:
+        effective = budget.pending_events[-1].effective if budget.pending_events else None
+        note = None if given is not None else _default_note(budget, kind, effective, today)
         try:
             recordings = self.events.save(budget)
         except IntegrityError:
             raise ConcurrentChange(f"{budget.department} {budget.fiscal_year}年预算刚被他人修改, 未记录; 请重试") from None
         self._catch_up()
-        return Recorded(event_id, recordings[-1].notification.id, kind, recordings[-1].notification.originator_version)
+        return Recorded(event_id, recordings[-1].notification.id, kind, recordings[-1].notification.originator_version,
+                        effective, note)
+
+    @staticmethod
+    def _effective(budget: Budget, given: date | None) -> tuple[date, date]:
+        """The effective date of a command (given, or the budget's default for today), and today."""
+        today = date.today()
+        return (given if given is not None else budget.default_effective(today)), today
 
     def appropriate(self, department: str, fiscal_year: int, cmd: commands.Appropriate,
                expected_version: int | None = None, *, actor: str | None = None) -> Recorded:
         actor = _actor(actor)
         budget = self._load(department, fiscal_year, expected_version)
         line = cmd.line.to_line(cmd.amount, list(budget.units))
-        eid = budget.appropriate([line], effective=cmd.effective or date.today(), reason=cmd.reason,
-                                 document_no=cmd.document_no, actor=actor)
-        return self._save(budget, eid, "appropriation")
+        effective, today = self._effective(budget, cmd.effective)
+        eid = budget.appropriate([line], effective=effective, reason=cmd.reason, document_no=cmd.document_no,
+                                 actor=actor)
+        return self._save(budget, eid, "appropriation", cmd.effective, today)
 
     def adjust(self, department: str, fiscal_year: int, cmd: commands.Adjust,
                expected_version: int | None = None, *, actor: str | None = None) -> Recorded:
         actor = _actor(actor)
         budget = self._load(department, fiscal_year, expected_version)
         line = cmd.line.to_line(cmd.amount, list(budget.units))
-        eid = budget.adjust([line], effective=cmd.effective or date.today(), reason=cmd.reason,
-                            document_no=cmd.document_no, actor=actor)
-        return self._save(budget, eid, "adjustment")
+        effective, today = self._effective(budget, cmd.effective)
+        eid = budget.adjust([line], effective=effective, reason=cmd.reason, document_no=cmd.document_no,
+                            actor=actor)
+        return self._save(budget, eid, "adjustment", cmd.effective, today)
 
     def transfer(self, department: str, fiscal_year: int, cmd: commands.Transfer,
                expected_version: int | None = None, *, actor: str | None = None) -> Recorded:
         actor = _actor(actor)
         budget = self._load(department, fiscal_year, expected_version)
         units = list(budget.units)
+        effective, today = self._effective(budget, cmd.effective)
         eid = budget.transfer(cmd.from_line.to_line(cmd.amount, units), cmd.to_line.to_line(cmd.amount, units),
-                              effective=cmd.effective or date.today(), reason=cmd.reason, document_no=cmd.document_no,
-                              actor=actor)
-        return self._save(budget, eid, "transfer")
+                              effective=effective, reason=cmd.reason, document_no=cmd.document_no, actor=actor)
+        return self._save(budget, eid, "transfer", cmd.effective, today)
 
     def correct(self, department: str, fiscal_year: int, cmd: commands.Correct,
                expected_version: int | None = None, *, actor: str | None = None) -> Recorded:
@@ -343,20 +406,32 @@ class Ledger:
             if event is None or event.budget_id != str(budget.id):
                 raise RuleViolation([Violation("known-event", f"本预算没有位置为 {target} 的事件")])
             target = event.event_id
-        eid = budget.correct(target, effective=cmd.effective or date.today(), reason=cmd.reason,
-                             document_no=cmd.document_no, answers=cmd.answers, actor=actor)
-        return self._save(budget, eid, "correction")
+        # Without an effective date a correction takes that of the event it reverses (domain).
+        eid = budget.correct(target, effective=cmd.effective, reason=cmd.reason, document_no=cmd.document_no,
+                             answers=cmd.answers, actor=actor)
+        return self._save(budget, eid, "correction", cmd.effective)
 
     def publish(self, department: str, fiscal_year: int, cmd: commands.Publish,
                expected_version: int | None = None, *, actor: str | None = None) -> Recorded:
         actor = _actor(actor)
         budget = self._load(department, fiscal_year, expected_version)
-        eid = budget.publish(cmd.name, effective=cmd.effective or date.today(), reason=cmd.reason,
-                             **self._publication_anchor(budget), actor=actor, sign=self._signer())
-        return self._save(budget, eid, "publication")
+        effective, today = self._effective(budget, cmd.effective)
+        eid = budget.publish(cmd.name, effective=effective, reason=cmd.reason, **self._publication_anchor(budget),
+                             actor=actor, sign=self._signer())
+        return self._save(budget, eid, "publication", cmd.effective, today)
 
     def rebuild(self, progress=None) -> int:
+        """Clear the read model and replay every event, unchecked (`checked_rebuild` verifies first)."""
         return self.projector.rebuild(progress)
+
+    def checked_rebuild(self, progress=None, *, force: bool = False) -> Rebuilt:
+        """Verify, then rebuild. A broken chain (events edited, deleted, inserted; a publication
+        that no longer matches) refuses the rebuild unless forced; a read model that merely
+        disagrees with the events is what a rebuild mends, so it does not."""
+        report = self.verify()
+        if not report.chain_ok and not force:
+            raise BrokenChain(report)
+        return Rebuilt(self.rebuild(progress), report, not report.chain_ok)
 
     def catch_up(self) -> int:
         return self._catch_up()
@@ -391,20 +466,23 @@ class Ledger:
         """A page of the event log after a position (read from the event store itself): of all
         budgets, or of one budget up to a point."""
         self._catch_up()
+        spans: list[queries.ImportSpan] = []
         if department is None or fiscal_year is None:
             rows = self.log.page(after, limit + 1)
         else:
             with self.engine.connect() as conn:
                 budget = queries.find_budget(conn, department, fiscal_year)
                 rows = [e for e in queries.events(conn, self.log, budget, point) if e.position > after][: limit + 1]
+                spans = queries.import_spans(conn, budget)
         more = len(rows) > limit
         items = rows[:limit]
-        return EventPage(items, items[-1].position if more else None, self.log.last_position())
+        return EventPage(items, items[-1].position if more else None, self.log.last_position(), spans)
 
     def status(self) -> Status:
         """How far the read model has caught up with the event log (after catching it up)."""
         budgets = self.budgets()
-        return Status(self.storage.kind, self.log.last_position(), self.projector.position(), len(budgets))
+        return Status(self.storage.kind, self.log.last_position(), self.projector.position(), len(budgets),
+                      self.chain_state())
 
     def last_position(self) -> int:
         """The highest position in the event store (one indexed query, no catch-up)."""

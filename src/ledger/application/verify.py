@@ -55,10 +55,20 @@ class Report:
     checkpoint: dict[str, Any] | None = None
     # With a public key: the publications recorded without a signature (no LEDGER_SIGNING_KEY then).
     unsigned: list[str] = field(default_factory=list)
+    read_model_problem: str | None = None  # the read model's difference (also in problems): a rebuild mends it
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def chain_problems(self) -> list[str]:
+        """What is wrong with the recorded events themselves (chains, publications, decoding)."""
+        return [p for p in self.problems if p != self.read_model_problem]
+
+    @property
+    def chain_ok(self) -> bool:
+        return not self.chain_problems
 
 
 def verify(ledger: Ledger, checkpoint: dict[str, Any] | None = None, public_key: Any = None) -> Report:
@@ -147,6 +157,7 @@ def verify(ledger: Ledger, checkpoint: dict[str, Any] | None = None, public_key:
         scratch.dispose()
     if mismatch:
         report.problems.append(mismatch)
+        report.read_model_problem = mismatch
     return report
 
 

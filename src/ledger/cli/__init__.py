@@ -90,6 +90,13 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def _not_found_code(exc: Exception) -> int:
+    """Exit 3 for what does not exist; 2 for a point the timeline does not have (inside an import)."""
+    from ..readmodel.queries import PointInsideImport
+
+    return 2 if isinstance(exc, PointInsideImport) else 3
+
+
 def parse_point(as_of: str | None, effective: str | None, publication: str | None) -> Point:
     position = recorded = None
     if as_of:
@@ -189,7 +196,7 @@ def tables(
         with open_ledger() as ledger:
             rendered = ledger.tables(department, year, number=table, point=point, layout_id=layout)
     except NotFound as exc:
-        fail(str(exc), 3)
+        fail(str(exc), _not_found_code(exc))
     if output == "tsv":
         sys.stdout.write(formats.to_tsv(rendered))
     elif output == "csv":
@@ -210,7 +217,10 @@ ProjectOpt = Annotated[Optional[str], typer.Option("--project", help="项目名�
 UnitOpt = Annotated[Optional[str], typer.Option("--unit", help="单位名称 (只有一个单位时可省略)")]
 Amount = Annotated[str, typer.Option("--amount", help="金额: 元 (100000.50) 或 万元 (10万元)")]
 Reason = Annotated[str, typer.Option("--reason", help="原因")]
-EffectiveDate = Annotated[Optional[str], typer.Option("--effective", help="生效日期 YYYY-MM-DD (默认今天)")]
+EFFECTIVE_DEFAULT = "须在预算年度内; 默认: 年度进行中为今天, 年度已结束为其最后一天 12-31, 尚未开始为其第一天 01-01"
+EffectiveDate = Annotated[Optional[str], typer.Option("--effective", help=f"生效日期 YYYY-MM-DD ({EFFECTIVE_DEFAULT})")]
+CorrectionDate = Annotated[Optional[str], typer.Option(
+    "--effective", help="生效日期 YYYY-MM-DD (须在预算年度内; 默认: 被更正事件的生效日期)")]
 DocumentNo = Annotated[Optional[str], typer.Option("--document-no", help="批准文号")]
 
 
@@ -238,14 +248,18 @@ def _record(action: str, department: str, year: int, payload: dict, output: str)
     except RuleViolation as exc:
         fail(f"命令被拒绝, 未记录任何事件: {exc}", 2)
     except NotFound as exc:
-        fail(str(exc), 3)
+        fail(str(exc), _not_found_code(exc))
     except ConcurrentChange as exc:
         fail(str(exc), 4)
     if output == "json":
-        typer.echo(json.dumps({"event_id": recorded.event_id, "position": recorded.position, "kind": recorded.kind},
-                              ensure_ascii=False))
+        typer.echo(json.dumps({"event_id": recorded.event_id, "position": recorded.position, "kind": recorded.kind,
+                               "effective": recorded.effective.isoformat() if recorded.effective else None,
+                               "effective_note": recorded.effective_note}, ensure_ascii=False))
     else:
-        typer.echo(f"已记录 {recorded.kind} 事件 {recorded.event_id} (位置 {recorded.position})")
+        dated = f", 生效日期 {recorded.effective.isoformat()}" if recorded.effective else ""
+        typer.echo(f"已记录 {recorded.kind} 事件 {recorded.event_id} (位置 {recorded.position}{dated})")
+        if recorded.effective_note:
+            typer.echo(f"  {recorded.effective_note}")
 
 
 def _line(code, kind, economic, cost, source, period, project, unit) -> dict:
@@ -301,7 +315,7 @@ def transfer(
 @app.command()
 def correct(department: Department, year: Year, reason: Reason,
             event: Annotated[str, typer.Option("--event", help="要冲销的事件 id 或通知位置")],
-            effective: EffectiveDate = None, document_no: DocumentNo = None,
+            effective: CorrectionDate = None, document_no: DocumentNo = None,
             answers: Annotated[Optional[str], typer.Option(
                 "--answers", help="这次更正回应的审校发现: 审校事件id#序号 (见 ledger audit --record)")] = None,
             output: Format = ReportFormat.text) -> None:
@@ -351,7 +365,7 @@ def explain(department: Department, year: Year, output: Format = ReportFormat.te
             else:
                 sys.stdout.write(ledger.explain_text(department, year, point))
     except NotFound as exc:
-        fail(str(exc), 3)
+        fail(str(exc), _not_found_code(exc))
 
 
 @app.command()
@@ -369,7 +383,7 @@ def history(
         with open_ledger() as ledger:
             lineage = ledger.history(department, year, table, row, column, point)
     except NotFound as exc:
-        fail(str(exc), 3)
+        fail(str(exc), _not_found_code(exc))
     except AmbiguousRow as exc:
         fail(str(exc), 2)
     if output == "json":
@@ -400,7 +414,7 @@ def diff(
         with open_ledger() as ledger:
             result = ledger.diff(department, year, _point_of(start), _point_of(end), labels=(start, end))
     except NotFound as exc:
-        fail(str(exc), 3)
+        fail(str(exc), _not_found_code(exc))
     if output == "json":
         typer.echo(result.model_dump_json(indent=2))
         return
@@ -569,13 +583,27 @@ def checkpoint(
 
 
 @app.command()
-def rebuild() -> None:
-    """Clear the read model and replay every event from position 0."""
+def rebuild(
+    force: Annotated[bool, typer.Option("--force", help="哈希链校验失败时仍然重建 (读模型将按被篡改的事件重算)")] = False,
+) -> None:
+    """Verify the history, then clear the read model and replay every event from position 0.
+
+    Refuses (exit 1, nothing rebuilt) when verify finds the recorded events tampered with,
+    listing its findings, unless --force is given."""
+    from ..application import BrokenChain
     from .progress import progress
 
-    with open_ledger() as ledger, progress("重放事件", ledger.last_position()) as advance:
-        count = ledger.rebuild(advance)
-    typer.echo(f"已重放 {count} 个事件")
+    try:
+        with open_ledger() as ledger, progress("重放事件", ledger.last_position()) as advance:
+            rebuilt = ledger.checked_rebuild(advance, force=force)
+    except BrokenChain as exc:
+        fail(f"{exc}\n确认要按现有事件重建, 请加 --force (哈希链不会因此修复, ledger verify 仍将失败)")
+    if rebuilt.over_broken_chain:
+        typer.echo("警告: 哈希链校验失败, 仍按 --force 重建了读模型; 以下问题依旧存在:\n"
+                   + "\n".join(f"  {p}" for p in rebuilt.report.chain_problems), err=True)
+        typer.echo(f"已在断开的哈希链上重放 {rebuilt.events} 个事件")
+    else:
+        typer.echo(f"校验通过, 已重放 {rebuilt.events} 个事件")
 
 
 @app.command()

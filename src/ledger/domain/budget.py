@@ -172,6 +172,36 @@ class Budget(Aggregate):
     def create_id(department: str, fiscal_year: int) -> uuid.UUID:
         return budget_id(department, fiscal_year)
 
+    # ---------------------------------------------------------- effective dates
+
+    def year_span(self) -> tuple[date, date]:
+        """The fiscal year's first and last day (a Chinese fiscal year is the calendar year)."""
+        return date(self.fiscal_year, 1, 1), date(self.fiscal_year, 12, 31)
+
+    def default_effective(self, today: date) -> date:
+        """The effective date of a command given without one: today while the fiscal year
+        runs; for a year already over, its last day (12-31: what the year came to); for a
+        year not yet begun, its first day (01-01)."""
+        first, last = self.year_span()
+        return min(max(today, first), last)
+
+    def _check_effective(self, effective: date) -> None:
+        first, last = self.year_span()
+        if not first <= effective <= last:
+            raise RuleViolation([Violation("effective-in-year", (
+                f"生效日期 (effective) {effective.isoformat()} 不在 {self.fiscal_year} 预算年度内 "
+                f"({first.isoformat()} 至 {last.isoformat()}); 请给出本年度内的日期"))])
+
+    def correction_effective(self, event_id: str) -> date | None:
+        """The effective date a correction of this event takes unless told otherwise: the
+        reversed event's own (kept inside the fiscal year, for an event recorded before dates
+        were checked), so that a point by effective date no longer counts the error."""
+        effective = getattr(self, "effective_by_event", {}).get(event_id)
+        if effective is None:
+            return None
+        first, last = self.year_span()
+        return min(max(effective, first), last)
+
     @event(Opened)
     def __init__(
         self,
@@ -188,6 +218,7 @@ class Budget(Aggregate):
         self.units = {u["name"]: u["category"] for u in units}
         self.balances: dict[Dims, Decimal] = defaultdict(Decimal)
         self.lines_by_event: dict[str, list[Line]] = {}
+        self.effective_by_event: dict[str, date] = {}  # event id → its effective date (line events)
         self.corrected: dict[str, str] = {}  # corrected event id → correcting event id
         self.projects: dict[str, dict[str, Any]] = {}
         self.documents: dict[str, int] = {}  # sha256 → version that imported it
@@ -200,6 +231,7 @@ class Budget(Aggregate):
     def appropriate(self, lines: Sequence[Line], *, effective: date, reason: str,
                     provenance: dict[str, Any] | None = None, document_no: str | None = None,
                     native: bool = True, actor: str | None = None) -> str:
+        self._check_effective(effective)
         self._check(lines, native=native)
         eid = _new_id()
         self._appropriated(eid, [line.to_dict() for line in lines], effective, reason,
@@ -208,6 +240,7 @@ class Budget(Aggregate):
 
     def adjust(self, lines: Sequence[Line], *, effective: date, reason: str,
                document_no: str | None = None, actor: str | None = None) -> str:
+        self._check_effective(effective)
         self._check(lines, native=True)
         eid = _new_id()
         self._adjusted(eid, [line.to_dict() for line in lines], effective, reason, document_no, actor=actor)
@@ -215,6 +248,7 @@ class Budget(Aggregate):
 
     def transfer(self, source: Line, target: Line, *, effective: date, reason: str,
                  document_no: str | None = None, actor: str | None = None) -> str:
+        self._check_effective(effective)
         if source.amount <= 0:
             raise RuleViolation([Violation("positive-transfer", "调剂金额必须为正数")])
         if source.dims == target.dims:
@@ -225,12 +259,17 @@ class Budget(Aggregate):
         self._transferred(eid, [line.to_dict() for line in lines], effective, reason, document_no, actor=actor)
         return eid
 
-    def correct(self, event_id: str, *, effective: date, reason: str,
+    def correct(self, event_id: str, *, effective: date | None = None, reason: str,
                 document_no: str | None = None, answers: str | None = None, actor: str | None = None) -> str:
+        """Reverse an event. Without an effective date the correction takes the reversed
+        event's (correction_effective)."""
         if answers is not None:
             self._check_finding(answers)
         if event_id not in self.lines_by_event:
             raise RuleViolation([Violation("known-event", f"本预算没有可更正的事件 {event_id}")])
+        if effective is None:
+            effective = self.correction_effective(event_id) or self.year_span()[1]
+        self._check_effective(effective)
         if event_id in self.corrected:
             raise RuleViolation([Violation("correct-once", f"事件 {event_id} 已由 {self.corrected[event_id]} 更正")])
         if not reason.strip():
@@ -248,6 +287,7 @@ class Budget(Aggregate):
                      findings: Sequence[dict[str, Any]], effective: date, reason: str,
                      actor: str | None = None) -> str:
         """Record an audit and its findings (each numbered from 1: 「审校事件id#1」 names the first)."""
+        self._check_effective(effective)
         problems = [Violation("finding", f"第{i}处发现的严重程度应为 错误、疑似 或 提示")
                     for i, f in enumerate(findings, 1) if f.get("severity") not in ("错误", "疑似", "提示") or not f.get("rule")]
         if not document.strip():
@@ -269,6 +309,7 @@ class Budget(Aggregate):
 
     def state_prior_year(self, lines: Sequence[Line], *, effective: date, reason: str,
                          provenance: dict[str, Any] | None = None, actor: str | None = None) -> str:
+        self._check_effective(effective)
         for line in lines:
             if line.d.get("measure") != "prior_year":
                 raise RuleViolation([Violation("prior-year", "上年数必须是 prior_year 口径")])
@@ -280,6 +321,7 @@ class Budget(Aggregate):
     def register_project(self, name: str, *, unit: str, category: str, annual_amount: Decimal,
                          targets: dict[str, Any], effective: date, reason: str,
                          provenance: dict[str, Any] | None = None, actor: str | None = None) -> str:
+        self._check_effective(effective)
         if name in self.projects:
             raise RuleViolation([Violation("unique-project", f"项目「{name}」已登记")])
         if unit not in self.units:
@@ -293,6 +335,7 @@ class Budget(Aggregate):
                         rounding: list[dict[str, Any]], effective: date, reason: str,
                         layout: str | None = None, phase: str | None = None,
                         actor: str | None = None) -> str:
+        self._check_effective(effective)
         if sha256 in self.documents:
             raise RuleViolation([Violation("import-once", f"文件已导入 (版本 {self.documents[sha256]})")])
         if (phase or "budget") in self.phases:
@@ -308,6 +351,7 @@ class Budget(Aggregate):
     def record_final(self, lines: Sequence[Line], *, effective: date, reason: str,
                      provenance: dict[str, Any] | None = None, actor: str | None = None) -> str:
         """Record 决算 figures (measure final) and the budget a 决算 states (budget_stated)."""
+        self._check_effective(effective)
         for line in lines:
             if line.d.get("measure") not in ("final", "budget_stated"):
                 raise RuleViolation([Violation("final-measure", "决算数必须是 final 或 budget_stated 口径")])
@@ -322,6 +366,7 @@ class Budget(Aggregate):
         """A named checkpoint. It anchors the hash chain (its head when published) and the
         digest of the tables as published, so that later tampering is evident; `sign` (the
         anchor's fields → (signature, key id)) signs that anchor."""
+        self._check_effective(effective)
         if not name.strip():
             raise RuleViolation([Violation("publication-name", "发布节点必须有名称")])
         if name in self.publications:
@@ -363,39 +408,45 @@ class Budget(Aggregate):
 
     # ------------------------------------------------------------ applying events
 
-    def _post(self, event_id: str, lines: Iterable[dict[str, Any]]) -> None:
+    def _post(self, event_id: str, lines: Iterable[dict[str, Any]], effective: date | str | None) -> None:
         posted = [Line.from_dict(d) for d in lines]
         for line in posted:
             self.balances[line.dims] += line.amount
         self.lines_by_event[event_id] = posted
+        if isinstance(effective, str):
+            effective = date.fromisoformat(effective)
+        if effective is not None:
+            if not hasattr(self, "effective_by_event"):  # a budget from a snapshot taken before effective dates were kept
+                self.effective_by_event = {}
+            self.effective_by_event[event_id] = effective
 
     @event(Appropriated)
     def _appropriated(self, event_id: str, lines: list[dict[str, Any]], effective: date, reason: str,
                       provenance: dict[str, Any] | None, document_no: str | None,
                       actor: str | None = None) -> None:
-        self._post(event_id, lines)
+        self._post(event_id, lines, effective)
 
     @event(Adjusted)
     def _adjusted(self, event_id: str, lines: list[dict[str, Any]], effective: date, reason: str,
                   document_no: str | None, actor: str | None = None) -> None:
-        self._post(event_id, lines)
+        self._post(event_id, lines, effective)
 
     @event(Transferred)
     def _transferred(self, event_id: str, lines: list[dict[str, Any]], effective: date, reason: str,
                      document_no: str | None, actor: str | None = None) -> None:
-        self._post(event_id, lines)
+        self._post(event_id, lines, effective)
 
     @event(Corrected)
     def _corrected(self, event_id: str, corrected_event_id: str, lines: list[dict[str, Any]],
                    effective: date, reason: str, document_no: str | None, answers: str | None = None,
                    actor: str | None = None) -> None:
-        self._post(event_id, lines)
+        self._post(event_id, lines, effective)
         self.corrected[corrected_event_id] = event_id
 
     @event(PriorYearFigureStated)
     def _prior_year_stated(self, event_id: str, lines: list[dict[str, Any]], effective: date,
                            reason: str, provenance: dict[str, Any] | None, actor: str | None = None) -> None:
-        self._post(event_id, lines)
+        self._post(event_id, lines, effective)
 
     @event(ProjectRegistered)
     def _project_registered(self, event_id: str, name: str, unit: str, category: str,
@@ -414,7 +465,7 @@ class Budget(Aggregate):
     @event(FinalAccountsRecorded)
     def _final_recorded(self, event_id: str, lines: list[dict[str, Any]], effective: date, reason: str,
                         provenance: dict[str, Any] | None, actor: str | None = None) -> None:
-        self._post(event_id, lines)
+        self._post(event_id, lines, effective)
 
     @event(Published)
     def _published(self, event_id: str, name: str, effective: date, reason: str, chain_position: int,

@@ -40,6 +40,12 @@ def _joined(*parts: str) -> str:
     return "，".join(p for p in parts if p)
 
 
+def _listed(lead: str, items: list[str], sep: str, tail: str = "") -> str:
+    """'，主要包括：a、b、c等' from a lead, the items and their separator; nothing at all when
+    there are no items (the narrative never prints an empty enumeration such as '主要包括：；')."""
+    return f"{lead}{sep.join(items)}{tail}" if items else ""
+
+
 def render(e: Explanation) -> str:
     t = e.totals
     y, d = e.fiscal_year, e.department
@@ -73,20 +79,23 @@ def render(e: Explanation) -> str:
     out += [f"{y}年度{d}财政拨款收支总预算{wan(t['fiscal'])}万元。其中：一般公共预算拨款"
             f"{wan(t['source:general'])}万元，政府性基金预算拨款{wan(t['source:government_fund'])}万元，"
             f"国有资本经营预算拨款{wan(t['source:state_capital'])}万元。其中：当年拨款收入{wan(t['fiscal_current'])}万元，"
-            f"上年结转收入{wan(t['fiscal_carryover'])}万元。支出包括："
-            + "、".join(f"{c.label}{wan(c.amount)}万元" for c in classes) + "等。", ""]
+            f"上年结转收入{wan(t['fiscal_carryover'])}万元。"
+            + _listed("支出包括：", [f"{c.label}{wan(c.amount)}万元" for c in classes], "、", "等。"), ""]
 
     out += ["五、一般公共预算支出情况说明", "", "(一) 一般公共预算当年支出规模变化情况", ""]
     out += [_joined(f"{y}年度{d}一般公共预算当年支出{wan(t['general_public_current'])}万元",
                     change(e.comparison("general_public_current"))) + "。", ""]
     out += ["(二) 一般公共预算当年支出结构情况", ""]
-    out += [f"{y}年度{d}一般公共预算当年支出{wan(t['general_public_current'])}万元，主要用于以下方面："
-            + "；".join(f"{c.label}{wan(c.amount)}万元，占{pct(c.percent)}" for c in classes) + "等。", ""]
+    out += [f"{y}年度{d}一般公共预算当年支出{wan(t['general_public_current'])}万元"
+            + (_listed("，主要用于以下方面：", [f"{c.label}{wan(c.amount)}万元，占{pct(c.percent)}" for c in classes],
+                       "；", "等")) + "。", ""]
 
     out += ["六、一般公共预算基本支出情况说明", ""]
     out += [f"{y}年度{d}一般公共预算安排基本支出{wan(t['general_basic'])}万元，其中：", ""]
-    out += [f"人员经费{wan(t['personnel'])}万元，主要包括：" + "、".join(i.label for i in e.personnel_items) + "；", ""]
-    out += [f"公用经费{wan(t['operating'])}万元，主要包括：" + "、".join(i.label for i in e.operating_items) + "。", ""]
+    out += [f"人员经费{wan(t['personnel'])}万元"
+            + _listed("，主要包括：", [i.label for i in e.personnel_items], "、") + "；", ""]
+    out += [f"公用经费{wan(t['operating'])}万元"
+            + _listed("，主要包括：", [i.label for i in e.operating_items], "、") + "。", ""]
 
     out += ["七、“三公”经费增减变动原因说明", ""]
     total = e.comparison("three_public")
@@ -125,7 +134,10 @@ def render(e: Explanation) -> str:
 
     out += ["十、绩效管理情况", ""]
     funded = [p for p in e.projects if p.amount.value != 0]
-    out += [f"{y}年{d}纳入绩效目标管理的二级项目{len(funded)}个，共计金额{wan(t['projects'], thousands=False)}万元。", ""]
+    if funded:
+        out += [f"{y}年{d}纳入绩效目标管理的二级项目{len(funded)}个，共计金额{wan(t['projects'], thousands=False)}万元。", ""]
+    else:
+        out += [f"{y}年{d}没有纳入绩效目标管理的二级项目。", ""]
     for n, p in enumerate(funded, start=1):
         annual = f"，绩效目标表年度资金总额{Decimal(p.annual_amount.yuan):,.2f}元" if p.annual_amount else ""
         out.append(f"{n}. {p.name}：{wan(p.amount, thousands=False)}万元{annual}，绩效指标{p.indicators}项。")

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..domain.budget import RuleViolation
 from ..ingest.errors import DocumentRejected
 from ..readmodel.lineage import AmbiguousRow
-from ..readmodel.queries import NotFound
+from ..readmodel.queries import NotFound, PointInsideImport
 from ..eventstore.timelimit import TimeLimitExceeded
 
 TITLES = {
@@ -171,14 +171,22 @@ def _not_found(_request: Request, exc: NotFound) -> JSONResponse:
     return problem(404, str(exc))
 
 
+def _inside_import(_request: Request, exc: PointInsideImport) -> JSONResponse:
+    return problem(422, str(exc), [ProblemItem(location="query.as_of", message=str(exc))])
+
+
 def _ambiguous(_request: Request, exc: AmbiguousRow) -> JSONResponse:
     items = [ProblemItem(location="query.row", message=str(exc))]
     items += [ProblemItem(location=f"query.row={key}", message=label) for key, label in exc.candidates]
     return problem(422, str(exc), items)
 
 
+# Rules about one field of the command name that field as the place.
+_RULE_FIELDS = {"effective-in-year": "body.effective"}
+
+
 def _rule(_request: Request, exc: RuleViolation) -> JSONResponse:
-    items = [ProblemItem(location=v.rule, message=v.message) for v in exc.violations]
+    items = [ProblemItem(location=_RULE_FIELDS.get(v.rule, v.rule), message=v.message) for v in exc.violations]
     return problem(422, f"命令被拒绝, 未记录任何事件: {exc}", items)
 
 
@@ -207,6 +215,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(InvalidField, _invalid_field)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(PointInsideImport, _inside_import)  # the more specific class wins
     app.add_exception_handler(AmbiguousRow, _ambiguous)
     app.add_exception_handler(TimeLimitExceeded, _time_limit)
     app.add_exception_handler(RuleViolation, _rule)
@@ -218,7 +227,7 @@ def install(app: FastAPI) -> None:
 
 # Error responses every route may give, for the OpenAPI document.
 READ_ERRORS = {404: {"model": Problem, "description": "未知的预算、表、行或发布节点"},
-               422: {"model": Problem, "description": "参数无效 (错误信息指明字段), 或行名对应多行"},
+               422: {"model": Problem, "description": "参数无效 (错误信息指明字段), 行名对应多行, 或 as_of 落在一次导入之中"},
                503: {"model": Problem, "description": "读取超过时限 (LEDGER_READ_TIME_LIMIT), 已停止"}}
 AUTH_ERRORS = {401: {"model": Problem, "description": "缺少或无效的令牌"},
                403: {"model": Problem, "description": "令牌的角色无权执行此操作"}}

@@ -57,6 +57,10 @@ class DocumentOut(BaseModel):
     name: str = Field(examples=["changzhi-hpf-2024-budget.txt"])
     sha256: str
     position: int
+    first_position: int | None = Field(None, description="这次导入的第一个事件的位置", examples=[1])
+    last_position: int | None = Field(None, description=(
+        "这次导入的最后一个事件的位置. 一次导入是时间线上的一个时点: 其间的位置 (first_position 至 last_position-1) "
+        "不能作为 as_of"), examples=[90])
     layout: str | None = Field(None, description="读取它的布局 (空: department-budget)", examples=["final-accounts"])
     phase: str | None = Field(None, description="它记录的阶段: budget 预算 (空亦然) | final 决算", examples=["final"])
 
@@ -129,6 +133,9 @@ class RecordedOut(BaseModel):
     position: int = Field(description="通知位置", examples=[91])
     kind: str = Field(examples=["adjustment"])
     version: int = Field(description="记录后的预算版本 (也在 ETag 头中)", examples=[91])
+    effective: date | None = Field(None, description="事件所记的生效日期", examples=["2024-06-30"])
+    effective_note: str | None = Field(None, description="命令未给生效日期时, 所取日期的依据",
+                                       examples=["未给生效日期; 2024年度已结束, 取年度最后一天 2024-12-31"])
 
 
 class ImportOut(BaseModel):
@@ -158,6 +165,9 @@ class EventOut(BaseModel):
     actor: str | None = Field(None, description="记录人: HTTP 为令牌的 角色:名称, 命令行为 cli:用户名; 早期事件为空",
                               examples=["officer:alice"])
     detail: dict[str, Any]
+    point: int | None = Field(None, description=(
+        "时间线上显示此事件的时点 (as_of): 事件的位置; 导入中的事件为该次导入的最后位置 (一个预算的事件中才有)"),
+        examples=[90])
 
 
 class EventPage(BaseModel):
@@ -176,3 +186,11 @@ class Health(BaseModel):
     position: int | None = Field(None, description="事件日志的最后位置", examples=[90])
     projected: int | None = Field(None, description="读模型已处理到的位置", examples=[90])
     budgets: int | None = Field(None, examples=[1])
+    chain: str | None = Field(None, description=(
+        "哈希链状态: ok | broken | unverified. 健康检查本身不校验 (完整校验要重放全部事件): 这是最近一次 "
+        "ledger verify (或 ledger rebuild 之前的校验) 的结果; 其后记录的事件尚未校验"), examples=["ok"])
+    chain_verified_at: UtcDateTime | None = Field(None, description="最近一次校验的时间")
+    chain_verified_position: int | None = Field(None, description="最近一次校验开始时事件日志的最后位置",
+                                                examples=[90])
+    chain_broken_since: UtcDateTime | None = Field(None, description="链为 broken 时: 最先发现断开的那次校验的时间")
+    chain_problems: list[str] | None = Field(None, description="链为 broken 时: 最近一次校验的发现")

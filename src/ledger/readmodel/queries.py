@@ -23,6 +23,38 @@ class NotFound(LookupError):
     """An unknown budget, table, publication or cell."""
 
 
+class PointInsideImport(NotFound):
+    """An as-of position strictly inside an import: the timeline has no such point (a document
+    is imported in one atomic save, so no one ever saw the budget half imported)."""
+
+    def __init__(self, position: int, span: ImportSpan):
+        self.position, self.span = position, span
+        before = span.before
+        use = f"{span.last} (导入之后)" + (f" 或 {before} (导入之前)" if before is not None else "")
+        super().__init__(f"位置 {position} 在导入《{span.name}》之中 (位置 {span.first}–{span.last}, 一次导入是一个时点): "
+                         f"请用位置 {use}")
+
+
+@dataclass(frozen=True)
+class ImportSpan:
+    """The positions of one import's events: from its first (the budget's opening event, when
+    the import opened it; else its document event) to its last (the publication it ends with)."""
+
+    name: str
+    first: int
+    last: int
+    opened: bool = False  # the import opened the budget (there is no point before it)
+
+    @property
+    def before(self) -> int | None:
+        """The point just before the import (None: the budget did not exist yet)."""
+        return None if self.opened else self.first - 1
+
+    def inside(self, position: int) -> bool:
+        """Whether a point at this position would hold part of the import and not all of it."""
+        return self.first <= position < self.last
+
+
 @dataclass(frozen=True)
 class Point:
     """A point in the history: events recorded up to a position or a time, effective by a
@@ -100,8 +132,13 @@ def budget_detail(conn: Connection, log: EventLog, budget: BudgetRow, point: Poi
     documents = conn.execute(select(d.name, d.sha256, d.position, d.layout, d.phase)
                              .where(d.budget_id == budget.budget_id, d.position <= (last or 0))
                              .order_by(d.position)).all()
-    return BudgetDetail(budget, version, last, [dict(r._mapping) for r in publications],
-                        [dict(r._mapping) for r in documents])
+    spans = {span.name: span for span in import_spans(conn, budget)}
+    listed = []
+    for r in documents:
+        span = spans.get(r.name)
+        listed.append({**r._mapping, "first_position": span.first if span else None,
+                       "last_position": span.last if span else None})
+    return BudgetDetail(budget, version, last, [dict(r._mapping) for r in publications], listed)
 
 
 def version(conn: Connection, budget_id: str) -> int | None:
@@ -127,8 +164,42 @@ def find_budget(conn: Connection, department: str, fiscal_year: int) -> BudgetRo
     return BudgetRow(row.budget_id, row.department, row.fiscal_year, row.units)
 
 
+def import_spans(conn: Connection, budget: BudgetRow) -> list[ImportSpan]:
+    """The budget's imports as spans of positions, from the read model. An import is one save
+    that ends with its publication (年初预算 or 决算); the budget's opening event belongs to
+    the first import when no publication came before it (budgets open only by importing)."""
+    d, p, b = schema.documents.c, schema.publications.c, schema.budgets.c
+    documents = conn.execute(select(d.name, d.position).where(d.budget_id == budget.budget_id)
+                             .order_by(d.position)).all()
+    if not documents:
+        return []
+    published = conn.execute(select(p.position).where(p.budget_id == budget.budget_id)
+                             .order_by(p.position)).scalars().all()
+    opening = conn.execute(select(b.position).where(b.budget_id == budget.budget_id)).scalar()
+    spans = []
+    for n, doc in enumerate(documents):
+        last = next((int(pos) for pos in published if pos > doc.position), None)
+        if last is None:  # not ended by a publication (a store of very early code): no span known
+            continue
+        first, opened = int(doc.position), False
+        if n == 0 and opening is not None and opening < first and not any(pos < first for pos in published):
+            first, opened = int(opening), True
+        spans.append(ImportSpan(doc.name, first, last, opened))
+    return spans
+
+
+def check_position(conn: Connection, budget: BudgetRow, position: int) -> None:
+    """Refuse an as-of position strictly inside an import (PointInsideImport)."""
+    for span in import_spans(conn, budget):
+        if span.inside(position):
+            raise PointInsideImport(position, span)
+
+
 def resolve_position(conn: Connection, budget: BudgetRow, point: Point) -> int | None:
-    """The last position a point includes (None: no bound by position)."""
+    """The last position a point includes (None: no bound by position). A position strictly
+    inside an import is refused."""
+    if point.position is not None:
+        check_position(conn, budget, point.position)
     if point.publication is not None:
         pos = conn.execute(
             select(schema.publications.c.position).where(

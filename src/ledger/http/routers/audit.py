@@ -22,11 +22,11 @@ After = Annotated[int, Query(description="游标: 只返回此通知位置之后
 Limit = Annotated[int, Query(description="每页事件数", ge=1, le=1000)]
 
 
-def _page(page) -> EventPage:
+def _page(page, points: bool = False) -> EventPage:
     items = [EventOut(position=r.position, budget_id=r.budget_id, event_id=r.event_id, version=r.version,
                       kind=r.kind, kind_label=KIND_LABELS.get(r.kind, r.kind), recorded_at=r.recorded_at,
                       effective=r.effective, reason=r.reason or "", document_no=r.document_no, actor=r.actor,
-                      detail=r.detail)
+                      detail=r.detail, point=page.point_of(r) if points else None)
              for r in page.items]
     return EventPage(items=items, next_after=page.next_after, last_position=page.last_position)
 
@@ -40,7 +40,7 @@ def events(ledger: LedgerDep, after: After = 0, limit: Limit = 100) -> EventPage
             summary="一个预算的事件, 分页; 可限定到某一时点")
 def budget_events(department: DepartmentPath, fiscal_year: YearPath, ledger: LedgerDep, point: PointDep,
                   after: After = 0, limit: Limit = 100) -> EventPage:
-    return _page(ledger.event_feed(after, limit, department, fiscal_year, point))
+    return _page(ledger.event_feed(after, limit, department, fiscal_year, point), points=True)
 
 
 class RecordedAudit(BaseModel):

@@ -70,7 +70,8 @@ def _record(action: str, department: str, fiscal_year: int, command: BaseModel, 
                                            actor=actor_of(request))
         version = recorded.version
         body = RecordedOut(department=department, fiscal_year=fiscal_year, event_id=recorded.event_id,
-                           position=recorded.position, kind=recorded.kind, version=version)
+                           position=recorded.position, kind=recorded.kind, version=version,
+                           effective=recorded.effective, effective_note=recorded.effective_note)
         return Outcome(201, body.model_dump(mode="json"), {"ETag": etag(version)})
 
     return request.app.state.idempotency.run(key, fingerprint("POST", request.url.path, data), run).response()

@@ -38,5 +38,8 @@ def health(ledger: LedgerDep, request: Request) -> Health | JSONResponse:
         return JSONResponse({"status": "error"}, status_code=503)
     if not _may_read(request):
         return Health(status="ok")
+    chain = status.chain
     return Health(status="ok", store=status.store, position=status.position, projected=status.projected,
-                  budgets=status.budgets)
+                  budgets=status.budgets, chain=chain.state, chain_verified_at=chain.verified_at,
+                  chain_verified_position=chain.verified_position, chain_broken_since=chain.broken_since,
+                  chain_problems=list(chain.problems) if chain.state == "broken" else None)

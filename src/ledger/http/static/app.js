@@ -229,6 +229,23 @@ function eventAt(position) {
   return found;
 }
 
+// An import is one point of the timeline (its events were saved at once): the document whose
+// import spans a position, and the point that shows a position (inside an import: its last).
+function importOf(position) {
+  const documents = state.detail ? state.detail.documents : [];
+  return documents.find((d) => d.first_position !== null && d.first_position !== undefined
+    && d.first_position <= position && position <= d.last_position) || null;
+}
+
+function snapped(position) {
+  const e = eventAt(position);
+  return e && e.point !== null && e.point !== undefined && e.point > position ? e.point : position;
+}
+
+function isPoint(e) {
+  return e.point === null || e.point === undefined || e.point === e.position;
+}
+
 function publicationNamed(name) {
   return (state.detail ? state.detail.publications : []).find((p) => p.name === name) || null;
 }
@@ -249,7 +266,10 @@ function describePoint() {
     const p = publicationNamed(state.point.publication);
     parts.push(`发布节点 ${state.point.publication}${p ? ` (位置 ${p.position})` : ""}`);
   }
-  if (state.point.as_of !== null) {
+  const imported = state.point.as_of !== null ? importOf(Number(state.point.as_of)) : null;
+  if (imported) {
+    parts.push(`位置 ${state.point.as_of} · 导入《${imported.name}》之后 (位置 ${imported.first_position}–${imported.last_position})`);
+  } else if (state.point.as_of !== null) {
     const e = eventAt(Number(state.point.as_of));
     parts.push(e ? `位置 ${e.position} · ${e.kind_label}${e.effective ? ` · 生效 ${e.effective}` : ""}${e.reason ? ` · ${e.reason}` : ""}`
       : `位置 ${state.point.as_of}`);
@@ -258,8 +278,14 @@ function describePoint() {
   return parts.join("；");
 }
 
+function timelineLabel(e) {
+  return importOf(e.position) ? "文件导入" : e.kind_label;
+}
+
 function renderTimeline() {
-  const kinds = [...new Set(state.events.map((e) => e.kind_label))];
+  // One point per event outside imports, one per import (at its last position).
+  const points = state.events.filter(isPoint);
+  const kinds = [...new Set(points.map(timelineLabel))];
   const selected = selectedPosition();
   chart("timeline-chart").setOption({
     animation: false,
@@ -268,6 +294,9 @@ function renderTimeline() {
       trigger: "item",
       formatter: (p) => {
         const e = p.data.event;
+        const d = importOf(e.position);
+        if (d) return tip(`位置 ${d.first_position}–${d.last_position} · 一个时点`, `导入《${d.name}》`,
+          `生效 ${e.effective ?? "—"}`, `${d.last_position - d.first_position + 1} 个事件`);
         return tip(`位置 ${e.position} · 版本 ${e.version}`, e.kind_label, `生效 ${e.effective ?? "—"}`,
           `记录人 ${e.actor ?? "—"}`, e.reason || "");
       },
@@ -278,8 +307,8 @@ function renderTimeline() {
     series: [{
       type: "scatter",
       symbolSize: 11,
-      data: state.events.map((e) => ({
-        value: [e.position, e.kind_label],
+      data: points.map((e) => ({
+        value: [e.position, timelineLabel(e)],
         event: e,
         itemStyle: { color: e.position <= selected ? "#b03a2e" : "#c9c9c9" },
       })),
@@ -308,7 +337,9 @@ function renderEventRows() {
     el("td", {}, e.reason || ""),
     el("td", {}, e.document_no || ""),
     el("td", { class: "actor" }, e.actor ?? ""),
-    el("td", {}, el("button", { type: "button", textContent: "查看此时", onclick: () => pick(e.position) })),
+    // An event inside an import is seen at the import's end: the import is one point.
+    el("td", {}, el("button", { type: "button", textContent: isPoint(e) ? "查看此时" : "查看导入后",
+                                onclick: () => pick(isPoint(e) ? e.position : e.point) })),
   )));
 }
 
@@ -436,14 +467,20 @@ function renderDiffPickers() {
   const options = () => [
     el("optgroup", { label: "发布节点" }, ...publications.map((p) =>
       el("option", { value: `publication:${p.name}`, textContent: `${p.name} (位置 ${p.position})` }))),
-    el("optgroup", { label: "位置" }, ...[...state.events].reverse().map((e) => el("option", {
-      value: `as_of:${e.position}`,
-      textContent: `位置 ${e.position} · ${e.kind_label}${e.position === lastPosition() ? " (最新)" : ""}${e.reason ? ` · ${e.reason}` : ""}`,
-    }))),
+    // The points of the timeline only: an import is one point (its last position).
+    el("optgroup", { label: "位置" }, ...state.events.filter(isPoint).reverse().map((e) => {
+      const d = importOf(e.position);
+      const what = d ? `导入《${d.name}》` : `${e.kind_label}${e.reason ? ` · ${e.reason}` : ""}`;
+      return el("option", {
+        value: `as_of:${e.position}`,
+        textContent: `位置 ${e.position} · ${what}${e.position === lastPosition() ? " (最新)" : ""}`,
+      });
+    })),
   ];
   $("diff-from").replaceChildren(...options());
   $("diff-to").replaceChildren(...options());
-  const first = publications.length ? `publication:${publications[0].name}` : state.events.length ? `as_of:${state.events[0].position}` : "";
+  const points = state.events.filter(isPoint);
+  const first = publications.length ? `publication:${publications[0].name}` : points.length ? `as_of:${points[0].position}` : "";
   $("diff-from").value = first;
   $("diff-to").value = lastPosition() !== null ? `as_of:${lastPosition()}` : "";
   $("diff-result").replaceChildren();
@@ -568,9 +605,11 @@ function wire() {
   const slider = $("timeline-slider");
   slider.oninput = () => {
     const e = eventAt(Number(slider.value));
-    $("timeline-output").textContent = e ? `位置 ${e.position} · ${e.kind_label}` : `位置 ${slider.value}`;
+    const d = importOf(Number(slider.value));
+    $("timeline-output").textContent = d ? `导入《${d.name}》 (位置 ${d.first_position}–${d.last_position}, 一个时点)`
+      : e ? `位置 ${e.position} · ${e.kind_label}` : `位置 ${slider.value}`;
   };
-  slider.onchange = () => pick(Number(slider.value));
+  slider.onchange = () => pick(snapped(Number(slider.value)));
   $("layout").onchange = () => {
     state.layout = $("layout").value;
     remember();
