@@ -9,7 +9,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, Field
 
-from ..tables.definitions import projections_dir
+from ..tables.definitions import SafeLoader, projections_dir
 
 Severity = Literal["错误", "疑似", "提示"]
 SEVERITIES: tuple[str, ...] = ("错误", "疑似", "提示")
@@ -101,6 +101,6 @@ class AuditReport(BaseModel):
 def rule_set(path: str | None = None) -> RuleSet:
     """The rules of projections/audit/rules.yaml (id, severity, name, description)."""
     file = Path(path) if path else projections_dir() / "audit" / "rules.yaml"
-    data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    data = yaml.load(file.read_text(encoding="utf-8"), Loader=SafeLoader)
     rules = {key: Rule(id=key, **value) for key, value in data["rules"].items()}
     return RuleSet(version=data["version"], rules=rules)

@@ -52,6 +52,9 @@ import yaml
 from ..domain import classification
 from ..domain.postings import matches
 
+# libyaml's loader when PyYAML was built with it (the wheels are): the same documents, ~10x faster
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 CN_DIGITS = "零一二三四五六七八九"
 
 
@@ -258,7 +261,7 @@ def load_tables(directory: str | None = None) -> tuple[TableDef, ...]:
     tables = []
     for path in sorted(folder.glob("*.yaml")):
         with path.open(encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+            data = yaml.load(fh, Loader=SafeLoader)
         if isinstance(data, dict) and "number" in data:
             tables.append(_table(data, where=f"{path.name}: "))
     tables.sort(key=lambda t: t.number)

@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from .definitions import TableDef, load_tables, projections_dir
+from .definitions import SafeLoader, TableDef, load_tables, projections_dir
 
 DEFAULT = "department-budget"
 PHASES = ("budget", "final")
@@ -136,7 +136,7 @@ def layouts(directory: str | None = None) -> tuple[Layout, ...]:
     found = []
     for path in sorted((base / "layouts").glob("*.yaml")):
         with path.open(encoding="utf-8") as fh:
-            found.append(_layout(yaml.safe_load(fh), base))
+            found.append(_layout(yaml.load(fh, Loader=SafeLoader), base))
     found.sort(key=lambda lay: lay.id != DEFAULT)
     return tuple(found)
 
