@@ -184,3 +184,19 @@ def test_a_key_table_made_by_the_code_before_is_migrated(imported, store):
     outcome = keystore.run("old", "b" * 64, "a" * 64, lambda claim: "new", lambda r: Outcome(201, {"r": r}, {}))
     assert (outcome.body, outcome.replayed) == ({"r": "new"}, False)
     assert row(store, "old").token == "b" * 64
+
+
+def test_the_key_is_documented_and_its_settings_checked(client, database_url, tmp_path):
+    documented = []
+    for path, item in client.get("/openapi.json").json()["paths"].items():
+        for method, operation in item.items():
+            for header in (p for p in operation.get("parameters", []) if p["name"] == "Idempotency-Key"):
+                assert all(word in header["description"] for word in ("同一事务", "令牌", "422", "过期",
+                                                                      "LEDGER_IDEMPOTENCY_TTL_SECONDS")), path
+                documented.append((method, path.rsplit("/", 1)[-1]))
+    assert sorted(documented) == [("post", r) for r in ("adjustments", "appropriations", "corrections", "documents",
+                                                         "publications", "transfers")]
+    env = {**os.environ, "LEDGER_DATABASE_URL": database_url, "LEDGER_IDEMPOTENCY_TTL_SECONDS": "一天"}
+    done = subprocess.run([sys.executable, "-m", "ledger", "serve", "--port", "1"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2 and "LEDGER_IDEMPOTENCY_TTL_SECONDS" in done.stderr + done.stdout

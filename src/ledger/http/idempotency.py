@@ -37,6 +37,7 @@ from sqlalchemy import (JSON, Column, DateTime, Engine, Float, Integer, MetaData
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from ..eventstore.sidewrite import SideWrite
+from .deps import SettingsError
 from .errors import IdempotencyConflict, IdempotencyMismatch, InvalidField
 
 metadata = MetaData()
@@ -102,7 +103,7 @@ def _seconds(env: dict[str, str], name: str, default: float) -> float:
     except ValueError:
         value = -1.0
     if not value > 0:
-        raise ValueError(f"{name} 应为正数 (秒): {raw!r}")
+        raise SettingsError(f"{name} 应为正数 (秒): {raw!r}")
     return value
 
 
