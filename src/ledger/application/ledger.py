@@ -4,10 +4,10 @@ read model. Entrypoints (CLI, HTTP) call only this."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from eventsourcing.application import AggregateNotFoundError
@@ -15,6 +15,7 @@ from eventsourcing.persistence import IntegrityError
 from sqlalchemy import Engine, select, text
 
 from ..audit import AuditReport, audit_document, audit_narrative
+from ..domain import names
 from ..domain.budget import Budget, RuleViolation, budget_id
 from ..domain.rules import Violation, check_invariants
 from ..eventstore import BudgetEvents, EventLog, LoggedEvent, Storage, configured_url
@@ -67,6 +68,13 @@ class KeyClaim(Protocol):
 
 def _save_options(claim: KeyClaim | None, result_of: Callable[[Sequence[int], Sequence[int]], Any]) -> dict[str, Any]:
     return {} if claim is None else {"side_write": claim.side_write(result_of)}
+
+
+def _budget_ids(department: str, fiscal_year: int) -> list[Any]:
+    """The ids a department's budget of a year may have: of its name as recorded now
+    (domain/names.py fold: NFC, radicals folded), or as a budget recorded before had it."""
+    folded = names.fold(department)
+    return [budget_id(folded, fiscal_year)] + ([budget_id(department, fiscal_year)] if folded != department else [])
 
 
 @dataclass(frozen=True)
@@ -359,10 +367,14 @@ class Ledger:
     def _load(self, department: str, fiscal_year: int, expected_version: int | None = None) -> Budget:
         """The budget as it stands; with an expected version (HTTP If-Match), refuse if it has
         moved on. A write landing between this load and the save is refused by the store."""
-        try:
-            budget = self.events.repository.get(budget_id(department, fiscal_year))
-        except AggregateNotFoundError:
-            raise UnknownBudget(f"没有预算: {department} {fiscal_year}年") from None
+        for bid in _budget_ids(department, fiscal_year):
+            try:
+                budget = self.events.repository.get(bid)
+                break
+            except AggregateNotFoundError:
+                continue
+        else:
+            raise UnknownBudget(f"没有预算: {department} {fiscal_year}年")
         if expected_version is not None and budget.version != expected_version:
             raise ConcurrentChange(f"{department} {fiscal_year}年预算已是版本 {budget.version}, 不是 If-Match 所指的版本 "
                                    f"{expected_version}; 未记录任何事件. 请重新读取后再提交")
@@ -452,8 +464,8 @@ class Ledger:
         """The budget's last recorded event (None: no such budget)."""
         self._catch_up()
         with self.engine.connect() as conn:
-            last = conn.execute(select(schema.budgets.c.last_position).where(
-                schema.budgets.c.budget_id == str(budget_id(department, fiscal_year)))).scalar()
+            last = conn.execute(select(schema.budgets.c.last_position).where(schema.budgets.c.budget_id.in_(
+                [str(bid) for bid in _budget_ids(department, fiscal_year)]))).scalar()
         return self.log.at(int(last)) if last else None
 
     def rebuild(self, progress=None) -> int:
@@ -492,7 +504,8 @@ class Ledger:
         model (replaying the budget on every read cost ~40 ms a request)."""
         self._catch_up()
         with self.engine.connect() as conn:
-            version = queries.version(conn, str(budget_id(department, fiscal_year)))
+            version = next((v for bid in _budget_ids(department, fiscal_year)
+                            if (v := queries.version(conn, str(bid))) is not None), None)
         if version is None:
             raise UnknownBudget(f"没有预算: {department} {fiscal_year}年")
         return int(version)

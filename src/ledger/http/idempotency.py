@@ -32,8 +32,23 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.responses import JSONResponse
-from sqlalchemy import (JSON, Column, DateTime, Engine, Float, Integer, MetaData, String, Table, delete, inspect,
-                        insert, or_, select, text)
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    insert,
+    inspect,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from ..eventstore.sidewrite import SideWrite

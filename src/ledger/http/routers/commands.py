@@ -15,10 +15,11 @@ from ...application import Recorded, commands
 from ..deps import DepartmentPath, LedgerDep, OfficerAccess, OfficerRoute, YearPath, actor_of, token_digest
 from ..errors import WRITE_ERRORS, InvalidField
 from ..idempotency import KEY_DOC, Claim, Outcome, check_key, fingerprint
+from ..paths import BUDGET
 from ..schemas import RecordedOut
 from ..versions import etag, parse_if_match
 
-router = APIRouter(prefix="/api/budgets/{department}/{fiscal_year}", tags=["记录命令"], dependencies=[OfficerAccess],
+router = APIRouter(prefix=BUDGET, tags=["记录命令"], dependencies=[OfficerAccess],
                    route_class=OfficerRoute)
 
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="预算版本 (读取时的 ETag), 如 \"90\"; "
