@@ -11,7 +11,8 @@ the second's save fails as a whole (its events too) and it answers with the firs
   keeps a SHA-256 of the token, never the token): a key is its token's, nobody else gets
   its result.
 - A key expires LEDGER_IDEMPOTENCY_TTL_SECONDS (default 86400, 24 h) after its first request:
-  then it is free for a new request. Expired rows are deleted lazily, by the next keyed write.
+  then it is free for a new request. Expired rows are deleted lazily: an expired key when it
+  is used again, the others in batches by keyed writes (at most once a minute per process).
 - A write that records nothing (an import of a file already imported) keeps its key in a
   transaction of its own: there is nothing to lose between them.
 - Rows left "in progress" (no response) by the code before this one, which claimed the key
@@ -26,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -81,6 +83,7 @@ MAX_KEY = 200
 TTL_SECONDS = 86400.0
 LEASE_SECONDS = 60.0
 PURGE_BATCH = 1000
+PURGE_EVERY = 60.0  # seconds
 CLOCK_MARGIN = timedelta(seconds=1)  # between the clocks of the processes that claim keys and record events
 
 
@@ -150,6 +153,7 @@ class IdempotencyStore:
         self.engine = engine
         self.ttl = _seconds(env, "LEDGER_IDEMPOTENCY_TTL_SECONDS", TTL_SECONDS)
         self.lease = _seconds(env, "LEDGER_IDEMPOTENCY_LEASE_SECONDS", LEASE_SECONDS)
+        self._purged = -PURGE_EVERY  # when this process last purged expired keys (monotonic)
         metadata.create_all(engine)
         self._migrate()
 
@@ -176,9 +180,9 @@ class IdempotencyStore:
         when a retry cannot record twice anyway (imports)."""
         if key is None:
             return respond(action(None))
-        self._purge(key)
+        self._purge()
         row = self._row(key)
-        if row is not None and self._released(row, last_recorded):
+        if row is not None and (self._expired(row) or self._released(row, last_recorded)):
             row = None
         if row is not None:
             return self._earlier(row, token, request_fingerprint)
@@ -200,14 +204,31 @@ class IdempotencyStore:
             return self._earlier(self._row(key), token, request_fingerprint)
         return outcome
 
-    def _purge(self, key: str) -> None:
-        """Delete expired keys: this one, and a batch of others."""
+    def _expiry(self) -> Any:
         now = datetime.now(UTC)
-        expired = or_(keys.c.expires_at < now.timestamp(),
-                      keys.c.expires_at.is_(None) & (keys.c.created_at < now - timedelta(seconds=self.ttl)))
+        return or_(keys.c.expires_at < now.timestamp(),
+                   keys.c.expires_at.is_(None) & (keys.c.created_at < now - timedelta(seconds=self.ttl)))
+
+    def _expired(self, row: Any) -> bool:
+        """Delete the key's row if it has expired (the key is then new). True if it had."""
+        now = datetime.now(UTC)
+        created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+        if row.expires_at is not None and row.expires_at >= now.timestamp():
+            return False
+        if row.expires_at is None and created >= now - timedelta(seconds=self.ttl):
+            return False
         with self.engine.begin() as conn:
-            conn.execute(delete(keys).where(keys.c.key == key, expired))
-            batch = select(keys.c.key).where(expired).limit(PURGE_BATCH).scalar_subquery()
+            return conn.execute(delete(keys).where(keys.c.key == row.key, self._expiry())).rowcount > 0
+
+    def _purge(self) -> None:
+        """Delete a batch of expired keys, at most once a minute per process (a DELETE takes
+        SQLite's write lock, which the writes need)."""
+        now = time.monotonic()
+        if now - self._purged < PURGE_EVERY:
+            return
+        self._purged = now
+        with self.engine.begin() as conn:
+            batch = select(keys.c.key).where(self._expiry()).limit(PURGE_BATCH).scalar_subquery()
             conn.execute(delete(keys).where(keys.c.key.in_(batch)))
 
     def _released(self, row: Any, last_recorded: Callable[[], tuple[int, datetime] | None] | None) -> bool:
