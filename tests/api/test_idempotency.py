@@ -196,8 +196,8 @@ def test_the_key_is_documented_and_its_settings_checked(client, database_url, tm
                 assert all(word in header["description"] for word in ("同一事务", "令牌", "422", "过期",
                                                                       "LEDGER_IDEMPOTENCY_TTL_SECONDS")), path
                 documented.append((method, path.rsplit("/", 1)[-1]))
-    assert sorted(documented) == [("post", r) for r in ("adjustments", "appropriations", "corrections", "documents",
-                                                         "publications", "transfers")]
+    assert sorted(documented) == [("post", r) for r in ("adjustments", "appropriations", "audits", "corrections",
+                                                         "documents", "publications", "transfers")]
     env = {**os.environ, "LEDGER_DATABASE_URL": database_url, "LEDGER_IDEMPOTENCY_TTL_SECONDS": "一天"}
     done = subprocess.run([sys.executable, "-m", "ledger", "serve", "--port", "1"], env=env, capture_output=True,
                           text=True, timeout=120)

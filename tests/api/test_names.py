@@ -120,7 +120,7 @@ def test_a_slash_in_a_department_works_on_every_route(server, tokens):
         budget = httpx.get(url)
         assert budget.status_code == 200 and budget.json()["department"] == department
         for path in ("tables", "tables/3", "explanation", "narrative", "events",
-                     "tables/3/lineage?row=合计&column=合计", "diff?from_as_of=1"):
+                     "tables/3/lineage?row=合计&column=合计", "diff?from_as_of=1", "audits"):
             got = httpx.get(f"{url}/{path}", timeout=60)
             assert got.status_code == 200, (base, path, got.text[:300])
         assert httpx.get(f"{url}/tables/3", params={"format": "csv"}).status_code == 200

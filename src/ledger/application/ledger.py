@@ -224,7 +224,7 @@ class Ledger:
 
     def record_audit(self, report: AuditReport, *, reason: str, department: str | None = None,
                      fiscal_year: int | None = None, expected_version: int | None = None,
-                     actor: str | None = None) -> Recorded:
+                     actor: str | None = None, claim: KeyClaim | None = None) -> Recorded:
         """Store an audit in the history of the budget it is about (the document's department
         and year unless named): who ran which rules when, and every finding."""
         department = department or report.department
@@ -236,14 +236,15 @@ class Ledger:
         eid = budget.record_audit(report.document, sha256=report.sha256, rules_version=report.rules_version,
                                   counts=report.counts, findings=[f.model_dump(mode="json") for f in report.findings],
                                   effective=budget.default_effective(today), reason=reason, actor=_actor(actor))
-        return self._save(budget, eid, "audit", None, today)
+        return self._save(budget, eid, "audit", None, today, claim=claim)
 
     def audit(self, department: str, fiscal_year: int, cmd: commands.RecordAudit,
-              expected_version: int | None = None, *, actor: str | None = None) -> Recorded:
+              expected_version: int | None = None, *, actor: str | None = None,
+              claim: KeyClaim | None = None) -> Recorded:
         """Audit a recorded budget and store the audit with its findings (an audit event)."""
         report = self.audit_budget(department, fiscal_year)
         return self.record_audit(report, reason=cmd.reason, department=department, fiscal_year=fiscal_year,
-                                 expected_version=expected_version, actor=actor)
+                                 expected_version=expected_version, actor=actor, claim=claim)
 
     def audits(self, department: str, fiscal_year: int) -> list[LoggedEvent]:
         """The audits recorded in a budget's history, in order."""

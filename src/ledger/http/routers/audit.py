@@ -69,7 +69,7 @@ class RecordedAudit(BaseModel):
     findings: list[Finding]
 
 
-@router.get("/api/budgets/{department}/{fiscal_year}/audits", response_model=list[RecordedAudit],
+@router.get(BUDGET + "/audits", response_model=list[RecordedAudit],
             responses=READ_ERRORS, summary="记入一个预算历史的审校, 及其发现")
 def recorded_audits(department: DepartmentPath, fiscal_year: YearPath, ledger: LedgerDep) -> list[RecordedAudit]:
     return [RecordedAudit(position=e.position, event_id=e.event_id, recorded_at=e.recorded_at, reason=e.reason,
