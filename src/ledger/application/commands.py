@@ -11,22 +11,45 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
-from ..domain import classification
+from ..domain import classification, names
 from ..domain.money import AMOUNT_PATTERN, AmountError, parse_amount
 from ..domain.postings import Line
 
-def _printable(value: str) -> str:
-    """Text recorded in events: no control characters (NUL cannot even be stored in PostgreSQL)."""
-    bad = next((ch for ch in value if ord(ch) < 32 and ch not in "\t\n"), None)
-    if bad is not None:
-        raise ValueError(f"含有控制字符 U+{ord(bad):04X}")
-    return value
+# What each text field is called in a refusal (the location names the field too).
+LABELS = {"project": "项目名称", "unit": "单位名称", "name": "发布节点名称", "reason": "原因",
+          "document_no": "批准文号", "economic": "经济分类"}
 
 
-Text = Annotated[str, AfterValidator(_printable)]
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable)]
+def _name(value: str, info: ValidationInfo) -> str:
+    """A name as recorded (domain/names.py): NFC, radicals folded, hidden characters refused."""
+    try:
+        return names.name(value, LABELS.get(info.field_name or "", "名称"))
+    except names.TextRefused as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _text(value: str, info: ValidationInfo) -> str:
+    """Free text recorded in events: NFC; no control, zero-width or bidi characters (NUL cannot
+    even be stored in PostgreSQL); tab and line feed allowed."""
+    try:
+        return names.text(value, LABELS.get(info.field_name or "", "文字"))
+    except names.TextRefused as exc:
+        raise ValueError(str(exc)) from None
+
+
+Text = Annotated[str, AfterValidator(_text)]
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_name)]
 
 SourceName = Literal["general", "government_fund", "state_capital", "special_account", "unit_funds"]
 
@@ -63,6 +86,10 @@ class LineSpec(BaseModel):
     def _economic(cls, value: str | None) -> str | None:
         if value is None:
             return None
+        try:
+            value = names.name(value, LABELS["economic"])
+        except names.TextRefused as exc:
+            raise ValueError(str(exc)) from None
         try:
             classification.resolve_economic(value)
         except LookupError as exc:

@@ -4,19 +4,22 @@ read model. Entrypoints (CLI, HTTP) call only this."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 from sqlalchemy import Engine, select, text
 
 from ..audit import AuditReport, audit_document, audit_narrative
+from ..domain import names
 from ..domain.budget import Budget, RuleViolation, budget_id
 from ..domain.rules import Violation, check_invariants
 from ..eventstore import BudgetEvents, EventLog, LoggedEvent, Storage, configured_url
+from ..eventstore.sidewrite import SideWrite
 from ..explain import figures, narrative
 from ..explain import final as final_explain
 from ..explain.model import Explanation, Money
@@ -55,6 +58,25 @@ class Rebuilt:
     over_broken_chain: bool  # rebuilt although the chain was broken (--force)
 
 
+class KeyClaim(Protocol):
+    """What a write is saved with so that its idempotency key (and the response) is recorded
+    in the same transaction as its events (http/idempotency.py, eventstore/sidewrite.py):
+    given how the save's result is made from its notification ids and versions, the row."""
+
+    def side_write(self, result_of: Callable[[Sequence[int], Sequence[int]], Any]) -> SideWrite: ...
+
+
+def _save_options(claim: KeyClaim | None, result_of: Callable[[Sequence[int], Sequence[int]], Any]) -> dict[str, Any]:
+    return {} if claim is None else {"side_write": claim.side_write(result_of)}
+
+
+def _budget_ids(department: str, fiscal_year: int) -> list[Any]:
+    """The ids a department's budget of a year may have: of its name as recorded now
+    (domain/names.py fold: NFC, radicals folded), or as a budget recorded before had it."""
+    folded = names.fold(department)
+    return [budget_id(folded, fiscal_year)] + ([budget_id(department, fiscal_year)] if folded != department else [])
+
+
 @dataclass(frozen=True)
 class Recorded:
     event_id: str
@@ -74,6 +96,7 @@ class ImportResult:
     positions: tuple[int, int] | None
     plan: ImportPlan | None = None
     notes: list[str] = field(default_factory=list)
+    version: int | None = None  # the budget's version after the import (None: nothing recorded)
 
 
 def _prior_statements(rows: list[queries.PostingRow]) -> list[figures.PriorStatement]:
@@ -201,7 +224,7 @@ class Ledger:
 
     def record_audit(self, report: AuditReport, *, reason: str, department: str | None = None,
                      fiscal_year: int | None = None, expected_version: int | None = None,
-                     actor: str | None = None) -> Recorded:
+                     actor: str | None = None, claim: KeyClaim | None = None) -> Recorded:
         """Store an audit in the history of the budget it is about (the document's department
         and year unless named): who ran which rules when, and every finding."""
         department = department or report.department
@@ -213,14 +236,15 @@ class Ledger:
         eid = budget.record_audit(report.document, sha256=report.sha256, rules_version=report.rules_version,
                                   counts=report.counts, findings=[f.model_dump(mode="json") for f in report.findings],
                                   effective=budget.default_effective(today), reason=reason, actor=_actor(actor))
-        return self._save(budget, eid, "audit", None, today)
+        return self._save(budget, eid, "audit", None, today, claim=claim)
 
     def audit(self, department: str, fiscal_year: int, cmd: commands.RecordAudit,
-              expected_version: int | None = None, *, actor: str | None = None) -> Recorded:
+              expected_version: int | None = None, *, actor: str | None = None,
+              claim: KeyClaim | None = None) -> Recorded:
         """Audit a recorded budget and store the audit with its findings (an audit event)."""
         report = self.audit_budget(department, fiscal_year)
         return self.record_audit(report, reason=cmd.reason, department=department, fiscal_year=fiscal_year,
-                                 expected_version=expected_version, actor=actor)
+                                 expected_version=expected_version, actor=actor, claim=claim)
 
     def audits(self, department: str, fiscal_year: int) -> list[LoggedEvent]:
         """The audits recorded in a budget's history, in order."""
@@ -274,7 +298,8 @@ class Ledger:
 
     # ----------------------------------------------------------------- commands
 
-    def import_document(self, data: bytes, name: str, progress=None, *, actor: str | None = None) -> ImportResult:
+    def import_document(self, data: bytes, name: str, progress=None, *, actor: str | None = None,
+                        claim: KeyClaim | None = None) -> ImportResult:
         """Import a document; every event it records names the importer (actor)."""
         actor = _actor(actor)
         plan = plan_document(data, name)
@@ -330,35 +355,46 @@ class Ledger:
         budget.publish("决算" if final else "年初预算", effective=plan.effective, reason=f"《{name}》",
                        **self._publication_anchor(budget, plan.layout if final else None), actor=actor,
                        sign=self._signer())
-        recordings = self.events.save(budget)
+
+        def result_of(ids: Sequence[int], versions: Sequence[int]) -> ImportResult:
+            return ImportResult(plan.department, plan.fiscal_year, len(ids), False, (ids[0], ids[-1]) if ids else None,
+                                plan, notes=[*plan.notes, *plan.inconsistencies],
+                                version=versions[-1] if versions else None)
+
+        recordings = self.events.save(budget, **_save_options(claim, result_of))
         self._catch_up(progress)
-        positions = (recordings[0].notification.id, recordings[-1].notification.id) if recordings else None
-        return ImportResult(plan.department, plan.fiscal_year, len(recordings), False, positions, plan,
-                            notes=[*plan.notes, *plan.inconsistencies])
+        return result_of([r.notification.id for r in recordings], [r.notification.originator_version for r in recordings])
 
     def _load(self, department: str, fiscal_year: int, expected_version: int | None = None) -> Budget:
         """The budget as it stands; with an expected version (HTTP If-Match), refuse if it has
         moved on. A write landing between this load and the save is refused by the store."""
-        try:
-            budget = self.events.repository.get(budget_id(department, fiscal_year))
-        except AggregateNotFoundError:
-            raise UnknownBudget(f"没有预算: {department} {fiscal_year}年") from None
+        for bid in _budget_ids(department, fiscal_year):
+            try:
+                budget = self.events.repository.get(bid)
+                break
+            except AggregateNotFoundError:
+                continue
+        else:
+            raise UnknownBudget(f"没有预算: {department} {fiscal_year}年")
         if expected_version is not None and budget.version != expected_version:
             raise ConcurrentChange(f"{department} {fiscal_year}年预算已是版本 {budget.version}, 不是 If-Match 所指的版本 "
                                    f"{expected_version}; 未记录任何事件. 请重新读取后再提交")
         return budget
 
     def _save(self, budget: Budget, event_id: str, kind: str, given: date | None = None,
-              today: date | None = None) -> Recorded:
+              today: date | None = None, claim: KeyClaim | None = None) -> Recorded:
         effective = budget.pending_events[-1].effective if budget.pending_events else None
         note = None if given is not None else _default_note(budget, kind, effective, today)
+
+        def result_of(ids: Sequence[int], versions: Sequence[int]) -> Recorded:
+            return Recorded(event_id, ids[-1], kind, versions[-1], effective, note)
+
         try:
-            recordings = self.events.save(budget)
+            recordings = self.events.save(budget, **_save_options(claim, result_of))
         except IntegrityError:
             raise ConcurrentChange(f"{budget.department} {budget.fiscal_year}年预算刚被他人修改, 未记录; 请重试") from None
         self._catch_up()
-        return Recorded(event_id, recordings[-1].notification.id, kind, recordings[-1].notification.originator_version,
-                        effective, note)
+        return result_of([recordings[-1].notification.id], [recordings[-1].notification.originator_version])
 
     @staticmethod
     def _effective(budget: Budget, given: date | None) -> tuple[date, date]:
@@ -367,37 +403,41 @@ class Ledger:
         return (given if given is not None else budget.default_effective(today)), today
 
     def appropriate(self, department: str, fiscal_year: int, cmd: commands.Appropriate,
-               expected_version: int | None = None, *, actor: str | None = None) -> Recorded:
+               expected_version: int | None = None, *, actor: str | None = None,
+               claim: KeyClaim | None = None) -> Recorded:
         actor = _actor(actor)
         budget = self._load(department, fiscal_year, expected_version)
         line = cmd.line.to_line(cmd.amount, list(budget.units))
         effective, today = self._effective(budget, cmd.effective)
         eid = budget.appropriate([line], effective=effective, reason=cmd.reason, document_no=cmd.document_no,
                                  actor=actor)
-        return self._save(budget, eid, "appropriation", cmd.effective, today)
+        return self._save(budget, eid, "appropriation", cmd.effective, today, claim=claim)
 
     def adjust(self, department: str, fiscal_year: int, cmd: commands.Adjust,
-               expected_version: int | None = None, *, actor: str | None = None) -> Recorded:
+               expected_version: int | None = None, *, actor: str | None = None,
+               claim: KeyClaim | None = None) -> Recorded:
         actor = _actor(actor)
         budget = self._load(department, fiscal_year, expected_version)
         line = cmd.line.to_line(cmd.amount, list(budget.units))
         effective, today = self._effective(budget, cmd.effective)
         eid = budget.adjust([line], effective=effective, reason=cmd.reason, document_no=cmd.document_no,
                             actor=actor)
-        return self._save(budget, eid, "adjustment", cmd.effective, today)
+        return self._save(budget, eid, "adjustment", cmd.effective, today, claim=claim)
 
     def transfer(self, department: str, fiscal_year: int, cmd: commands.Transfer,
-               expected_version: int | None = None, *, actor: str | None = None) -> Recorded:
+               expected_version: int | None = None, *, actor: str | None = None,
+               claim: KeyClaim | None = None) -> Recorded:
         actor = _actor(actor)
         budget = self._load(department, fiscal_year, expected_version)
         units = list(budget.units)
         effective, today = self._effective(budget, cmd.effective)
         eid = budget.transfer(cmd.from_line.to_line(cmd.amount, units), cmd.to_line.to_line(cmd.amount, units),
                               effective=effective, reason=cmd.reason, document_no=cmd.document_no, actor=actor)
-        return self._save(budget, eid, "transfer", cmd.effective, today)
+        return self._save(budget, eid, "transfer", cmd.effective, today, claim=claim)
 
     def correct(self, department: str, fiscal_year: int, cmd: commands.Correct,
-               expected_version: int | None = None, *, actor: str | None = None) -> Recorded:
+               expected_version: int | None = None, *, actor: str | None = None,
+               claim: KeyClaim | None = None) -> Recorded:
         actor = _actor(actor)
         budget = self._load(department, fiscal_year, expected_version)
         target = cmd.event.strip()
@@ -409,16 +449,25 @@ class Ledger:
         # Without an effective date a correction takes that of the event it reverses (domain).
         eid = budget.correct(target, effective=cmd.effective, reason=cmd.reason, document_no=cmd.document_no,
                              answers=cmd.answers, actor=actor)
-        return self._save(budget, eid, "correction", cmd.effective)
+        return self._save(budget, eid, "correction", cmd.effective, claim=claim)
 
     def publish(self, department: str, fiscal_year: int, cmd: commands.Publish,
-               expected_version: int | None = None, *, actor: str | None = None) -> Recorded:
+               expected_version: int | None = None, *, actor: str | None = None,
+               claim: KeyClaim | None = None) -> Recorded:
         actor = _actor(actor)
         budget = self._load(department, fiscal_year, expected_version)
         effective, today = self._effective(budget, cmd.effective)
         eid = budget.publish(cmd.name, effective=effective, reason=cmd.reason, **self._publication_anchor(budget),
                              actor=actor, sign=self._signer())
-        return self._save(budget, eid, "publication", cmd.effective, today)
+        return self._save(budget, eid, "publication", cmd.effective, today, claim=claim)
+
+    def last_recorded(self, department: str, fiscal_year: int) -> LoggedEvent | None:
+        """The budget's last recorded event (None: no such budget)."""
+        self._catch_up()
+        with self.engine.connect() as conn:
+            last = conn.execute(select(schema.budgets.c.last_position).where(schema.budgets.c.budget_id.in_(
+                [str(bid) for bid in _budget_ids(department, fiscal_year)]))).scalar()
+        return self.log.at(int(last)) if last else None
 
     def rebuild(self, progress=None) -> int:
         """Clear the read model and replay every event, unchecked (`checked_rebuild` verifies first)."""
@@ -456,7 +505,8 @@ class Ledger:
         model (replaying the budget on every read cost ~40 ms a request)."""
         self._catch_up()
         with self.engine.connect() as conn:
-            version = queries.version(conn, str(budget_id(department, fiscal_year)))
+            version = next((v for bid in _budget_ids(department, fiscal_year)
+                            if (v := queries.version(conn, str(bid))) is not None), None)
         if version is None:
             raise UnknownBudget(f"没有预算: {department} {fiscal_year}年")
         return int(version)

@@ -639,7 +639,9 @@ def serve(
     except SettingsError as exc:
         fail(f"服务未启动: {exc}", 2)
     try:
-        prepare_store(settings)
+        prepare_store(settings)  # also reads the idempotency keys' settings (http/idempotency.py)
+    except SettingsError as exc:
+        fail(f"服务未启动: {exc}", 2)
     except StorageError as exc:
         fail(f"服务未启动: {exc}")
     typer.echo(f"预算账本服务: http://{host}:{port}/  (API 文档: http://{host}:{port}/docs)")

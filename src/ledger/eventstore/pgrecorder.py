@@ -5,7 +5,8 @@ format: psycopg quotes and escapes every field of every event (the bytea state a
 escaped again inside the record and the array) with Python regular expressions, and the
 server parses all that back. This recorder runs the same INSERT ... SELECT ... FROM unnest(...)
 with four arrays (ids, versions, topics, states) in binary format: same rows, same order,
-same table lock, NOTIFY and notification ids; only the wire format differs. Chosen by
+same table lock, NOTIFY and notification ids; only the wire format differs. A save's
+`side_write` row (sidewrite.py) is inserted after the events, in their transaction. Chosen by
 `storage.Storage` through eventsourcing's APPLICATION_RECORDER_TOPIC.
 """
 
@@ -19,6 +20,8 @@ from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicatio
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
+
+from .sidewrite import SideWrite
 
 
 class _BinaryUnnestInsert(PostgresAggregateRecorder):
@@ -57,3 +60,14 @@ class PostgresBinaryInsertRecorder(PostgresApplicationRecorder, _BinaryUnnestIns
 
     Method order: PostgresApplicationRecorder, _BinaryUnnestInsert, PostgresAggregateRecorder,
     so the application recorder's `super()._insert_stored_events` is the binary one."""
+
+    def _fetch_ids_after_insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent],
+                                       **kwargs: Any) -> Sequence[int] | None:
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        side_write: SideWrite | None = kwargs.get("side_write")
+        if side_write is not None and ids:
+            sql, params = side_write.statement("postgresql", ids, [s.originator_version for s in stored_events])
+            with curs.connection.pipeline() as pipeline:  # the save's pipeline: a conflict raises here
+                curs.execute(sql, params)  # type: ignore[call-overload]
+                pipeline.sync()
+        return ids

@@ -17,7 +17,8 @@ transaction, with one `executemany`, and then works the notification ids out:
   key) is one less than the number of rows, the rowids are exactly first..last.
 
 When that does not hold (it cannot, but for a table at the largest rowid), each row's
-rowid is read back by its primary key. Chosen by `storage.Storage` through eventsourcing's
+rowid is read back by its primary key. A save's `side_write` row (sidewrite.py) is inserted
+last, in the same transaction. Chosen by `storage.Storage` through eventsourcing's
 APPLICATION_RECORDER_TOPIC.
 """
 
@@ -30,6 +31,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteAggregateRecorder, SQLiteApplicationRecorder, SQLiteCursor
+
+from .sidewrite import SideWrite
 
 
 class SQLiteBatchInsertRecorder(SQLiteApplicationRecorder):
@@ -52,8 +55,13 @@ class SQLiteBatchInsertRecorder(SQLiteApplicationRecorder):
         last = cursor.execute("SELECT last_insert_rowid()").fetchone()[0]
         first = self._rowid(cursor, stored_events[0])
         if last - first == len(stored_events) - 1:
-            return list(range(first, last + 1))
-        return [self._rowid(cursor, s) for s in stored_events]
+            ids = list(range(first, last + 1))
+        else:
+            ids = [self._rowid(cursor, s) for s in stored_events]
+        side_write: SideWrite | None = kwargs.get("side_write")
+        if side_write is not None:  # in the same transaction as the events (sidewrite.py)
+            cursor.execute(*side_write.statement("sqlite", ids, [s.originator_version for s in stored_events]))
+        return ids
 
     def _rowid(self, cursor: sqlite3.Cursor, s: StoredEvent) -> int:
         oid = s.originator_id

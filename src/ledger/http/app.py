@@ -83,7 +83,7 @@ DESCRIPTION = """预算账本的 HTTP 接口: 由事件重建的部门预算公�
 * 时点: 预算的每个读取接口都接受 `as_of` (通知位置或 ISO 时间)、`effective` (生效日期)、`publication` (发布节点).
 * 写入: `Authorization: Bearer 令牌` (officer 记录命令, admin 导入文件;
   设置 LEDGER_READ_TOKEN_REQUIRED 时读取也需 reader 令牌); `If-Match` 为读取时的 ETag;
-  `Idempotency-Key` 使重试返回首次结果而不重复记录.
+  `Idempotency-Key` 使重试返回首次结果而不重复记录 (键与事件在同一事务中记录, 属于首次使用它的令牌, 24 小时后过期).
 """
 
 TAGS = [

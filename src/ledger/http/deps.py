@@ -3,6 +3,7 @@ and the point in history a read asks for (the same as-of / effective / publicati
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import os
 from collections.abc import Callable, Coroutine
@@ -202,6 +203,12 @@ def actor_of(request: Request) -> str:
     """Who records, over HTTP: `role:name` of the token the route checked (GuardedRoute)."""
     who: Who = request.state.who
     return who.actor
+
+
+def token_digest(request: Request) -> str:
+    """SHA-256 (hex) of the request's bearer token: what an idempotency key is bound to."""
+    _, _, presented = (request.headers.get("authorization") or "").partition(" ")
+    return hashlib.sha256(presented.strip().encode("utf-8")).hexdigest()
 
 
 def require(role: str) -> Callable[..., Who]:

@@ -233,5 +233,5 @@ AUTH_ERRORS = {401: {"model": Problem, "description": "缺少或无效的令牌"
                403: {"model": Problem, "description": "令牌的角色无权执行此操作"}}
 WRITE_ERRORS = {400: {"model": Problem, "description": "请求体无法解析"}, **AUTH_ERRORS, 404: READ_ERRORS[404],
                 413: {"model": Problem, "description": "请求体超过大小限制"},
-                409: {"model": Problem, "description": "If-Match 版本已过期, 或同一 Idempotency-Key 的请求正在处理"},
+                409: {"model": Problem, "description": "If-Match 版本已过期, 或同一 Idempotency-Key 的首次请求结果未定"},
                 422: {"model": Problem, "description": "请求无效或命令违反预算规则; 未记录任何事件"}}

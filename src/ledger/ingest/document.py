@@ -11,6 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
+from ..domain import names
 from ..tables.definitions import TableDef, load_tables
 from .errors import DocumentRejected, Problem
 from .source import Location
@@ -71,10 +72,11 @@ _BOUNDARY = re.compile(r"^(预算公开表|部门公开表)\s*\d+\s*$|^#{1,3}\s*
 _TABLEISH = re.compile(r"^#*\s*(\d{4})年.{2,60}表(（[^）]*）)?\s*$")
 
 
-# Characters that have no place in a printed disclosure: C0/C1 controls (NUL, escape
-# sequences that repaint a terminal) and the bidirectional overrides that make text display
-# in another order than it reads ("Trojan Source").
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Characters that have no place in a printed disclosure (domain/names.py, the same rule as
+# commands): C0/C1 controls (NUL, escape sequences that repaint a terminal), zero-width
+# characters, and the bidirectional overrides that make text display in another order than
+# it reads ("Trojan Source"). CJK radicals that only look like ideographs are folded to them
+# (Kangxi radicals) or refused (the rest of CJK Radicals Supplement).
 
 
 def decode(data: bytes, name: str) -> str:
@@ -97,10 +99,16 @@ def decode(data: bytes, name: str) -> str:
         line = data[: exc.start].count(b"\n") + 1
         raise DocumentRejected([Problem(line, f"不是 UTF-8 文本 (第 {exc.start} 字节起无法解码)"
                                               + _legacy_hint(data, exc.start))]) from None
-    bad = _FORBIDDEN.search(text)
+    bad = names.DOCUMENT_HIDDEN.search(text)
     if bad:
         line = text.count("\n", 0, bad.start()) + 1
-        raise DocumentRejected([Problem(line, f"含有控制字符 U+{ord(bad.group()):04X}, 不是可以公开的文本")])
+        raise DocumentRejected([Problem(line, f"含有{names.describe(bad.group())}, 不是可以公开的文本")])
+    text = names.fold(text)  # NFC and radicals folded, as commands fold them
+    alike = names.look_alike(text)
+    if alike:
+        line = text.count("\n", 0, alike.start()) + 1
+        raise DocumentRejected([Problem(line, f"含有部首字符 {alike.group()} (U+{ord(alike.group()):04X}, CJK 部首补充), "
+                                              "它只像汉字; 请写规范汉字")])
     lines = enumerate(text.split("\n"), start=1)
     long = next(((n, len(line)) for n, line in lines if len(line) > MAX_LINE_CHARS), None)
     if long:
@@ -173,6 +181,10 @@ def parse(data: bytes, name: str) -> Disclosure:
             wrong = label_problem(department)
             if wrong:
                 raise DocumentRejected([Problem(number, f"部门名称: {wrong}")])
+            try:
+                department = names.department(department)
+            except names.TextRefused as exc:
+                raise DocumentRejected([Problem(number, str(exc))]) from None
             break
     if not department:
         raise DocumentRejected([Problem(None, "找不到「部门名称：」行, 无法确定部门")])

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from ..domain import names
 from ..tables.definitions import TableDef
 from ..tables.layouts import Layout, layouts
 from .document import PrintedRow, PrintedTable, label_problem
@@ -127,6 +128,10 @@ def read(document: Document, found: list[Problem] | None = None) -> ReadDocument
     wrong = label_problem(name)
     if wrong:
         raise DocumentRejected([Problem(None, f"部门名称: {wrong}", location=name_at)])
+    try:
+        name = names.department(name)  # the rule of commands and the text importer (domain/names.py)
+    except names.TextRefused as exc:
+        raise DocumentRejected([Problem(None, str(exc), location=name_at)]) from None
     titles = {table.number: table for table in chosen.tables}
     by_title = {normal(t): table for t, table in chosen.titles(year).items()}
     tables: dict[int, PrintedTable] = {}

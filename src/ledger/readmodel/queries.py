@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, and_, exists, select
 
+from ..domain import names
 from ..domain.classification import agency_units
 from ..eventstore import EventLog, LoggedEvent
 from ..tables.definitions import spread
@@ -155,7 +156,8 @@ def budget_by_id(conn: Connection, budget_id: str) -> BudgetRow:
 
 def find_budget(conn: Connection, department: str, fiscal_year: int) -> BudgetRow:
     row = conn.execute(
-        select(schema.budgets).where(schema.budgets.c.department == department,
+        # The name as recorded now (names.fold), or as a budget recorded before that rule has it.
+        select(schema.budgets).where(schema.budgets.c.department.in_({names.fold(department), department}),
                                      schema.budgets.c.fiscal_year == fiscal_year)
     ).first()
     if row is None:

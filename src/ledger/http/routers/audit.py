@@ -10,9 +10,24 @@ from pydantic import BaseModel, Field
 from ...audit import Finding
 from ...readmodel import queries
 from ...readmodel.lineage import Diff, Lineage
-from ..deps import (AS_OF_DOC, EFFECTIVE_DOC, MAX_POSITION, PLAIN_TEXT, PUBLICATION_DOC, AsOf, DepartmentPath,
-                    EffectiveDate, LedgerDep, PointDep, ReaderRoute, YearPath, make_point, point_label)
+from ..deps import (
+    AS_OF_DOC,
+    EFFECTIVE_DOC,
+    MAX_POSITION,
+    PLAIN_TEXT,
+    PUBLICATION_DOC,
+    AsOf,
+    DepartmentPath,
+    EffectiveDate,
+    LedgerDep,
+    PointDep,
+    ReaderRoute,
+    YearPath,
+    make_point,
+    point_label,
+)
 from ..errors import READ_ERRORS, Problem
+from ..paths import BUDGET
 from ..schemas import KIND_LABELS, EventOut, EventPage
 
 router = APIRouter(tags=["审计"], route_class=ReaderRoute)
@@ -36,7 +51,7 @@ def events(ledger: LedgerDep, after: After = 0, limit: Limit = 100) -> EventPage
     return _page(ledger.event_feed(after, limit))
 
 
-@router.get("/api/budgets/{department}/{fiscal_year}/events", response_model=EventPage, responses=READ_ERRORS,
+@router.get(BUDGET + "/events", response_model=EventPage, responses=READ_ERRORS,
             summary="一个预算的事件, 分页; 可限定到某一时点")
 def budget_events(department: DepartmentPath, fiscal_year: YearPath, ledger: LedgerDep, point: PointDep,
                   after: After = 0, limit: Limit = 100) -> EventPage:
@@ -54,7 +69,7 @@ class RecordedAudit(BaseModel):
     findings: list[Finding]
 
 
-@router.get("/api/budgets/{department}/{fiscal_year}/audits", response_model=list[RecordedAudit],
+@router.get(BUDGET + "/audits", response_model=list[RecordedAudit],
             responses=READ_ERRORS, summary="记入一个预算历史的审校, 及其发现")
 def recorded_audits(department: DepartmentPath, fiscal_year: YearPath, ledger: LedgerDep) -> list[RecordedAudit]:
     return [RecordedAudit(position=e.position, event_id=e.event_id, recorded_at=e.recorded_at, reason=e.reason,
@@ -76,7 +91,7 @@ ContributionAfter = Annotated[int, Query(description="游标: 只列出此通知
                                          ge=0, le=MAX_POSITION)]
 
 
-@router.get("/api/budgets/{department}/{fiscal_year}/tables/{number}/lineage", response_model=Lineage,
+@router.get(BUDGET + "/tables/{number}/lineage", response_model=Lineage,
             responses=READ_ERRORS, summary="一个格的来历: 构成它的事件及其贡献, 分页")
 def lineage(department: DepartmentPath, fiscal_year: YearPath,
             number: Annotated[int, Path(description="表号 1–13", ge=1, le=99, examples=[3])],
@@ -101,7 +116,7 @@ def _side(prefix: str, word: str):
 DIFF_ERRORS = {400: {"model": Problem, "description": "没有给出起点或终点"}, **READ_ERRORS}
 
 
-@router.get("/api/budgets/{department}/{fiscal_year}/diff", response_model=Diff, responses=DIFF_ERRORS,
+@router.get(BUDGET + "/diff", response_model=Diff, responses=DIFF_ERRORS,
             summary="两个时点之间变化的每一格, 及造成变化的事件, 分页")
 def diff(department: DepartmentPath, fiscal_year: YearPath, ledger: LedgerDep,
          before: Annotated[queries.Point, Depends(_side("from", "起点"))],

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response
 
 from ..deps import DepartmentPath, LedgerDep, PointDep, ReaderRoute, YearPath
 from ..errors import READ_ERRORS
+from ..paths import BUDGET
 from ..schemas import BudgetDetail, BudgetSummary, DocumentOut, PublicationOut, Unit
 from ..versions import etag
 
@@ -19,7 +20,7 @@ def list_budgets(ledger: LedgerDep, point: PointDep) -> list[BudgetSummary]:
                           units=[Unit(**u) for u in r.units]) for r in ledger.budgets(point)]
 
 
-@router.get("/{department}/{fiscal_year}", response_model=BudgetDetail, responses=READ_ERRORS,
+@router.get(BUDGET.removeprefix("/api/budgets"), response_model=BudgetDetail, responses=READ_ERRORS,
             summary="一个预算: 版本 (ETag)、发布节点、导入的文件")
 def budget(department: DepartmentPath, fiscal_year: YearPath, ledger: LedgerDep, point: PointDep,
            response: Response) -> BudgetDetail:

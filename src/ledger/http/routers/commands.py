@@ -4,26 +4,27 @@ Idempotency-Key makes a retry return the first result."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from ...application import commands
-from ..deps import DepartmentPath, LedgerDep, OfficerAccess, OfficerRoute, YearPath, actor_of
+from ...application import Recorded, commands
+from ..deps import DepartmentPath, LedgerDep, OfficerAccess, OfficerRoute, YearPath, actor_of, token_digest
 from ..errors import WRITE_ERRORS, InvalidField
-from ..idempotency import Outcome, check_key, fingerprint
+from ..idempotency import KEY_DOC, Claim, Outcome, check_key, fingerprint
+from ..paths import BUDGET
 from ..schemas import RecordedOut
 from ..versions import etag, parse_if_match
 
-router = APIRouter(prefix="/api/budgets/{department}/{fiscal_year}", tags=["记录命令"], dependencies=[OfficerAccess],
+router = APIRouter(prefix=BUDGET, tags=["记录命令"], dependencies=[OfficerAccess],
                    route_class=OfficerRoute)
 
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="预算版本 (读取时的 ETag), 如 \"90\"; "
                                        "预算已变化时返回 409, 不记录")]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="重试时用同一个键: 返回首次的结果, "
-                                              "不重复记录", max_length=200)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description=KEY_DOC, max_length=200)]
 
 # Limits of the stores (document numbers and publication names are VARCHAR(200)); reasons
 # are free text but bounded so one event stays small.
@@ -65,16 +66,22 @@ def _record(action: str, department: str, fiscal_year: int, command: BaseModel, 
     expected = parse_if_match(if_match)
     key = check_key(key)
 
-    def run() -> Outcome:
-        recorded = getattr(ledger, action)(department, fiscal_year, command, expected_version=expected,
-                                           actor=actor_of(request))
-        version = recorded.version
-        body = RecordedOut(department=department, fiscal_year=fiscal_year, event_id=recorded.event_id,
-                           position=recorded.position, kind=recorded.kind, version=version,
-                           effective=recorded.effective, effective_note=recorded.effective_note)
-        return Outcome(201, body.model_dump(mode="json"), {"ETag": etag(version)})
+    def run(claim: Claim | None) -> Recorded:
+        return getattr(ledger, action)(department, fiscal_year, command, expected_version=expected,
+                                       actor=actor_of(request), claim=claim)
 
-    return request.app.state.idempotency.run(key, fingerprint("POST", request.url.path, data), run).response()
+    def respond(recorded: Recorded) -> Outcome:
+        body = RecordedOut(department=department, fiscal_year=fiscal_year, event_id=recorded.event_id,
+                           position=recorded.position, kind=recorded.kind, version=recorded.version,
+                           effective=recorded.effective, effective_note=recorded.effective_note)
+        return Outcome(201, body.model_dump(mode="json"), {"ETag": etag(recorded.version)})
+
+    def last_recorded() -> tuple[int, datetime] | None:
+        last = ledger.last_recorded(department, fiscal_year)
+        return (last.position, last.recorded_at) if last else None
+
+    return request.app.state.idempotency.run(key, token_digest(request), fingerprint("POST", request.url.path, data),
+                                             run, respond, last_recorded).response()
 
 
 def _body(model: type[BaseModel], action: str) -> Any:

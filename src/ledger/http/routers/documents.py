@@ -9,16 +9,16 @@ from typing import Annotated
 from fastapi import APIRouter, File, Header, HTTPException, Request, UploadFile, status
 from fastapi.responses import JSONResponse
 
-from ..deps import AdminAccess, AdminRoute, LedgerDep, actor_of
+from ...application import ImportResult
+from ..deps import AdminAccess, AdminRoute, LedgerDep, actor_of, token_digest
 from ..errors import WRITE_ERRORS, Problem
-from ..idempotency import Outcome, check_key, fingerprint
+from ..idempotency import KEY_DOC, Claim, Outcome, check_key, fingerprint
 from ..schemas import ImportOut
 from ..versions import etag
 
 router = APIRouter(prefix="/api/documents", tags=["导入"], dependencies=[AdminAccess], route_class=AdminRoute)
 
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
-                                              description="重试时用同一个键: 返回首次的结果")]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200, description=KEY_DOC)]
 
 
 def document_name(filename: str | None) -> str:
@@ -41,14 +41,17 @@ def import_document(file: Annotated[UploadFile, File(description="部门预算�
     name = document_name(file.filename)
     key = check_key(idempotency_key)
 
-    def run() -> Outcome:
-        result = ledger.import_document(data, name, actor=actor_of(request))
+    def run(claim: Claim | None) -> ImportResult:
+        return ledger.import_document(data, name, actor=actor_of(request), claim=claim)
+
+    def respond(result: ImportResult) -> Outcome:
         plan = result.plan
+        version = result.version if result.version is not None else ledger.version(result.department, result.fiscal_year)
         body = ImportOut(
             department=result.department, fiscal_year=result.fiscal_year, recorded=result.recorded,
             already_imported=result.already_imported,
             positions=list(result.positions) if result.positions else None,
-            version=ledger.version(result.department, result.fiscal_year),
+            version=version,
             tables=plan.tables if plan else None, rounding_cells=list(plan.rounding_cells) if plan else [],
             rounding=list(plan.rounding) if plan else [], notes=list(result.notes),
         )
@@ -56,4 +59,4 @@ def import_document(file: Annotated[UploadFile, File(description="部门预算�
         return Outcome(code, body.model_dump(mode="json"), {"ETag": etag(body.version)})
 
     request_print = fingerprint("POST", request.url.path, [name, hashlib.sha256(data).hexdigest()])
-    return request.app.state.idempotency.run(key, request_print, run).response()
+    return request.app.state.idempotency.run(key, token_digest(request), request_print, run, respond).response()

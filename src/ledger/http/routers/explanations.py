@@ -10,11 +10,19 @@ from fastapi.responses import PlainTextResponse
 
 from ...explain.final import FinalExplanation
 from ...explain.model import Explanation
-from ..deps import DepartmentPath, LedgerDep, PointDep, ReaderRoute, YearPath, point_label
+from ..deps import (
+    DepartmentPath,
+    LedgerDep,
+    PointDep,
+    ReaderRoute,
+    YearPath,
+    point_label,
+)
 from ..errors import READ_ERRORS
+from ..paths import BUDGET
 from ..schemas import NarrativeOut
 
-router = APIRouter(prefix="/api/budgets/{department}/{fiscal_year}", tags=["情况说明"], route_class=ReaderRoute)
+router = APIRouter(prefix=BUDGET, tags=["情况说明"], route_class=ReaderRoute)
 
 
 @router.get("/explanation", response_model=Explanation, responses=READ_ERRORS,

@@ -8,14 +8,22 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from ...tables import formats
-from ..deps import DepartmentPath, LedgerDep, PointDep, ReaderRoute, YearPath, point_label
+from ..deps import (
+    DepartmentPath,
+    LedgerDep,
+    PointDep,
+    ReaderRoute,
+    YearPath,
+    point_label,
+)
 from ..downloads import CSV_TYPE, XLSX_TYPE, csv_response, xlsx_response
 from ..errors import READ_ERRORS
 from ..layout import amount_cells
+from ..paths import BUDGET
 from ..schemas import TablesOut
 from ..versions import etag
 
-router = APIRouter(prefix="/api/budgets/{department}/{fiscal_year}", tags=["预算报表"], route_class=ReaderRoute)
+router = APIRouter(prefix=BUDGET, tags=["预算报表"], route_class=ReaderRoute)
 
 JSON = "application/json"
 Format = Annotated[Literal["json", "csv", "xlsx"], Query(description="json | csv | xlsx (下载)")]
