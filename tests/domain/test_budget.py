@@ -83,14 +83,15 @@ def test_a_correction_reverses_an_event_once():
     budget = new_budget()
     budget.appropriate([basic("100.00")], effective=DAY, reason="年初")
     wrong = budget.adjust([basic("30.00")], effective=DAY, reason="录错")
-    budget.correct(wrong, effective=DAY, reason="录入错误")
+    budget.correct(wrong, [basic("30.00")], effective=DAY, reason="录入错误")
     assert budget.balances[basic("0").dims] == Decimal("100.00")
     with pytest.raises(RuleViolation, match="已由"):
-        budget.correct(wrong, effective=DAY, reason="再更正")
+        budget.correct(wrong, [basic("30.00")], effective=DAY, reason="再更正")
     with pytest.raises(RuleViolation, match="没有可更正"):
-        budget.correct("no-such-event", effective=DAY, reason="不存在")
+        budget.correct("no-such-event", None, effective=DAY, reason="不存在")
     with pytest.raises(RuleViolation, match="原因"):
-        budget.correct(budget.adjust([basic("1.00")], effective=DAY, reason="x"), effective=DAY, reason="  ")
+        budget.correct(budget.adjust([basic("1.00")], effective=DAY, reason="x"), [basic("1.00")], effective=DAY,
+                       reason="  ")
 
 
 def test_project_spending_needs_a_registered_project_and_the_cross_axis_rule():
@@ -110,7 +111,7 @@ def test_project_spending_needs_a_registered_project_and_the_cross_axis_rule():
     imported = budget.appropriate([Line.of(Decimal("5"), **by_function)], effective=DAY, reason="导入", native=False)
     budget.appropriate([Line.of(Decimal("5"), **by_project)], effective=DAY, reason="导入", native=False)
     with pytest.raises(RuleViolation) as lone:
-        budget.correct(imported, effective=DAY, reason="冲销一边")
+        budget.correct(imported, [Line.of(Decimal("5"), **by_function)], effective=DAY, reason="冲销一边")
     assert "project-by-function-equals-project-by-project" in {v.rule for v in lone.value.violations}
 
 

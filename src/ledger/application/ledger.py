@@ -14,6 +14,7 @@ from eventsourcing.persistence import IntegrityError
 from sqlalchemy import Engine, select, text
 
 from ..domain.budget import Budget, RuleViolation, budget_id
+from ..domain.postings import Line
 from ..domain.rules import Violation, check_invariants
 from ..eventstore import BudgetEvents, EventLog, LoggedEvent, Storage, configured_url
 from ..explain import figures, narrative
@@ -250,7 +251,12 @@ class Ledger:
             if event is None or event.budget_id != str(budget.id):
                 raise RuleViolation([Violation("known-event", f"本预算没有位置为 {target} 的事件")])
             target = event.event_id
-        eid = budget.correct(target, effective=cmd.effective or date.today(), reason=cmd.reason,
+        else:
+            event = self.log.find(str(budget.id), target)
+        # The lines of the event corrected, as recorded (the budget keeps no copy of them).
+        lines = ([Line.from_dict(d) for d in event.detail["lines"]]
+                 if event is not None and event.version <= budget.version and "lines" in event.detail else None)
+        eid = budget.correct(target, lines, effective=cmd.effective or date.today(), reason=cmd.reason,
                              document_no=cmd.document_no)
         return self._save(budget, eid, "correction")
 
@@ -302,7 +308,7 @@ class Ledger:
         else:
             with self.engine.connect() as conn:
                 budget = queries.find_budget(conn, department, fiscal_year)
-                rows = [e for e in queries.events(conn, self.log, budget, point) if e.position > after][: limit + 1]
+                rows = queries.events_after(conn, self.log, budget, point or queries.Point(), after, limit + 1)
         more = len(rows) > limit
         items = rows[:limit]
         return EventPage(items, items[-1].position if more else None, self.log.last_position())

@@ -154,7 +154,6 @@ class Budget(Aggregate):
         self.fiscal_year = fiscal_year
         self.units = {u["name"]: u["category"] for u in units}
         self.balances: dict[Dims, Decimal] = defaultdict(Decimal)
-        self.lines_by_event: dict[str, list[Line]] = {}
         self.corrected: dict[str, str] = {}  # corrected event id → correcting event id
         self.projects: dict[str, dict[str, Any]] = {}
         self.documents: dict[str, int] = {}  # sha256 → version that imported it
@@ -191,15 +190,19 @@ class Budget(Aggregate):
         self._transferred(eid, [line.to_dict() for line in lines], effective, reason, document_no)
         return eid
 
-    def correct(self, event_id: str, *, effective: date, reason: str,
+    def correct(self, event_id: str, lines: Sequence[Line] | None, *, effective: date, reason: str,
                 document_no: str | None = None) -> str:
-        if event_id not in self.lines_by_event:
+        """Reverse an event of this budget: `lines` are its lines as recorded (the caller reads
+        them from the budget's history; None: no such event with lines in this budget). The
+        budget keeps no copy of every event's lines, so that its state (and its snapshots,
+        eventstore/snapshots.py) stays as large as its leaves, not its history."""
+        if not lines:
             raise RuleViolation([Violation("known-event", f"本预算没有可更正的事件 {event_id}")])
         if event_id in self.corrected:
             raise RuleViolation([Violation("correct-once", f"事件 {event_id} 已由 {self.corrected[event_id]} 更正")])
         if not reason.strip():
             raise RuleViolation([Violation("reason", "更正必须写明原因")])
-        reversal = [line.negated() for line in self.lines_by_event[event_id]]
+        reversal = [line.negated() for line in lines]
         # Reversing a figure imported on one axis alone would leave the other axis standing:
         # a correction must keep the cross-axis rules too.
         self._check(reversal, native=False, invariants=True)
@@ -296,10 +299,9 @@ class Budget(Aggregate):
     # ------------------------------------------------------------ applying events
 
     def _post(self, event_id: str, lines: Iterable[dict[str, Any]]) -> None:
-        posted = [Line.from_dict(d) for d in lines]
-        for line in posted:
+        for d in lines:
+            line = Line.from_dict(d)
             self.balances[line.dims] += line.amount
-        self.lines_by_event[event_id] = posted
 
     @event(Appropriated)
     def _appropriated(self, event_id: str, lines: list[dict[str, Any]], effective: date, reason: str,
