@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import random
-import uuid
 import resource
 import time
+import uuid
 from datetime import date
 from decimal import Decimal
 from typing import Any

@@ -114,6 +114,9 @@ def test_a_store_without_snapshots_and_a_stale_snapshot_are_replayed(imported, d
     # A snapshot from code whose Budget held other attributes (or another FORMAT) is not used.
     record(imported, 5, 5)
     budget = imported.events.repository.get(BID)
+    clear_snapshots(imported)
+    imported.events.snapshots.put([BudgetSnapshot.take(budget)])
+    good_state = imported.events.snapshots.recorder.select_events(BID, desc=True, limit=1)[0].state
     for stale in ({"attribute_of_later_code": 1}, {"snapshot_format": [0, []]}):
         snapshot = BudgetSnapshot.take(budget)
         snapshot.state.update(balances=[], **stale)  # if it were used, the balances would be empty
@@ -122,6 +125,16 @@ def test_a_store_without_snapshots_and_a_stale_snapshot_are_replayed(imported, d
         with Ledger(database_url) as later:
             loaded = later._load(DEPARTMENT, YEAR)
             assert state(loaded) == state(replayed(later)) and loaded.balances
+            assert later.events.repository.based_on[BID] == 0
+    # A damaged snapshot (its bytes not JSON, its balances not pairs) is replayed over too.
+    table = imported.events.snapshots.recorder.events_table_name
+    for damage in (b"{not json", good_state.replace(b'"balances":[', b'"balances":[1,2,')):
+        with imported.engine.begin() as conn:
+            conn.exec_driver_sql(f"UPDATE {table} SET state = %(s)s" if imported.storage.kind == "postgresql"
+                                 else f"UPDATE {table} SET state = ?", ({"s": damage} if imported.storage.kind
+                                                                         == "postgresql" else (damage,)))
+        with Ledger(database_url) as later:
+            assert state(later._load(DEPARTMENT, YEAR)) == state(replayed(later))
             assert later.events.repository.based_on[BID] == 0
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Application, ProjectorFunction, Repository
+from eventsourcing.application import AggregateNotFoundError, Application, ProjectorFunction, Repository
 from eventsourcing.persistence import EventStore, JSONTranscoder, Mapper, Recording, Transcoder
 from eventsourcing.utils import TopicError
 
@@ -38,8 +38,6 @@ class BudgetRepository(Repository):
         events: Iterable[Any] = self.event_store.get(originator_id=aggregate_id, gt=gt, lte=version)
         aggregate = projector_func(aggregate, events)
         if aggregate is None:
-            from eventsourcing.application import AggregateNotFoundError
-
             raise AggregateNotFoundError(f"Aggregate {aggregate_id!r} version {version!r} not found.")
         if version is None:
             self.based_on[aggregate_id] = gt or 0
@@ -53,6 +51,9 @@ class BudgetRepository(Repository):
             return found[0].mutate(None) if found else None
         except (StaleSnapshot, TopicError) as exc:
             log.info("snapshot not used (%s): replaying the events", exc)
+            return None
+        except Exception as exc:  # noqa: BLE001 - a damaged snapshot (a cache) must not stop a write
+            log.warning("snapshot of %s unreadable (%s): replaying the events", aggregate_id, exc)
             return None
 
 
