@@ -273,6 +273,8 @@ class EventLog:
         self._max_version_sql = f"SELECT max(originator_version) FROM {self.table} WHERE originator_id = {mark}"
         self._position_sql = (f"SELECT {position} FROM {self.table} "
                               f"WHERE originator_id = {mark} AND originator_version = {mark}")
+        self._version_at_sql = (f"SELECT originator_version FROM {self.table} "
+                                f"WHERE {position} = {mark} AND originator_id = {mark}")
         self._range_sql = (f"SELECT {position}, {columns} FROM {self.table} WHERE originator_id = {mark} "
                            f"AND originator_version > {mark} AND originator_version <= {mark} "
                            f"ORDER BY originator_version LIMIT {mark}")
@@ -348,7 +350,15 @@ class EventLog:
 
     def _version_upto(self, cursor: Any, stream: Any, position: int, last: int) -> int:
         """The highest version of the stream recorded at or before a position (0: none), by
-        binary search over versions 1..last (a point lookup on the key each)."""
+        binary search over versions 1..last (a point lookup on the key each), unless the position
+        is past the stream's last event or is one of its events (a cursor: one lookup)."""
+        at_last = self._fetch_one(cursor, self._position_sql, (stream, last))
+        if at_last is not None and int(at_last) <= position:
+            return last
+        if 0 < position < _LAST:
+            exact = self._fetch_one(cursor, self._version_at_sql, (position, stream))
+            if exact is not None:
+                return int(exact)
         low, high = 0, last
         while low < high:
             middle = (low + high + 1) // 2
