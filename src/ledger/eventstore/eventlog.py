@@ -332,7 +332,10 @@ class EventLog:
                 chunk = max(limit, 64) if include is None else max(limit, 512)
                 while low < high and len(out) < limit:
                     timelimit.check()
-                    cursor.execute(self._range_sql, (stream, low, high, chunk))
+                    # The window by version, not only LIMIT: versions of a stream are 1..n without
+                    # gaps, so it holds `chunk` rows at most, and PostgreSQL without fresh
+                    # statistics (after a large save) would otherwise read the whole range and sort.
+                    cursor.execute(self._range_sql, (stream, low, min(high, low + chunk), chunk))
                     rows = cursor.fetchall()
                     if not rows:
                         break
