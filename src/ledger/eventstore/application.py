@@ -60,10 +60,9 @@ class BudgetRepository(Repository):
 class BudgetEvents(Application):
     """The event store of all budgets (eventsourcing application).
 
-    Snapshots (snapshots.py): after a save, a budget loaded from the store whose version is
-    `snapshot_interval` or more past the snapshot it was loaded from (or past its start, for a
-    budget without one) is snapshotted as it stands (a budget made in memory and saved whole,
-    as by an import, at its first write), so that a load reads at most that many events after a snapshot.
+    Snapshots (snapshots.py): after a save, a budget whose version is `snapshot_interval` or
+    more past the snapshot it was loaded from (or past its start, for a budget without one) is
+    snapshotted as it stands, so that a load reads at most that many events after a snapshot.
     eventsourcing's own rule (a snapshot when a version is a multiple of the interval, taken
     by reloading the budget) is not used: a budget recorded before snapshots existed would
     replay its whole history on every write until its version next reached a multiple."""
@@ -119,10 +118,7 @@ class BudgetEvents(Application):
         repository = self.repository
         if self.snapshots is None or not isinstance(repository, BudgetRepository):
             return
-        based_on = repository.based_on.get(budget.id)
-        # A budget made in memory and saved whole (an import, a batched load) is snapshotted by
-        # its first write instead: a batched import would otherwise write a snapshot per budget.
-        if budget.pending_events or based_on is None or budget.version - based_on < self.snapshot_interval:
+        if budget.pending_events or budget.version - repository.based_on.get(budget.id, 0) < self.snapshot_interval:
             return
         try:
             with gc_paused():
