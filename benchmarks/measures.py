@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import resource
 import time
+import uuid
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -220,3 +221,56 @@ def _peak_rss_mb() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def history_cost(url: str, sizes: tuple[int, ...] = (100, 50_000), samples: int = 20,
+                 page: int = 100) -> dict[str, Any]:
+    """A write and a page of a budget's event feed, on budgets of `sizes` events in one store
+    (issue 21, item 4: they should cost the same at 50,000 events as at 100).
+
+    Each budget is opened and filled with adjustments of 1.00 元 recorded as the aggregate
+    records them (its event method, a save per 10,000 events, as tests/api/test_big_history.py
+    does), then caught up. Measured on each, `samples` times in turn:
+    - write: `Ledger.adjust` end to end, as `ledger adjust` or a POST does it (load the budget,
+      check, save, catch the projections up);
+    - feed page: `Ledger.event_feed` of that budget, `page` events after a cursor drawn at
+      random in its history (as GET /api/budgets/{department}/{year}/events?after=&limit=).
+    """
+    from ledger.domain.budget import Budget
+
+    out: dict[str, Any] = {"sizes": list(sizes), "samples": samples, "page": page, "budgets": {}}
+    spec = LineSpec(code="2210399", kind="basic", economic="办公费/办公经费", cost="operating")
+    with Ledger(url) as ledger:
+        for size in sizes:
+            department = f"基准部门{size}"
+            budget = Budget(department=department, fiscal_year=2024, units=[{"name": department, "category": "行政单位"}],
+                            effective=date(2024, 1, 1), reason="基准测试: 开账")
+            line = spec.to_line(Decimal("1.00"), [department]).to_dict()
+            for start in range(1, size, 10_000):
+                for i in range(start, min(start + 10_000, size)):
+                    budget._adjusted(str(uuid.uuid4()), [line], date(2024, 6, 30), f"第{i}次调整", None)
+                ledger.events.save(budget)
+            ledger.catch_up()
+            out["budgets"][size] = {"department": department}
+        rng = random.Random(5)
+        writes: dict[int, list[float]] = {size: [] for size in sizes}
+        feeds: dict[int, list[float]] = {size: [] for size in sizes}
+        cmd = Adjust(line=spec, amount=Decimal("1.00"), reason="基准测试: 写入", effective=date(2024, 7, 1))
+        for _ in range(samples):
+            for size in sizes:
+                department = out["budgets"][size]["department"]
+                t0 = time.perf_counter()
+                ledger.adjust(department, 2024, cmd)
+                writes[size].append(time.perf_counter() - t0)
+                positions = out["budgets"][size].setdefault("positions", [
+                    e.position for e in ledger.log.budget_events(str(budget_id(department, 2024)))])
+                after = rng.choice(positions[: max(1, len(positions) - page)])
+                t0 = time.perf_counter()
+                got = ledger.event_feed(after, page, department, 2024)
+                feeds[size].append(time.perf_counter() - t0)
+                assert len(got.items) == page, (size, after, len(got.items))
+        for size in sizes:
+            out["budgets"][size].pop("positions", None)
+            out["budgets"][size] |= {"events": size + samples, "write": latency(writes[size]),
+                                     "feed_page": latency(feeds[size])}
+    return out

@@ -9,6 +9,7 @@ bare endpoint. Results go to a JSON file and are printed as lines such as
     python benchmarks/run.py                          # 1,000,000 events, sqlite then postgresql
     python benchmarks/run.py --events 20000 --stores sqlite
     python benchmarks/run.py --url sqlite:///tmp/x.sqlite --events 2000   # an empty store given
+    python benchmarks/run.py history                  # only: a write and a feed page at 100 vs 50,000 events
 """
 
 from __future__ import annotations
@@ -236,7 +237,48 @@ def _runs(measured: dict[str, Any]) -> str:
     return ", ".join(f"{r:,}" for r in measured.get("runs_events_per_s", [round(measured["events_per_s"])]))
 
 
+def history(argv: list[str]) -> int:
+    """`run.py history`: only the measure of a write and a feed page at 100 vs 50,000 events
+    (issue 21, item 4), on a new store per --stores (SQLite: a temporary file; PostgreSQL: a
+    database of its own, created and dropped)."""
+    parser = argparse.ArgumentParser(prog="run.py history", description=history.__doc__)
+    parser.add_argument("--stores", default="sqlite,postgresql")
+    parser.add_argument("--sizes", default="100,50000", help="events of each budget measured")
+    parser.add_argument("--samples", type=int, default=20)
+    parser.add_argument("--page", type=int, default=100, help="events per feed page")
+    parser.add_argument("--postgres-admin-url", default=os.environ.get(
+        "LEDGER_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "history-latest.json")
+    args = parser.parse_args(argv)
+    sizes = tuple(int(n) for n in args.sizes.split(","))
+    report: dict[str, Any] = {"command": "python benchmarks/run.py history " + " ".join(argv), "machine": machine(),
+                              "started": time.strftime("%Y-%m-%d %H:%M:%S"), "results": []}
+    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+        for kind in args.stores.split(","):
+            if kind == "sqlite":
+                result = measures.history_cost(f"sqlite:///{Path(tmp) / 'history.sqlite'}", sizes, args.samples,
+                                               args.page)
+            elif kind == "postgresql":
+                with PostgresDatabase(args.postgres_admin_url, f"ledger_bench_history_{os.getpid()}") as url:
+                    result = measures.history_cost(url, sizes, args.samples, args.page)
+            else:
+                parser.error(f"unknown store {kind!r} (sqlite, postgresql)")
+            result["store"] = kind
+            report["results"].append(result)
+            for size, b in result["budgets"].items():
+                print(f"[{kind}] {size:,} events: write p50 {b['write']['p50_ms']:.1f} ms "
+                      f"(p95 {b['write']['p95_ms']:.1f}); feed page of {args.page} p50 {b['feed_page']['p50_ms']:.1f} ms "
+                      f"(p95 {b['feed_page']['p95_ms']:.1f})", flush=True)
+    report["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2))
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["history"]:
+        return history(argv[1:])
     if argv[:1] == ["child"]:
         measure, url, *rest = argv[1:]
         value = measures.rebuild(url) if measure == "rebuild" else measures.floor(url, *rest)

@@ -83,14 +83,15 @@ def test_a_correction_reverses_an_event_once():
     budget = new_budget()
     budget.appropriate([basic("100.00")], effective=DAY, reason="年初")
     wrong = budget.adjust([basic("30.00")], effective=DAY, reason="录错")
-    budget.correct(wrong, effective=DAY, reason="录入错误")
+    budget.correct(wrong, [basic("30.00")], effective=DAY, reason="录入错误")
     assert budget.balances[basic("0").dims] == Decimal("100.00")
     with pytest.raises(RuleViolation, match="已由"):
-        budget.correct(wrong, effective=DAY, reason="再更正")
+        budget.correct(wrong, [basic("30.00")], effective=DAY, reason="再更正")
     with pytest.raises(RuleViolation, match="没有可更正"):
-        budget.correct("no-such-event", effective=DAY, reason="不存在")
+        budget.correct("no-such-event", None, effective=DAY, reason="不存在")
     with pytest.raises(RuleViolation, match="原因"):
-        budget.correct(budget.adjust([basic("1.00")], effective=DAY, reason="x"), effective=DAY, reason="  ")
+        budget.correct(budget.adjust([basic("1.00")], effective=DAY, reason="x"), [basic("1.00")], effective=DAY,
+                       reason="  ")
 
 
 def test_project_spending_needs_a_registered_project_and_the_cross_axis_rule():
@@ -110,7 +111,7 @@ def test_project_spending_needs_a_registered_project_and_the_cross_axis_rule():
     imported = budget.appropriate([Line.of(Decimal("5"), **by_function)], effective=DAY, reason="导入", native=False)
     budget.appropriate([Line.of(Decimal("5"), **by_project)], effective=DAY, reason="导入", native=False)
     with pytest.raises(RuleViolation) as lone:
-        budget.correct(imported, effective=DAY, reason="冲销一边")
+        budget.correct(imported, [Line.of(Decimal("5"), **by_function)], effective=DAY, reason="冲销一边")
     assert "project-by-function-equals-project-by-project" in {v.rule for v in lone.value.violations}
 
 
@@ -154,10 +155,10 @@ def test_an_audit_is_recorded_with_its_findings_and_a_correction_may_cite_one():
     audit = budget.record_audit("某文件.pdf", sha256=None, rules_version=1, counts={"错误": 1, "疑似": 0, "提示": 1},
                                 findings=findings, effective=DAY, reason="审校")
     with pytest.raises(RuleViolation, match="没有「3」"):
-        budget.correct(wrong, effective=DAY, reason="按审校更正", answers=f"{audit}#3")
+        budget.correct(wrong, [basic("30.00")], effective=DAY, reason="按审校更正", answers=f"{audit}#3")
     with pytest.raises(RuleViolation, match="没有审校事件"):
-        budget.correct(wrong, effective=DAY, reason="按审校更正", answers="other#1")
-    answer = budget.correct(wrong, effective=DAY, reason="按审校更正", answers=f"{audit}#1")
+        budget.correct(wrong, [basic("30.00")], effective=DAY, reason="按审校更正", answers="other#1")
+    answer = budget.correct(wrong, [basic("30.00")], effective=DAY, reason="按审校更正", answers=f"{audit}#1")
     again = replayed(budget)
     assert again.audits == {audit: 2} and again.corrected[wrong] == answer
     assert budget.balances[basic("0").dims] == Decimal("100.00")
@@ -185,7 +186,7 @@ def test_every_event_records_who_recorded_it_and_an_event_without_one_still_repl
     wrong = budget.adjust([basic("-10.00")], effective=DAY, reason="调减", actor="officer:bob")
     budget.transfer(basic("5.00"), basic("0", cost="operating", economic="30201", gov_economic="50201"),
                     effective=DAY, reason="调剂", actor="officer:alice")
-    budget.correct(wrong, effective=DAY, reason="更正", actor="admin:ops")
+    budget.correct(wrong, [basic("-10.00")], effective=DAY, reason="更正", actor="admin:ops")
     budget.state_prior_year([Line.of(Decimal("1.00"), measure="prior_year", figure="income_total")],
                             effective=DAY, reason="上年", actor="cli:张三")
     budget.import_document("a" * 64, name="x.txt", tables={}, rounding=[], effective=DAY, reason="导入",
@@ -240,16 +241,16 @@ def test_a_correction_takes_the_effective_date_of_the_event_it_reverses():
     budget = new_budget()
     budget.appropriate([basic("100.00")], effective=DAY, reason="年初")
     wrong = budget.adjust([basic("30.00")], effective=date(2024, 6, 30), reason="录入错误")
-    fix = budget.correct(wrong, reason="更正录入错误")
+    budget.correct(wrong, [basic("30.00")], reversed_effective=date(2024, 6, 30), reason="更正录入错误")
     assert budget.pending_events[-1].effective == date(2024, 6, 30)
-    again = replayed(budget)
-    assert again.effective_by_event[fix] == again.effective_by_event[wrong] == date(2024, 6, 30)
+    assert replayed(budget).balances[basic("0").dims] == Decimal("100.00")
     other = budget.adjust([basic("5.00")], effective=date(2024, 7, 1), reason="另一笔")
-    budget.correct(other, effective=date(2024, 8, 1), reason="八月起冲销")  # an explicit date is kept
+    budget.correct(other, [basic("5.00")], effective=date(2024, 8, 1), reversed_effective=date(2024, 7, 1),
+                   reason="八月起冲销")  # an explicit date is kept
     assert budget.pending_events[-1].effective == date(2024, 8, 1)
     with pytest.raises(RuleViolation, match="不在 2024 预算年度内"):
-        budget.correct(budget.adjust([basic("1.00")], effective=DAY, reason="x"), effective=date(2025, 2, 1),
-                       reason="次年更正")
+        budget.correct(budget.adjust([basic("1.00")], effective=DAY, reason="x"), [basic("1.00")],
+                       effective=date(2025, 2, 1), reason="次年更正")
 
 
 def test_a_correction_of_an_event_dated_outside_its_year_by_earlier_code_is_dated_inside():
@@ -259,7 +260,6 @@ def test_a_correction_of_an_event_dated_outside_its_year_by_earlier_code_is_date
     budget.appropriate([basic("100.00")], effective=DAY, reason="年初")
     eid = "old-adjustment"
     budget._adjusted(eid, [basic("10.00").to_dict()], date(2026, 3, 1), "旧代码按记录日记账", None)
-    again = replayed(budget)
-    assert again.effective_by_event[eid] == date(2026, 3, 1)
-    budget.correct(eid, reason="更正")
+    assert replayed(budget).balances[basic("0").dims] == Decimal("110.00")
+    budget.correct(eid, [basic("10.00")], reversed_effective=date(2026, 3, 1), reason="更正")
     assert budget.pending_events[-1].effective == date(2024, 12, 31)

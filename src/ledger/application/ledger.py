@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select, text
 from ..audit import AuditReport, audit_document, audit_narrative
 from ..domain import names
 from ..domain.budget import Budget, RuleViolation, budget_id
+from ..domain.postings import Line
 from ..domain.rules import Violation, check_invariants
 from ..eventstore import BudgetEvents, EventLog, LoggedEvent, Storage, configured_url
 from ..eventstore.sidewrite import SideWrite
@@ -446,9 +447,14 @@ class Ledger:
             if event is None or event.budget_id != str(budget.id):
                 raise RuleViolation([Violation("known-event", f"本预算没有位置为 {target} 的事件")])
             target = event.event_id
-        # Without an effective date a correction takes that of the event it reverses (domain).
-        eid = budget.correct(target, effective=cmd.effective, reason=cmd.reason, document_no=cmd.document_no,
-                             answers=cmd.answers, actor=actor)
+        else:
+            event = self.log.find(str(budget.id), target)
+        # The lines of the event corrected, as recorded (the budget keeps no copy of them), and
+        # its effective date: without one of its own a correction takes it (domain).
+        found = event is not None and event.version <= budget.version and "lines" in event.detail
+        lines = [Line.from_dict(d) for d in event.detail["lines"]] if found else None
+        eid = budget.correct(target, lines, effective=cmd.effective, reversed_effective=event.effective if found else None,
+                             reason=cmd.reason, document_no=cmd.document_no, answers=cmd.answers, actor=actor)
         return self._save(budget, eid, "correction", cmd.effective, claim=claim)
 
     def publish(self, department: str, fiscal_year: int, cmd: commands.Publish,
@@ -522,7 +528,7 @@ class Ledger:
         else:
             with self.engine.connect() as conn:
                 budget = queries.find_budget(conn, department, fiscal_year)
-                rows = [e for e in queries.events(conn, self.log, budget, point) if e.position > after][: limit + 1]
+                rows = queries.events_after(conn, self.log, budget, point or queries.Point(), after, limit + 1)
                 spans = queries.import_spans(conn, budget)
         more = len(rows) > limit
         items = rows[:limit]

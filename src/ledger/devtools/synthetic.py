@@ -249,6 +249,13 @@ class _Writer:
                 raise RuleViolation(problems)
         return b
 
+    def _lines_of(self, event_id: str) -> list[Line]:
+        """The lines of an event of this budget (not saved yet: the budget is made whole in memory)."""
+        for e in reversed(self.b.pending_events):
+            if getattr(e, "event_id", None) == event_id:
+                return [Line.from_dict(d) for d in e.lines]
+        raise KeyError(event_id)
+
     def _anchor(self) -> dict[str, Any]:
         return self.anchor(self.b) if self.anchor else {}
 
@@ -299,6 +306,8 @@ class _Writer:
         """Record through the command (checked) or the event method (checked once per budget)."""
         b = self.b
         eid = self._id()  # drawn on both paths, so that both draw the same random numbers after it
+        if command == "correct":  # the lines of the event corrected, as the ledger reads them from its history
+            args = (args[0], self._lines_of(args[0]))
         if self.checked:
             return getattr(b, command)(*args, **kwargs)
         effective, reason, document_no = kwargs["effective"], kwargs["reason"], kwargs.get("document_no")
@@ -312,7 +321,7 @@ class _Writer:
             b._transferred(eid, [source.negated().to_dict(), Line(target.dims, source.amount).to_dict()],
                            effective, reason, document_no)
         elif command == "correct":
-            reversal = [line.negated().to_dict() for line in b.lines_by_event[args[0]]]
+            reversal = [line.negated().to_dict() for line in args[1]]
             b._corrected(eid, args[0], reversal, effective, reason, document_no)
         else:  # pragma: no cover - a typo in this module
             raise ValueError(command)

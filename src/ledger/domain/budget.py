@@ -192,11 +192,10 @@ class Budget(Aggregate):
                 f"生效日期 (effective) {effective.isoformat()} 不在 {self.fiscal_year} 预算年度内 "
                 f"({first.isoformat()} 至 {last.isoformat()}); 请给出本年度内的日期"))])
 
-    def correction_effective(self, event_id: str) -> date | None:
-        """The effective date a correction of this event takes unless told otherwise: the
-        reversed event's own (kept inside the fiscal year, for an event recorded before dates
-        were checked), so that a point by effective date no longer counts the error."""
-        effective = getattr(self, "effective_by_event", {}).get(event_id)
+    def correction_effective(self, effective: date | None) -> date | None:
+        """The effective date a correction takes unless told otherwise: the reversed event's
+        own (kept inside the fiscal year, for an event recorded before dates were checked), so
+        that a point by effective date no longer counts the error."""
         if effective is None:
             return None
         first, last = self.year_span()
@@ -217,8 +216,6 @@ class Budget(Aggregate):
         self.fiscal_year = fiscal_year
         self.units = {u["name"]: u["category"] for u in units}
         self.balances: dict[Dims, Decimal] = defaultdict(Decimal)
-        self.lines_by_event: dict[str, list[Line]] = {}
-        self.effective_by_event: dict[str, date] = {}  # event id → its effective date (line events)
         self.corrected: dict[str, str] = {}  # corrected event id → correcting event id
         self.projects: dict[str, dict[str, Any]] = {}
         self.documents: dict[str, int] = {}  # sha256 → version that imported it
@@ -259,22 +256,27 @@ class Budget(Aggregate):
         self._transferred(eid, [line.to_dict() for line in lines], effective, reason, document_no, actor=actor)
         return eid
 
-    def correct(self, event_id: str, *, effective: date | None = None, reason: str,
-                document_no: str | None = None, answers: str | None = None, actor: str | None = None) -> str:
-        """Reverse an event. Without an effective date the correction takes the reversed
-        event's (correction_effective)."""
+    def correct(self, event_id: str, lines: Sequence[Line] | None, *, effective: date | None = None,
+                reversed_effective: date | None = None, reason: str, document_no: str | None = None,
+                answers: str | None = None, actor: str | None = None) -> str:
+        """Reverse an event of this budget: `lines` are its lines as recorded and
+        `reversed_effective` its effective date (the caller reads them from the budget's history;
+        lines None: no such event with lines in this budget). Without an effective date the
+        correction takes the reversed event's (correction_effective). The budget keeps no copy
+        of every event's lines, so that its state (and its snapshots, eventstore/snapshots.py)
+        stays as large as its leaves, not its history."""
         if answers is not None:
             self._check_finding(answers)
-        if event_id not in self.lines_by_event:
+        if not lines:
             raise RuleViolation([Violation("known-event", f"本预算没有可更正的事件 {event_id}")])
         if effective is None:
-            effective = self.correction_effective(event_id) or self.year_span()[1]
+            effective = self.correction_effective(reversed_effective) or self.year_span()[1]
         self._check_effective(effective)
         if event_id in self.corrected:
             raise RuleViolation([Violation("correct-once", f"事件 {event_id} 已由 {self.corrected[event_id]} 更正")])
         if not reason.strip():
             raise RuleViolation([Violation("reason", "更正必须写明原因")])
-        reversal = [line.negated() for line in self.lines_by_event[event_id]]
+        reversal = [line.negated() for line in lines]
         # Reversing a figure imported on one axis alone would leave the other axis standing:
         # a correction must keep the cross-axis rules too.
         self._check(reversal, native=False, invariants=True)
@@ -408,45 +410,38 @@ class Budget(Aggregate):
 
     # ------------------------------------------------------------ applying events
 
-    def _post(self, event_id: str, lines: Iterable[dict[str, Any]], effective: date | str | None) -> None:
-        posted = [Line.from_dict(d) for d in lines]
-        for line in posted:
+    def _post(self, event_id: str, lines: Iterable[dict[str, Any]]) -> None:
+        for d in lines:
+            line = Line.from_dict(d)
             self.balances[line.dims] += line.amount
-        self.lines_by_event[event_id] = posted
-        if isinstance(effective, str):
-            effective = date.fromisoformat(effective)
-        if effective is not None:
-            if not hasattr(self, "effective_by_event"):  # a budget from a snapshot taken before effective dates were kept
-                self.effective_by_event = {}
-            self.effective_by_event[event_id] = effective
 
     @event(Appropriated)
     def _appropriated(self, event_id: str, lines: list[dict[str, Any]], effective: date, reason: str,
                       provenance: dict[str, Any] | None, document_no: str | None,
                       actor: str | None = None) -> None:
-        self._post(event_id, lines, effective)
+        self._post(event_id, lines)
 
     @event(Adjusted)
     def _adjusted(self, event_id: str, lines: list[dict[str, Any]], effective: date, reason: str,
                   document_no: str | None, actor: str | None = None) -> None:
-        self._post(event_id, lines, effective)
+        self._post(event_id, lines)
 
     @event(Transferred)
     def _transferred(self, event_id: str, lines: list[dict[str, Any]], effective: date, reason: str,
                      document_no: str | None, actor: str | None = None) -> None:
-        self._post(event_id, lines, effective)
+        self._post(event_id, lines)
 
     @event(Corrected)
     def _corrected(self, event_id: str, corrected_event_id: str, lines: list[dict[str, Any]],
                    effective: date, reason: str, document_no: str | None, answers: str | None = None,
                    actor: str | None = None) -> None:
-        self._post(event_id, lines, effective)
+        self._post(event_id, lines)
         self.corrected[corrected_event_id] = event_id
 
     @event(PriorYearFigureStated)
     def _prior_year_stated(self, event_id: str, lines: list[dict[str, Any]], effective: date,
                            reason: str, provenance: dict[str, Any] | None, actor: str | None = None) -> None:
-        self._post(event_id, lines, effective)
+        self._post(event_id, lines)
 
     @event(ProjectRegistered)
     def _project_registered(self, event_id: str, name: str, unit: str, category: str,
@@ -465,7 +460,7 @@ class Budget(Aggregate):
     @event(FinalAccountsRecorded)
     def _final_recorded(self, event_id: str, lines: list[dict[str, Any]], effective: date, reason: str,
                         provenance: dict[str, Any] | None, actor: str | None = None) -> None:
-        self._post(event_id, lines, effective)
+        self._post(event_id, lines)
 
     @event(Published)
     def _published(self, event_id: str, name: str, effective: date, reason: str, chain_position: int,

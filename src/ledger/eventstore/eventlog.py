@@ -19,7 +19,7 @@ amounts are decimal text, integers are years, versions and row numbers.)
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -274,6 +274,19 @@ class EventLog:
         else:
             self._stream_sql = (f"SELECT rowid, {columns} FROM {self.table} WHERE originator_id = ? AND rowid <= ? "
                                 f"ORDER BY originator_version")
+        # Keyset reads of one stream (budget_page, find): its primary key (stream, version).
+        mark, position = ("%s", "notification_id") if self.postgres else ("?", "rowid")
+        self._max_version_sql = f"SELECT max(originator_version) FROM {self.table} WHERE originator_id = {mark}"
+        self._position_sql = (f"SELECT {position} FROM {self.table} "
+                              f"WHERE originator_id = {mark} AND originator_version = {mark}")
+        self._version_at_sql = (f"SELECT originator_version FROM {self.table} "
+                                f"WHERE {position} = {mark} AND originator_id = {mark}")
+        self._range_sql = (f"SELECT {position}, {columns} FROM {self.table} WHERE originator_id = {mark} "
+                           f"AND originator_version > {mark} AND originator_version <= {mark} "
+                           f"ORDER BY originator_version LIMIT {mark}")
+        contains = f"position({mark}::bytea in state) > 0" if self.postgres else f"instr(state, {mark}) > 0"
+        self._search_sql = (f"SELECT {position}, {columns} FROM {self.table} WHERE originator_id = {mark} "
+                            f"AND {contains} ORDER BY originator_version")
 
     def _stream_id(self, budget_id: str) -> Any:
         uuid = UUID(budget_id)
@@ -297,6 +310,102 @@ class EventLog:
             n = StoredRow.of(*row)
             out.append(logged(n, self.decoder.decode(n), self.decoder))
         return out
+
+    def budget_page(self, budget_id: str, after: int, upto: int, limit: int,
+                    include: Callable[[LoggedEvent], bool] | None = None) -> list[LoggedEvent]:
+        """A budget's events after one position and up to another (inclusive), in order, at most
+        `limit` of them (of those `include` accepts, if given), read by keyset on the stream's
+        primary key: the cost of a page is the events it reads, not the budget's history.
+
+        Within a stream, positions grow with versions (version n+1 is inserted after version n
+        was committed), so the bounds by position are bounds by version, found by a binary
+        search of point lookups on the key (`_version_upto`); the page is then one index range,
+        `originator_version > v ORDER BY originator_version LIMIT n`. A filter that is not a
+        bound by position (a recorded time, an effective date) reads on in chunks until the
+        page is full or the range ends."""
+        if limit <= 0 or after >= upto:
+            return []
+        stream = self._stream_id(budget_id)
+        out: list[LoggedEvent] = []
+        with self.engine.connect() as conn:
+            cursor = conn.connection.driver_connection.cursor()
+            try:
+                last = self._fetch_one(cursor, self._max_version_sql, (stream,))
+                if last is None:
+                    return []
+                low = self._version_upto(cursor, stream, after, int(last))
+                high = self._version_upto(cursor, stream, upto, int(last))
+                chunk = max(limit, 64) if include is None else max(limit, 512)
+                while low < high and len(out) < limit:
+                    timelimit.check()
+                    # The window by version, not only LIMIT: versions of a stream are 1..n without
+                    # gaps, so it holds `chunk` rows at most, and PostgreSQL without fresh
+                    # statistics (after a large save) would otherwise read the whole range and sort.
+                    cursor.execute(self._range_sql, (stream, low, min(high, low + chunk), chunk))
+                    rows = cursor.fetchall()
+                    if not rows:
+                        break
+                    for row in rows:
+                        n = StoredRow.of(*row)
+                        event = logged(n, self.decoder.decode(n), self.decoder)
+                        if include is None or include(event):
+                            out.append(event)
+                            if len(out) == limit:
+                                break
+                    low = rows[-1][2]
+            finally:
+                cursor.close()
+        return out
+
+    def _version_upto(self, cursor: Any, stream: Any, position: int, last: int) -> int:
+        """The highest version of the stream recorded at or before a position (0: none), by
+        binary search over versions 1..last (a point lookup on the key each), unless the position
+        is past the stream's last event or is one of its events (a cursor: one lookup)."""
+        at_last = self._fetch_one(cursor, self._position_sql, (stream, last))
+        if at_last is not None and int(at_last) <= position:
+            return last
+        if 0 < position < _LAST:
+            exact = self._fetch_one(cursor, self._version_at_sql, (position, stream))
+            if exact is not None:
+                return int(exact)
+        low, high = 0, last
+        while low < high:
+            middle = (low + high + 1) // 2
+            found = self._fetch_one(cursor, self._position_sql, (stream, middle))
+            if found is not None and int(found) <= position:
+                low = middle
+            else:
+                high = middle - 1
+        return low
+
+    @staticmethod
+    def _fetch_one(cursor: Any, sql: str, params: tuple[Any, ...]) -> Any:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        return None if row is None else row[0]
+
+    def find(self, budget_id: str, event_id: str) -> LoggedEvent | None:
+        """The event of a budget with this event id (the id a command gave it), or None. The
+        stored states are searched in the database for the id's JSON text (a scan of the
+        budget's rows, nothing decoded but the few that hold it: the event itself and a
+        correction of it); a store whose states are encrypted or compressed decodes the stream."""
+        if not event_id or not self.decoder.plain_state:
+            found = [e for e in self.budget_events(budget_id) if e.event_id == event_id] if event_id else []
+            return found[0] if found else None
+        needle = orjson.dumps(event_id)
+        with self.engine.connect() as conn:
+            cursor = conn.connection.driver_connection.cursor()
+            try:
+                cursor.execute(self._search_sql, (self._stream_id(budget_id), needle))
+                rows = cursor.fetchall()
+            finally:
+                cursor.close()
+        for row in rows:
+            n = StoredRow.of(*row)
+            event = logged(n, self.decoder.decode(n), self.decoder)
+            if event.event_id == event_id:
+                return event
+        return None
 
     def page(self, after: int, limit: int) -> list[LoggedEvent]:
         """Events of every budget after a position, in order."""

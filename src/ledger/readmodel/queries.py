@@ -246,6 +246,20 @@ def events_at(conn: Connection, log: EventLog, budget: BudgetRow, points: list[P
             for point, position in zip(points, positions, strict=True)]
 
 
+def events_after(conn: Connection, log: EventLog, budget: BudgetRow, point: Point, after: int,
+                 limit: int) -> list[LoggedEvent]:
+    """A page of events(): those after a position, at most `limit`, read by keyset from the
+    budget's stream (EventLog.budget_page), not by replaying the history before the cursor."""
+    bound = _projected(conn)
+    position = resolve_position(conn, budget, point)
+    upto = bound if position is None else min(position, bound)
+    include = None
+    if point.recorded is not None or point.effective is not None:
+        def include(event: LoggedEvent) -> bool:
+            return _includes(event, point, None)
+    return log.budget_page(budget.budget_id, after, upto, limit, include)
+
+
 def _projected(conn: Connection) -> int:
     from .projector import NAME
 
