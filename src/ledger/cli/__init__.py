@@ -120,10 +120,11 @@ def parse_point(as_of: str | None, effective: str | None, publication: str | Non
 
 @app.command("import")
 def import_(
-    path: Annotated[Path, typer.Argument(help="部门预算公开文本 (UTF-8, 表格以制表符分隔)")],
+    path: Annotated[Path, typer.Argument(help="公开文件: 部门预算公开文本 (UTF-8, 表格以制表符分隔), 或部门决算 (PDF 或文本)")],
     output: Format = ReportFormat.text,
 ) -> None:
-    """Import a published disclosure: every cell of the 13 tables, projects, prior-year figures."""
+    """Import a published disclosure (部门预算 text; 部门决算 PDF or text): every cell of its
+    tables, projects, prior-year figures; the layout is found from the tables' titles."""
     try:
         data = path.read_bytes()
     except OSError as exc:
