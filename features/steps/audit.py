@@ -73,3 +73,11 @@ def _(story: Story):
         assert f.severity == "提示" and f.rounding is True
         exact = Decimal(f.expected.removesuffix("元").replace(",", ""))
         assert (exact / 10000).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) == Decimal(f.stated)
+
+
+@then(step("改动之处没有「{rule:L}」的提示"))
+def _(story: Story, rule: str):
+    line = story.marks["line"]
+    here = [f.message for f in story.marks["report"].findings
+            if f.rule == rule and (f.place.line == line or f"第{line}行" in (f.place.text or ""))]
+    assert not here, here
