@@ -25,6 +25,12 @@ def test_an_audit_over_http_gives_findings_with_pages_and_records_nothing(client
     assert as_csv.status_code == 200 and as_csv.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(as_csv.text)))
     assert len(rows) == len(report["findings"]) + 1
+    as_xlsx = client.post("/api/audits?format=xlsx", files={"file": (DOCTORED.name, data, "application/pdf")})
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(as_xlsx.content)).active
+    assert sheet.max_row == len(report["findings"]) + 2  # a title row, the headings, a row a finding
+    assert [c.value for c in sheet[3]][:2] == [report["findings"][0]["severity"], report["findings"][0]["rule"]]
     with Ledger(database_url) as ledger:  # nothing recorded
         assert ledger.last_position() == 0 and ledger.budgets() == []
 

@@ -252,7 +252,7 @@ class Ledger:
         self._catch_up()
         with self.engine.connect() as conn:
             budget = queries.find_budget(conn, department, fiscal_year)
-            return [e for e in queries.events(conn, self.log, budget, queries.Point()) if e.kind == "audit"]
+        return self.log.budget_events_of(budget.budget_id, Budget.AuditRecorded)
 
     def verify(self, checkpoint: dict[str, Any] | None = None, public_key: Any = None) -> verify.Report:
         """Check the history for tampering (application/verify.py), that it still extends a

@@ -53,34 +53,7 @@ def to_csv(report: AuditReport) -> str:
     return out.getvalue()
 
 
-def to_xlsx(report: AuditReport) -> bytes:
-    """The findings as a worksheet (the same columns as the CSV), text never a formula."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    from ..http.downloads import text_only
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "审校"
-    sheet.append([f"审校: {report.document}", f"{report.department or ''} {report.fiscal_year or ''}年度",
-                  "  ".join(f"{s} {report.counts.get(s, 0)}" for s in SEVERITIES)])
-    sheet["A1"].font = Font(bold=True)
-    sheet.append(list(HEADINGS))
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
-    for f in report.findings:
-        sheet.append([_raw(f, c) for c in COLUMNS])
-    for letter, width in zip("ABCDEFGHIJKLMNOPQRS", (8, 22, 14, 5, 7, 7, 6, 7, 24, 14, 12, 16, 14, 14, 14, 8, 30, 60, 60),
-                             strict=False):
-        sheet.column_dimensions[letter].width = width
-    text_only(book)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def _raw(finding, column: str) -> object:
+def raw(finding, column: str) -> object:
     """A cell's value for XLSX: numbers as numbers, text as it is (text_only makes it safe)."""
     if column in ("page", "line", "x", "y"):
         return getattr(finding.place, column)

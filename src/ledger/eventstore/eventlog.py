@@ -29,6 +29,7 @@ from uuid import UUID
 import msgspec
 import orjson
 from eventsourcing.application import Application
+from eventsourcing.utils import get_topic
 from msgspec import UNSET, UnsetType
 from sqlalchemy import Connection, Engine
 
@@ -287,6 +288,8 @@ class EventLog:
         contains = f"position({mark}::bytea in state) > 0" if self.postgres else f"instr(state, {mark}) > 0"
         self._search_sql = (f"SELECT {position}, {columns} FROM {self.table} WHERE originator_id = {mark} "
                             f"AND {contains} ORDER BY originator_version")
+        self._kind_sql = (f"SELECT {position}, {columns} FROM {self.table} WHERE originator_id = {mark} "
+                          f"AND topic = {mark} ORDER BY originator_version")
 
     def _stream_id(self, budget_id: str) -> Any:
         uuid = UUID(budget_id)
@@ -406,6 +409,18 @@ class EventLog:
             if event.event_id == event_id:
                 return event
         return None
+
+    def budget_events_of(self, budget_id: str, cls: type) -> list[LoggedEvent]:
+        """A budget's events of one class, in order: the stream's rows filtered by topic in
+        the database, only those decoded (e.g. its audits, among 50,000 adjustments)."""
+        with self.engine.connect() as conn:
+            cursor = conn.connection.driver_connection.cursor()
+            try:
+                cursor.execute(self._kind_sql, (self._stream_id(budget_id), get_topic(cls)))
+                rows = cursor.fetchall()
+            finally:
+                cursor.close()
+        return [logged(n, self.decoder.decode(n), self.decoder) for n in (StoredRow.of(*row) for row in rows)]
 
     def page(self, after: int, limit: int) -> list[LoggedEvent]:
         """Events of every budget after a position, in order."""

@@ -41,7 +41,10 @@ MIN_TOKEN = 16  # characters
 MAX_TOKEN_NAME = 64  # characters of a token's name (who recorded an event, issue 20)
 
 
-def _size(env: dict[str, str], name: str, default: int | float, kind: type = int) -> int | float:
+def setting_number(env: dict[str, str], name: str, default: int | float, kind: type = int,
+                   positive: bool = False) -> int | float:
+    """A numeric setting (sizes, seconds): the default when unset, else non-negative (or, with
+    `positive`, greater than zero), or a SettingsError naming it."""
     text = env.get(name, "").strip()
     if not text:
         return default
@@ -49,6 +52,8 @@ def _size(env: dict[str, str], name: str, default: int | float, kind: type = int
         value = kind(text)
     except ValueError:
         value = -1
+    if positive and not value > 0:
+        raise SettingsError(f"{name} 应为正数 (秒): {text!r}")
     if value < 0:
         raise SettingsError(f"{name} 应为非负{'整数' if kind is int else '数'}: {text!r}")
     return value
@@ -83,10 +88,10 @@ class Settings:
             database_url=env.get("LEDGER_DATABASE_URL") or None,
             tokens=tuple(_named(tokens)),
             read_token_required=env.get("LEDGER_READ_TOKEN_REQUIRED", "").lower() in ("1", "true", "yes"),
-            max_upload_bytes=_size(env, "LEDGER_MAX_UPLOAD_BYTES", cls.max_upload_bytes),
-            max_body_bytes=_size(env, "LEDGER_MAX_BODY_BYTES", cls.max_body_bytes),
-            max_header_bytes=_size(env, "LEDGER_MAX_HEADER_BYTES", cls.max_header_bytes),
-            read_time_limit=_size(env, "LEDGER_READ_TIME_LIMIT", cls.read_time_limit, float),
+            max_upload_bytes=setting_number(env, "LEDGER_MAX_UPLOAD_BYTES", cls.max_upload_bytes),
+            max_body_bytes=setting_number(env, "LEDGER_MAX_BODY_BYTES", cls.max_body_bytes),
+            max_header_bytes=setting_number(env, "LEDGER_MAX_HEADER_BYTES", cls.max_header_bytes),
+            read_time_limit=setting_number(env, "LEDGER_READ_TIME_LIMIT", cls.read_time_limit, float),
         )
 
 

@@ -11,6 +11,9 @@ from fastapi.responses import Response
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from ..audit import AuditReport
+from ..audit.formats import COLUMNS, HEADINGS, raw
+from ..audit.model import SEVERITIES
 from ..tables import formats
 from ..tables.render import RenderedTable
 from .layout import amount_columns
@@ -81,3 +84,25 @@ def text_only(book: Workbook) -> None:
 
 def xlsx_response(tables: Sequence[RenderedTable], department: str, name: str, ascii_name: str) -> Response:
     return _attachment(to_xlsx(tables, department), XLSX_TYPE, name, ascii_name)
+
+
+def findings_xlsx(report: AuditReport) -> bytes:
+    """The findings as a worksheet (the same columns as the CSV), text never a formula."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "审校"
+    sheet.append([f"审校: {report.document}", f"{report.department or ''} {report.fiscal_year or ''}年度",
+                  "  ".join(f"{s} {report.counts.get(s, 0)}" for s in SEVERITIES)])
+    sheet["A1"].font = Font(bold=True)
+    sheet.append(list(HEADINGS))
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for f in report.findings:
+        sheet.append([raw(f, c) for c in COLUMNS])
+    for letter, width in zip("ABCDEFGHIJKLMNOPQRS", (8, 22, 14, 5, 7, 7, 6, 7, 24, 14, 12, 16, 14, 14, 14, 8, 30, 60, 60),
+                             strict=False):
+        sheet.column_dimensions[letter].width = width
+    text_only(book)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

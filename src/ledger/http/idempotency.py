@@ -54,7 +54,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from ..eventstore.sidewrite import SideWrite
-from .deps import SettingsError
+from .deps import setting_number
 from .errors import IdempotencyConflict, IdempotencyMismatch, InvalidField
 
 metadata = MetaData()
@@ -112,19 +112,6 @@ def check_key(key: str | None) -> str | None:
     return key
 
 
-def _seconds(env: dict[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise SettingsError(f"{name} 应为正数 (秒): {raw!r}")
-    return value
-
-
 class Claim:
     """A request's key, to be written with its events (Ledger commands take it as `claim`)."""
 
@@ -151,8 +138,8 @@ class IdempotencyStore:
     def __init__(self, engine: Engine, env: dict[str, str] | None = None):
         env = dict(os.environ if env is None else env)
         self.engine = engine
-        self.ttl = _seconds(env, "LEDGER_IDEMPOTENCY_TTL_SECONDS", TTL_SECONDS)
-        self.lease = _seconds(env, "LEDGER_IDEMPOTENCY_LEASE_SECONDS", LEASE_SECONDS)
+        self.ttl = setting_number(env, "LEDGER_IDEMPOTENCY_TTL_SECONDS", TTL_SECONDS, float, positive=True)
+        self.lease = setting_number(env, "LEDGER_IDEMPOTENCY_LEASE_SECONDS", LEASE_SECONDS, float, positive=True)
         self._purged = -PURGE_EVERY  # when this process last purged expired keys (monotonic)
         metadata.create_all(engine)
         self._migrate()

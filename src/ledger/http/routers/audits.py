@@ -13,6 +13,7 @@ from ...application import Ledger
 from ...audit import AuditReport
 from ...audit import formats as audit_formats
 from ..deps import ReaderRoute
+from ..downloads import findings_xlsx
 from ..errors import READ_ERRORS, Problem
 from .documents import document_name
 
@@ -39,6 +40,6 @@ async def audit_document(file: Annotated[UploadFile, File(description="部门预
     if format == "csv":
         return PlainTextResponse(audit_formats.to_csv(report), media_type="text/csv; charset=utf-8", headers=download)
     if format == "xlsx":
-        return Response(audit_formats.to_xlsx(report), headers=download,
+        return Response(findings_xlsx(report), headers=download,
                         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     return Response(report.model_dump_json(), media_type="application/json")
