@@ -129,7 +129,8 @@ def test_there_are_at_least_thirty_kinds_of_error_covering_every_rule():
 
     assert len(FINAL_CASES) >= 30
     covered = {c.rule for c in FINAL_CASES}
-    assert set(rule_set().rules) - covered <= {"table.rounding"}, "rules without a broken document"
+    # history.prior_year needs the ledger to hold last year: tests/test_consecutive_years.py
+    assert set(rule_set().rules) - covered <= {"table.rounding", "history.prior_year"}, "rules without a broken document"
 
 
 @pytest.mark.parametrize("case", FINAL_CASES, ids=[c.kind for c in FINAL_CASES])

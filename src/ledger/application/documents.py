@@ -1,8 +1,10 @@
-"""A 部门决算 document written from a budget's events, in the text layout the importer reads
+"""Documents written from a budget's events, in the text layouts the importer reads: a 部门决算
 (a heading, each table's title, unit line and tab-separated rows, its 「本表无数据」 note, and the
-narrative regenerated from the events), or as a PDF: what an audit of a recorded budget reads
-(Ledger.audit_budget), and what tests and scenarios change in one place. It reconciles by
-construction, since every figure in it is rendered from the same events.
+narrative regenerated from the events), also as a PDF, which is what an audit of a recorded
+budget reads (Ledger.audit_budget); and a 部门预算公开 in the seed's layout (13 tables, 万元, the
+narrative of 第三部分), from which a department's next year is made (devtools/nextyear.py).
+Tests and scenarios change them in one place. They reconcile by construction, since every
+figure in them is rendered from the same events.
 """
 
 from __future__ import annotations
@@ -31,6 +33,26 @@ def final_text(ledger: Ledger, department: str, fiscal_year: int, layout_id: str
         lines.append("")
     narrative = ledger.explain_final_text(department, fiscal_year)
     return "\n".join(lines) + "\n" + narrative
+
+
+def budget_text(ledger: Ledger, department: str, fiscal_year: int, *, as_year: int | None = None,
+                narrative: str | None = None) -> str:
+    """The 部门预算公开 of a budget as the ledger holds it now: its 13 tables as printed and its
+    narrative (regenerated from the events, or the one given). `as_year` labels the document
+    (titles, headers, heading) with another year: the next year made from this one's figures."""
+    year = as_year or fiscal_year
+    relabel = (lambda text: text.replace(f"{fiscal_year}年", f"{year}年")) if year != fiscal_year else str
+    lines = [department, "", f"{year}年度部门预算公开", "", f"## 第二部分 {year}年部门预算报表", ""]
+    for table in ledger.tables(department, fiscal_year):
+        lines += [f"### {relabel(table.title)}", f"部门名称：{department}", "单位：万元"]
+        lines += ["\t".join(relabel(cell) for cell in row) for row in table.header]
+        lines += ["\t".join(row.cells) for row in table.rows if any(c.strip() for c in row.cells)]
+        if table.empty:
+            lines.append("注：本表无数据。")
+        lines.append("")
+    text = narrative if narrative is not None else ledger.explain_text(department, fiscal_year)
+    lines += ["## " + text.lstrip(), "", "## 第四部分 名词解释", ""]
+    return "\n".join(lines)
 
 
 def final_spec(ledger: Ledger, department: str, fiscal_year: int, layout_id: str = "final-accounts"):

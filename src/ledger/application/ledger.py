@@ -15,7 +15,7 @@ from eventsourcing.persistence import IntegrityError
 from sqlalchemy import Engine, select, text
 
 from ..audit import AuditReport, audit_document, audit_narrative
-from ..domain import names
+from ..domain import crosswalk, names
 from ..domain.budget import Budget, RuleViolation, budget_id
 from ..domain.postings import Line
 from ..domain.rules import Violation, check_invariants
@@ -171,7 +171,10 @@ class Status:
 class Ledger:
     """One ledger over one database."""
 
-    def __init__(self, url: str | None = None):
+    def __init__(self, url: str | None = None, *, crosswalks: str | None = None):
+        """`crosswalks`: the directory of classification crosswalks (else the setting
+        LEDGER_CROSSWALKS, else only the packaged ones: domain/crosswalk.py)."""
+        self.crosswalks = crosswalks
         self.storage = Storage.from_url(configured_url(url))
         self.engine: Engine = self.storage.engine()
         # Several processes may open a new database at once: PostgreSQL's CREATE TABLE IF NOT
@@ -218,10 +221,12 @@ class Ledger:
         layouts = self.layouts(department, fiscal_year)
         if "final-accounts" in layouts:
             text = documents.final_text(self, department, fiscal_year)
-            return audit_document(text.encode(), f"{department}{fiscal_year}年度部门决算 (由账本的事件写出)")
-        text = self.explain_text(department, fiscal_year)
-        return audit_narrative(text, f"{department}{fiscal_year}年度部门预算情况说明 (由账本的事件写出)",
-                               department, fiscal_year)
+            return audit_document(text.encode(), f"{department}{fiscal_year}年度部门决算 (由账本的事件写出)",
+                                  comparisons=self.explain_final(department, fiscal_year).comparisons)
+        explanation = self.explain(department, fiscal_year)
+        return audit_narrative(narrative.render(explanation),
+                               f"{department}{fiscal_year}年度部门预算情况说明 (由账本的事件写出)",
+                               department, fiscal_year, comparisons=explanation.comparisons)
 
     def record_audit(self, report: AuditReport, *, reason: str, department: str | None = None,
                      fiscal_year: int | None = None, expected_version: int | None = None,
@@ -577,8 +582,46 @@ class Ledger:
         with self.engine.connect() as conn:
             return queries.layouts_of(conn, queries.find_budget(conn, department, fiscal_year))
 
-    def explain(self, department: str, fiscal_year: int, point: queries.Point | None = None) -> Explanation:
-        """Year-over-year changes, shares and the rest of the narrative's figures, from events."""
+    def _prior_year(self, conn, department: str, fiscal_year: int, point: queries.Point, position: int | None,
+                    publication: str | None, measure: str,
+                    values: Callable[[Any, Sequence[dict[str, str]]], dict[str, Decimal]]) -> figures.PriorYear | None:
+        """Last year's own figures, where the ledger holds last year's budget with postings of
+        this measure (budget: its budget as adjusted; final: its 决算): as of the named
+        publication of last year, else as the ledger stood at this year's point (now: its latest)."""
+        try:
+            prior = queries.find_budget(conn, department, fiscal_year - 1)
+        except queries.NotFound:
+            if publication is not None:
+                raise queries.NotFound(f"没有上年预算: {department} {fiscal_year - 1}年, 无从读取其发布节点「{publication}」") from None
+            return None
+        if publication is not None:
+            at, words = queries.Point(publication=publication), f"发布节点「{publication}」"
+        elif point.is_now:
+            at, words = queries.Point(), "最新"
+        elif position is None:
+            return None
+        else:
+            at, words = queries.Point(position=position), f"截至本年所取节点的位置 {position}"
+        sums = queries.leaf_sums(conn, self.log, prior, at)
+        if not any(amount for dims, amount in sums.items() if dict(dims).get("measure") == measure):
+            return None
+        last = queries.last_position(conn, self.log, prior, at)
+        phase = "决算" if measure == "final" else "预算"
+        basis = f"账本中{prior.fiscal_year}年度{phase}, {words}" + (f" (读到位置 {last})" if last is not None else "")
+        where = figures.GENERAL_CURRENT if measure == "budget" else final_explain.GENERAL
+        return figures.PriorYear(prior.fiscal_year, values(sums, prior.units), basis, last,
+                                 figures.by_code(sums, where))
+
+    def explain(self, department: str, fiscal_year: int, point: queries.Point | None = None, *,
+                prior_publication: str | None = None, prior: figures.PriorYear | None = None,
+                as_year: int | None = None) -> Explanation:
+        """Year-over-year changes, shares and the rest of the narrative's figures, from events.
+
+        Where the ledger holds last year's budget, last year's figures are its own (as of
+        `prior_publication` of last year, else as the ledger stood at this year's point), and
+        what this year's document states about last year stays beside them; else the
+        statements. `prior` and `as_year` make the explanation of a next year from this year's
+        postings and this year's own figures as last year's (devtools/nextyear.py)."""
         self._catch_up()
         point = point or queries.Point()
         with self.engine.connect() as conn:
@@ -586,16 +629,34 @@ class Ledger:
             rows = queries.postings(conn, self.log, budget, point)
             projects = queries.projects_detail(conn, budget, point)
             position = queries.last_position(conn, self.log, budget, point)
+            if prior is None:
+                prior = self._prior_year(conn, department, fiscal_year, point, position, prior_publication,
+                                         "budget", figures.compared_values)
         sums: dict[Any, Decimal] = defaultdict(Decimal)
         for p in rows:
             sums[p.dims] += p.amount
-        return figures.explain(department, fiscal_year, position, sums, budget.units, _prior_statements(rows),
-                               projects)
+        year = as_year or fiscal_year
+        stated = _prior_statements(rows) if as_year is None else []
+        walk = crosswalk.crosswalk(prior.fiscal_year, year, self.crosswalks) if prior is not None else None
+        return figures.explain(department, year, position, sums, budget.units, stated, projects, prior, walk)
+
+    def prior_figures(self, department: str, fiscal_year: int) -> figures.PriorYear:
+        """A budget's figures as it stands, as the year after compares with them (its 上年数)."""
+        self._catch_up()
+        with self.engine.connect() as conn:
+            budget = queries.find_budget(conn, department, fiscal_year)
+            sums = queries.leaf_sums(conn, self.log, budget, queries.Point())
+            last = queries.last_position(conn, self.log, budget, queries.Point())
+        return figures.PriorYear(fiscal_year, figures.compared_values(sums, budget.units),
+                                 f"账本中{fiscal_year}年度预算, 最新 (读到位置 {last})", last,
+                                 figures.by_code(sums, figures.GENERAL_CURRENT))
 
     def explain_final(self, department: str, fiscal_year: int,
-                      point: queries.Point | None = None) -> final_explain.FinalExplanation:
-        """The 决算 narrative's figures from events: the year's totals against last year's, the
-        general budget's spending against its 年初预算 (the ledger's own, as published under
+                      point: queries.Point | None = None, *,
+                      prior_publication: str | None = None) -> final_explain.FinalExplanation:
+        """The 决算 narrative's figures from events: the year's totals against last year's (last
+        year's own 决算 where the ledger holds it, else what this 决算 states), the general
+        budget's spending against its 年初预算 (the ledger's own, as published under
         「年初预算」, where it holds one; else what the 决算 states), 三公, 机关运行经费, procurement."""
         self._catch_up()
         point = point or queries.Point()
@@ -609,17 +670,22 @@ class Ledger:
                 recorded = {dims: amount for dims, amount in queries.leaf_sums(
                     conn, self.log, budget, queries.Point(publication="年初预算")).items()
                     if dict(dims).get("measure") == "budget"}
+            prior = self._prior_year(conn, department, fiscal_year, point, position, prior_publication,
+                                     "final", final_explain.compared_values)
         sums: dict[Any, Decimal] = defaultdict(Decimal)
         for p in rows:
             sums[p.dims] += p.amount
         return final_explain.explain_final(department, fiscal_year, position, sums, budget.units,
-                                           _prior_statements(rows), recorded or None)
+                                           _prior_statements(rows), recorded or None, prior)
 
-    def explain_final_text(self, department: str, fiscal_year: int, point: queries.Point | None = None) -> str:
-        return final_explain.render(self.explain_final(department, fiscal_year, point))
+    def explain_final_text(self, department: str, fiscal_year: int, point: queries.Point | None = None, *,
+                           prior_publication: str | None = None) -> str:
+        return final_explain.render(self.explain_final(department, fiscal_year, point,
+                                                       prior_publication=prior_publication))
 
-    def explain_text(self, department: str, fiscal_year: int, point: queries.Point | None = None) -> str:
-        return narrative.render(self.explain(department, fiscal_year, point))
+    def explain_text(self, department: str, fiscal_year: int, point: queries.Point | None = None, *,
+                     prior_publication: str | None = None) -> str:
+        return narrative.render(self.explain(department, fiscal_year, point, prior_publication=prior_publication))
 
     def _tables_of(self, conn, budget: queries.BudgetRow, point: queries.Point,
                    included: list, number: int | None = None) -> list[RenderedTable]:

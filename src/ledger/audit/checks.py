@@ -347,6 +347,37 @@ def comparison(a: Audited) -> Iterator[Finding]:
                           difference=_wan(s.current_wan - s.budget_wan))
 
 
+@rule("history.prior_year")
+def prior_year(a: Audited) -> Iterator[Finding]:
+    """A stated 上年数 against last year's own events (a recorded budget whose last year the
+    ledger holds): both figures, both sources, at the sentence that says so."""
+    used: dict[str, int] = {}
+    for c in a.ledger_comparisons:
+        if c.agrees is not False or c.stated is None:
+            continue
+        where = Place(sentence=c.label)
+        # the n-th comparison stating this figure is the n-th note that prints it
+        pattern = rf"本年文件所列上年数为{re.escape(_printed(c.stated.wan))}万元"
+        found = list(re.finditer(pattern, a.flow.text)) if a.flow is not None else []
+        n = used.get(pattern, 0)
+        used[pattern] = n + 1
+        marker = found[n] if n < len(found) else None
+        if marker is not None:
+            where = a.place(marker.start(), marker.end(), sentence=_sentence(a, marker.start()))
+        stated_at = f", 事件位置 {c.stated_at}" if c.stated_at is not None else ""
+        yield finding("history.prior_year",
+                      f"{c.label}: 本年文件所列上年数{c.stated.wan}万元, {c.prior_basis}为{c.prior.wan}万元",
+                      where, stated=f"{c.stated.wan}万元 (本年文件所列{stated_at})",
+                      expected=f"{c.prior.wan}万元 ({c.prior_basis})",
+                      difference=_wan(Decimal(c.stated.wan) - Decimal(c.prior.wan)))
+
+
+def _printed(wan: str) -> str:
+    """万元 as the narrative prints it (thousands separated, 0 for nothing)."""
+    value = Decimal(wan)
+    return "0" if value == 0 else f"{value:,.2f}"
+
+
 # --- years and text ----------------------------------------------------------------------
 
 @rule("narrative.base_year")

@@ -39,6 +39,9 @@ class Audited:
     priors: list[PriorFigure] = field(default_factory=list)  # a budget narrative's 比上年 sentences
     notes: list[str] = field(default_factory=list)
     department: str | None = None  # when known without reading tables
+    # a recorded budget's comparisons with last year's own events (explain.model.Comparison),
+    # where the ledger holds last year: the rule history.prior_year reads them
+    ledger_comparisons: list = field(default_factory=list)
 
     def place(self, start: int, end: int, **extra: object) -> Place:
         """The place of a span of the running text (page and position, or line)."""
@@ -126,13 +129,17 @@ def read_for_audit(data: bytes, name: str) -> Audited:
     return audited
 
 
-def audit_document(data: bytes, name: str, with_text: bool = False) -> AuditReport:
+def audit_document(data: bytes, name: str, with_text: bool = False, *, comparisons: list | None = None) -> AuditReport:
     """Every finding of every rule on a document (nothing recorded); with_text: the running
-    text the findings' spans point into, for showing them in place."""
-    return _report(read_for_audit(data, name), with_text)
+    text the findings' spans point into, for showing them in place. `comparisons`: a recorded
+    budget's comparisons with last year's own figures (Ledger.audit_budget)."""
+    audited = read_for_audit(data, name)
+    audited.ledger_comparisons = list(comparisons or [])
+    return _report(audited, with_text)
 
 
-def audit_narrative(text: str, name: str, department: str, fiscal_year: int) -> AuditReport:
+def audit_narrative(text: str, name: str, department: str, fiscal_year: int, *,
+                    comparisons: list | None = None) -> AuditReport:
     """The rules that read running text, on a 部门预算 narrative alone (one the ledger wrote
     from its events: an audit of a recorded budget whose tables the ledger itself rendered)."""
     from ..ingest.narrative import parse_narrative
@@ -144,6 +151,7 @@ def audit_narrative(text: str, name: str, department: str, fiscal_year: int) -> 
     audited.flow = audited.document.flow()
     audited.priors = parse_narrative(text.split("\n"), 1, []).priors
     audited.department = department
+    audited.ledger_comparisons = list(comparisons or [])
     audited.notes.append("审校了由账本的事件写出的情况说明 (表由账本自己生成, 表间勾稽在记录时已检查)")
     return _report(audited, False)
 

@@ -348,23 +348,29 @@ def _point_of(text: str) -> Point:
 @app.command()
 def explain(department: Department, year: Year, output: Format = ReportFormat.text, as_of: AsOf = None,
             effective: Effective = None, publication: Publication = None,
-            phase: Annotated[str, typer.Option("--phase", help="budget 预算 (默认) | final 决算")] = "budget") -> None:
+            phase: Annotated[str, typer.Option("--phase", help="budget 预算 (默认) | final 决算")] = "budget",
+            prior_publication: Annotated[str | None, typer.Option(
+                "--prior-publication", help="账本中有上年预算时, 上年数取自上年的这个发布节点 (如 年初预算)")] = None,
+            ) -> None:
     """The narrative's figures computed from events: year-over-year changes, shares, composition
-    (of the budget, or with --phase final of its 决算: against last year and its budget)."""
+    (of the budget, or with --phase final of its 决算: against last year and its budget). Where
+    the ledger holds last year's budget, last year's figures are its own (the output says which
+    point of it), and a figure this year's document states otherwise is shown beside them."""
     point = parse_point(as_of, effective, publication)
     if phase not in ("budget", "final"):
         fail(f"--phase 应为 budget 或 final: {phase!r}", 2)
     try:
         with open_ledger() as ledger:
+            prior = {"prior_publication": prior_publication}
             if phase == "final":
                 if output == "json":
-                    typer.echo(ledger.explain_final(department, year, point).model_dump_json(indent=2))
+                    typer.echo(ledger.explain_final(department, year, point, **prior).model_dump_json(indent=2))
                 else:
-                    sys.stdout.write(ledger.explain_final_text(department, year, point))
+                    sys.stdout.write(ledger.explain_final_text(department, year, point, **prior))
             elif output == "json":
-                typer.echo(ledger.explain(department, year, point).model_dump_json(indent=2))
+                typer.echo(ledger.explain(department, year, point, **prior).model_dump_json(indent=2))
             else:
-                sys.stdout.write(ledger.explain_text(department, year, point))
+                sys.stdout.write(ledger.explain_text(department, year, point, **prior))
     except NotFound as exc:
         fail(str(exc), _not_found_code(exc))
 

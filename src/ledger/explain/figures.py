@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ..domain import classification
-from ..domain.money import percent
+from ..domain import classification, crosswalk
+from ..domain.money import percent, to_wan
 from ..domain.postings import FISCAL_SOURCES, matches
-from .model import Comparison, Explanation, Item, Money, ProjectSummary, Share
+from .model import CodeComparison, Comparison, Explanation, Item, Money, ProjectSummary, Share
 
 Sums = Mapping[tuple[tuple[str, str], ...], Decimal]
 
@@ -40,6 +40,38 @@ class PriorStatement:
     position: int
 
 
+@dataclass(frozen=True)
+class PriorYear:
+    """Last year's own figures, read from its events (the ledger holds last year's budget)."""
+
+    fiscal_year: int
+    values: Mapping[str, Decimal]  # comparison key → amount (元)
+    basis: str  # which budget, as of which point, in words
+    position: int | None  # the last event of last year that was read
+    by_code: Mapping[str, Decimal]  # 一般公共预算当年支出 by item (7-digit code), for the crosswalk
+
+
+def compared_values(sums: Sums, units: Sequence[dict[str, str]]) -> dict[str, Decimal]:
+    """The figures a budget narrative compares with last year, of one budget's postings: what
+    last year's budget gives as "上年数" to the year after."""
+    agency = classification.agency_units(units)
+    out = {key: total(sums, where, agency) for key, (_label, where) in COMPARED.items()}
+    for item in classification.THREE_PUBLIC_LABELS:
+        out[f"three_public:{item}"] = total(sums, {**THREE_PUBLIC, "three_public": item}, agency)
+    return out
+
+
+def by_code(sums: Sums, where: Mapping[str, Any]) -> dict[str, Decimal]:
+    """Σ of the postings that match, per 7-digit functional code."""
+    out: dict[str, Decimal] = {}
+    for dims_t, amount in sums.items():
+        dims = dict(dims_t)
+        code = dims.get("code")
+        if code and len(code) == 7 and matches(dims, where):
+            out[code] = out.get(code, Decimal("0.00")) + amount
+    return out
+
+
 def total(sums: Sums, where: Mapping[str, Any], agency: frozenset[str] = frozenset()) -> Decimal:
     out = Decimal("0.00")
     for dims_t, amount in sums.items():
@@ -51,17 +83,56 @@ def total(sums: Sums, where: Mapping[str, Any], agency: frozenset[str] = frozens
     return out
 
 
-def _compare(key: str, label: str, current: Decimal, priors: Sequence[PriorStatement], year: int) -> Comparison:
-    prior = sum((p.amount for p in priors), Decimal("0.00"))
+def _compare(key: str, label: str, current: Decimal, priors: Sequence[PriorStatement], year: int,
+             ledger: PriorYear | None = None) -> Comparison:
+    """This year's figure against last year's: last year's own (ledger) where given, else the
+    statements; a statement beside the ledger's figure is kept, and whether they agree (at the
+    万元 the documents print)."""
+    stated = sum((p.amount for p in priors), Decimal("0.00")) if priors else None
+    own = ledger.values.get(key) if ledger is not None else None
+    prior = own if own is not None else (stated if stated is not None else Decimal("0.00"))
     delta = current - prior
     reasons = [p.reason for p in priors if p.reason]
     return Comparison(
         key=key, label=label, current=Money.of(current), prior=Money.of(prior), delta=Money.of(abs(delta)),
         percent=None if prior == 0 else f"{percent(abs(delta), prior):.2f}",
         direction="增加" if delta > 0 else "减少" if delta < 0 else "持平",
-        reason=reasons[0] if reasons else None, prior_year=year - 1,
+        reason=reasons[0] if reasons else None,
+        prior_year=ledger.fiscal_year if own is not None else year - 1,
         stated_at=max(p.position for p in priors) if priors else None,
+        prior_source="ledger" if own is not None else "stated",
+        prior_basis=ledger.basis if own is not None else None,
+        prior_position=ledger.position if own is not None else None,
+        stated=Money.of(stated) if own is not None and stated is not None else None,
+        agrees=_agree(stated, own) if own is not None and stated is not None else None,
     )
+
+
+# A stated prior figure is implied by two printed figures (this year's and the change, each
+# rounded to 0.01万元), so it can be off by 0.01万元 from the exact figure it came from.
+AGREEMENT = Decimal("0.01")
+
+
+def _agree(stated: Decimal, own: Decimal) -> bool:
+    return abs(to_wan(stated) - to_wan(own)) <= AGREEMENT
+
+
+def code_comparisons(ledger: PriorYear, current: Mapping[str, Decimal],
+                     walk: crosswalk.Crosswalk | None) -> tuple[list[CodeComparison], list[str]]:
+    """一般公共预算当年支出 item by item against last year's, through the year pair's crosswalk."""
+    names = classification.functional().names
+    compared = crosswalk.compare(ledger.by_code, current, walk)
+    out = []
+    for g in compared.groups:
+        codes = g.codes if g.mapping != "unmapped" else ()
+        label = "、".join(names.get(c, c) for c in (codes or g.prior_codes))
+        delta = g.current - g.prior
+        out.append(CodeComparison(
+            codes=list(codes), prior_codes=list(g.prior_codes), label=label, mapping=g.mapping,
+            current=Money.of(g.current), prior=Money.of(g.prior), delta=Money.of(delta),
+            percent=None if g.prior == 0 else f"{percent(delta, g.prior):.2f}",
+        ))
+    return out, compared.unmapped
 
 
 def _shares(group: str, parts: Sequence[tuple[str, str, Decimal]], whole: Decimal) -> list[Share]:
@@ -73,7 +144,10 @@ def _shares(group: str, parts: Sequence[tuple[str, str, Decimal]], whole: Decima
 
 
 def explain(department: str, fiscal_year: int, position: int | None, sums: Sums, units: Sequence[dict[str, str]],
-            priors: Sequence[PriorStatement], projects: Sequence[dict[str, Any]]) -> Explanation:
+            priors: Sequence[PriorStatement], projects: Sequence[dict[str, Any]],
+            ledger: PriorYear | None = None, walk: crosswalk.Crosswalk | None = None) -> Explanation:
+    """`ledger`: last year's own figures when the ledger holds last year's budget; every
+    comparison then reads them (the statements stay beside them), else the statements."""
     agency = classification.agency_units(units)
     categories = {u["category"] for u in units if u["name"] in agency}
     t = lambda where: total(sums, where, agency)  # noqa: E731
@@ -104,13 +178,17 @@ def explain(department: str, fiscal_year: int, position: int | None, sums: Sums,
     comparisons = []
     for key, (label, where) in COMPARED.items():
         stated = [p for p in priors if p.figure == key]
-        if stated:
-            comparisons.append(_compare(key, label, t(where), stated, fiscal_year))
+        if stated or ledger is not None:
+            comparisons.append(_compare(key, label, t(where), stated, fiscal_year, ledger))
     for item, label in classification.THREE_PUBLIC_LABELS.items():
         stated = [p for p in priors if p.figure == "three_public" and p.item == item]
-        if stated:
+        if stated or ledger is not None:
             comparisons.append(_compare(f"three_public:{item}", label, t({**THREE_PUBLIC, "three_public": item}),
-                                        stated, fiscal_year))
+                                        stated, fiscal_year, ledger))
+    by_item: list[CodeComparison] = []
+    unmapped: list[str] = []
+    if ledger is not None:
+        by_item, unmapped = code_comparisons(ledger, by_code(sums, GENERAL_CURRENT), walk)
 
     shares = _shares("kind", [(k, classification.KIND_LABELS[k], totals[k]) for k in ("basic", "project")],
                      totals["expenditure_total"])
@@ -157,4 +235,7 @@ def explain(department: str, fiscal_year: int, position: int | None, sums: Sums,
         personnel_items=items_of("personnel"), operating_items=items_of("operating"), three_public=three_public,
         procurement=procurement, projects=project_rows, agency_units=sorted(agency),
         agency_kind="、".join(sorted({"参公单位" if c == "参公事业单位" else c for c in categories})),
+        prior_basis=ledger.basis if ledger is not None else None, code_comparisons=by_item,
+        crosswalk=(walk.label if walk is not None else "无 (按同一编码比较)") if ledger is not None else None,
+        unmapped=unmapped,
     )

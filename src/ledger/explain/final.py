@@ -17,8 +17,9 @@ from pydantic import BaseModel, Field
 
 from ..domain import classification
 from ..domain.postings import FISCAL_SOURCES
-from .figures import PriorStatement, _compare, _shares, total
+from .figures import PriorStatement, PriorYear, _compare, _shares, total
 from .model import Comparison, Item, Money, Share
+from .narrative import basis_note, disagreement
 
 Sums = Mapping[tuple[tuple[str, str], ...], Decimal]
 
@@ -40,6 +41,14 @@ COMPARED: dict[str, tuple[str, list[dict[str, Any]]]] = {
          "source": FISCAL}]),
     "final_three_public": ("“三公”经费财政拨款支出", [{**FINAL, "three_public": True}]),
 }
+
+
+def compared_values(sums: Sums, units: Sequence[dict[str, str]]) -> dict[str, Decimal]:
+    """The figures a 决算 narrative compares with last year, of one budget's 决算 postings: what
+    last year's 决算 gives as "上年数" to the year after."""
+    agency = classification.agency_units(units)
+    return {key: sum((total(sums, w, agency) for w in wheres), Decimal("0.00"))
+            for key, (_label, wheres) in COMPARED.items()}
 
 
 class Completion(BaseModel):
@@ -96,9 +105,10 @@ def item_label(code: str) -> str:
 
 def explain_final(department: str, fiscal_year: int, position: int | None, sums: Sums,
                   units: Sequence[dict[str, str]], priors: Sequence[PriorStatement],
-                  recorded_budget: Sums | None = None) -> FinalExplanation:
+                  recorded_budget: Sums | None = None, ledger: PriorYear | None = None) -> FinalExplanation:
     """`recorded_budget`: the budget's own postings as of its 年初预算 publication, if the
-    ledger holds one; the completion rates use it, else what the 决算 states."""
+    ledger holds one; the completion rates use it, else what the 决算 states. `ledger`: last
+    year's own 决算 figures where the ledger holds them; the comparisons read them."""
     agency = classification.agency_units(units)
     t = lambda where: total(sums, where, agency)  # noqa: E731
     income = t({**FINAL, "flow": "income", "code": True})
@@ -115,8 +125,8 @@ def explain_final(department: str, fiscal_year: int, position: int | None, sums:
         current = sum((t(w) for w in wheres), Decimal("0.00"))
         totals[key] = current
         stated = [p for p in priors if p.figure == key]
-        if stated:
-            comparisons.append(_compare(key, label, current, stated, fiscal_year))
+        if stated or ledger is not None:
+            comparisons.append(_compare(key, label, current, stated, fiscal_year, ledger))
     sources = [(s, classification.SOURCE_LABELS.get(s, s)) for s in (*FISCAL, "superior_subsidy", "business",
                                                                     "operating", "affiliated", "other")]
     income_parts = [("fiscal", "财政拨款收入", t({**INCOME, "source": FISCAL}))] + [
@@ -191,7 +201,7 @@ def render(e: FinalExplanation) -> str:
         if c.direction == "持平":
             return f"与{c.prior_year}年度相比，{subject}持平。"
         change = "增长" if c.direction == "增加" else "下降"
-        text = f"与{c.prior_year}年度相比，{subject}{c.direction}{c.delta.wan}万元，{change}{c.percent}%。"
+        text = f"与{c.prior_year}年度相比，{subject}{c.direction}{c.delta.wan}万元，{change}{c.percent}%{disagreement(c)}。"
         return text + (f"主要原因：{c.reason}。" if c.reason else "")
 
     total = e.totals["income_expenditure_total"].wan
@@ -231,13 +241,14 @@ def render(e: FinalExplanation) -> str:
     c = e.comparison("final_three_public")
     if c is not None:
         out.append(f"{y}年度“三公”经费财政拨款支出决算数" + (f"与{c.prior_year}年度持平。" if c.direction == "持平" else
-                   f"比{c.prior_year}年度{c.direction}{c.delta.wan}万元。"))
+                   f"比{c.prior_year}年度{c.direction}{c.delta.wan}万元{disagreement(c)}。"))
     out += ["", "八、其他重要事项的情况说明", ""]
     cost = e.totals["final_operating_cost"]
     c = e.comparison("final_operating_cost")
     if c is not None and c.direction != "持平":
         change = "增长" if c.direction == "增加" else "下降"
-        out.append(f"机关运行经费支出{cost.wan}万元，比{c.prior_year}年度{c.direction}{c.delta.wan}万元，{change}{c.percent}%。"
+        out.append(f"机关运行经费支出{cost.wan}万元，比{c.prior_year}年度{c.direction}{c.delta.wan}万元，"
+                   f"{change}{c.percent}%{disagreement(c)}。"
                    + (f"主要原因是{c.reason}。" if c.reason else ""))
     elif cost.value:
         out.append(f"机关运行经费支出{cost.wan}万元。")
@@ -246,4 +257,7 @@ def render(e: FinalExplanation) -> str:
         goods, works, services = (i.amount.wan for i in e.procurement)
         out.append(f"{dept}{y}年度政府采购金额为{Money.of(procured).wan}万元，其中：货物采购金额{goods}万元、"
                    f"工程采购金额{works}万元、服务采购金额{services}万元。")
+    note = basis_note(e.comparisons)
+    if note:
+        out += ["", *note[:1]]
     return "\n".join(out) + "\n"

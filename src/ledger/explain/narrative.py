@@ -31,9 +31,24 @@ def change(c: Comparison | None, *, since: str = "比上年", same: str = "与�
         text = f"{since}{c.direction}{wan(c.delta)}万元"
         if c.percent is not None:
             text += f"，{grow}{c.percent}%"
+    text += disagreement(c)
     if c.reason and c.direction != "持平":
         text += f"，{reason_word}{c.reason}"
     return text
+
+
+def disagreement(c: Comparison) -> str:
+    """Where this year's document states last year's figure otherwise than last year's own
+    events give it, both, in brackets after the change."""
+    if c.agrees is not False or c.stated is None:
+        return ""
+    return f"（本年文件所列上年数为{wan(c.stated)}万元，与账本中{c.prior_year}年度数{wan(c.prior)}万元不一致）"
+
+
+def basis_note(comparisons: list[Comparison]) -> list[str]:
+    """The closing note that says where last year's figures came from, when from the ledger."""
+    bases = sorted({c.prior_basis for c in comparisons if c.prior_source == "ledger" and c.prior_basis})
+    return [f"注：比上年的上年数取自{'；'.join(bases)}。", ""] if bases else []
 
 
 def _joined(*parts: str) -> str:
@@ -132,6 +147,7 @@ def render(e: Explanation) -> str:
             f"政府采购工程预算{wan(proc['works'].amount, thousands=False)}万元、"
             f"政府采购服务预算{wan(proc['services'].amount, thousands=False)}万元。", ""]
 
+    out += basis_note(e.comparisons)
     out += ["十、绩效管理情况", ""]
     funded = [p for p in e.projects if p.amount.value != 0]
     if funded:

@@ -77,7 +77,9 @@ def check_percent(p: PriorFigure, problems: list[Problem]) -> None:
                                         f"由金额算得{computed}%"))
 
 
-_CHANGE = (rf"比(?:上年|\d{{4}}年预算)(增加|减少){_NUM}万元{_SEP}(增长|下降){_NUM}%"
+# A bracket after the percentage (the ledger's note that the stated prior figure disagrees with
+# last year's own events) is passed over: the reason after it is still the reason.
+_CHANGE = (rf"比(?:上年|\d{{4}}年预算)(增加|减少){_NUM}万元{_SEP}(增长|下降){_NUM}%(?:（[^）]{{0,200}}）)?"
            rf"(?:{_SEP}(?:主要)?原因是([^；;。]+))?")
 
 

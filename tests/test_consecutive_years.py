@@ -1,0 +1,148 @@
+"""Consecutive years of one department (issue 19): the reference 2024 budget and a 2025 made from
+its events (devtools/nextyear.py). 比上年 of 2025 is computed from 2024's own events; a change
+to 2024 changes 2025's explanation; a stated prior figure that disagrees is shown with both
+values and reported by the audit; codes compare through the year pair's crosswalk."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from support import ROOT, SEED
+
+from ledger.application import Ledger, commands
+from ledger.domain import crosswalk
+from ledger.readmodel.queries import NotFound, Point
+from ledger.devtools.nextyear import example_changes, next_year
+
+CROSSWALKS = ROOT / "examples" / "crosswalks"
+DEPT = "长治市住房公积金管理中心"
+
+
+def basic(code: str) -> commands.LineSpec:
+    return commands.LineSpec(code=code, kind="basic", economic="基本工资/工资奖金津补贴", cost="personnel")
+
+
+@pytest.fixture
+def two_years(database_url):
+    with Ledger(database_url, crosswalks=str(CROSSWALKS)) as ledger:
+        ledger.import_document(SEED.read_bytes(), SEED.name)
+        text = next_year(ledger, DEPT, 2024, example_changes())
+        result = ledger.import_document(text.encode(), "next-year.txt")
+        assert (result.department, result.fiscal_year) == (DEPT, 2025)
+        yield ledger
+
+
+def cell(ledger: Ledger, year: int, table: int, row: str, column: str) -> Decimal:
+    """A printed table's cell as the ledger renders it (万元 text → the exact amount behind it
+    comes from the cell's history)."""
+    return ledger.history(DEPT, year, table, row, column).amount.value
+
+
+def test_next_years_comparisons_read_last_years_own_events(two_years):
+    e = two_years.explain(DEPT, 2025)
+    income = e.comparison("income_total")
+    assert income.prior_source == "ledger" and income.prior_year == 2024
+    # last year's figure is 2024's own 收入总计 as its table 1 prints it from events
+    assert income.prior.value == cell(two_years, 2024, 1, "收入总计", "amount")
+    assert income.current.value == cell(two_years, 2025, 1, "收入总计", "amount")
+    delta = income.current.value - income.prior.value
+    assert income.delta.value == abs(delta)
+    assert income.percent == f"{(abs(delta) * 100 / income.prior.value).quantize(Decimal('0.01'), rounding='ROUND_HALF_UP')}"
+    # the 2025 document states the same figure (it was written from the ledger), so they agree
+    assert income.stated is not None and income.agrees is True
+    assert "账本中2024年度预算" in income.prior_basis
+    assert "注：比上年的上年数取自账本中2024年度预算" in two_years.explain_text(DEPT, 2025)
+
+
+def test_an_adjustment_of_last_year_changes_next_years_explanation_and_shows_both_figures(two_years):
+    before = two_years.explain(DEPT, 2025).comparison("expenditure_total")
+    text_before = two_years.explain_text(DEPT, 2025)
+    recorded = two_years.adjust(DEPT, 2024, commands.Adjust(line=basic("2210201"), amount="-50000", reason="减少"))
+    after = two_years.explain(DEPT, 2025).comparison("expenditure_total")
+    assert after.prior.value == before.prior.value - Decimal("50000")
+    assert after.current == before.current and after.percent != before.percent
+    assert after.prior_position == recorded.position
+    # the 2025 document still says what it said: both figures, and that they disagree
+    assert after.stated == before.stated and after.agrees is False
+    text = two_years.explain_text(DEPT, 2025)
+    assert text != text_before
+    assert (f"本年文件所列上年数为{Decimal(after.stated.wan):,.2f}万元，与账本中2024年度数"
+            f"{Decimal(after.prior.wan):,.2f}万元不一致") in text
+    report = two_years.audit_budget(DEPT, 2025)
+    found = [f for f in report.findings if f.rule == "history.prior_year"]
+    labels = {f.message.split(":")[0] for f in found}
+    assert {"预算收入总计", "预算支出总计", "一般公共预算当年支出"} <= labels
+    one = next(f for f in found if f.message.startswith("预算支出总计"))
+    assert one.stated.startswith(f"{after.stated.wan}万元") and one.expected.startswith(f"{after.prior.wan}万元")
+    assert "账本中2024年度预算" in one.expected and one.severity == "疑似"
+
+
+def test_as_of_a_point_last_year_is_read_as_the_ledger_stood_then(two_years):
+    imported_at = two_years.explain(DEPT, 2025).position
+    two_years.adjust(DEPT, 2024, commands.Adjust(line=basic("2210201"), amount="30000", reason="增加"))
+    then = two_years.explain(DEPT, 2025, Point(position=imported_at)).comparison("income_total")
+    now = two_years.explain(DEPT, 2025).comparison("income_total")
+    assert now.prior.value - then.prior.value == Decimal("30000")
+    assert then.agrees is True and f"位置 {imported_at}" in then.prior_basis
+
+
+def test_last_year_as_of_a_named_publication(two_years):
+    # the import of 2024 published it as 「年初预算」
+    two_years.adjust(DEPT, 2024, commands.Adjust(line=basic("2210201"), amount="80000", reason="预算调整"))
+    latest = two_years.explain(DEPT, 2025).comparison("general_public_current")
+    initial = two_years.explain(DEPT, 2025, prior_publication="年初预算").comparison("general_public_current")
+    assert latest.prior.value - initial.prior.value == Decimal("80000")
+    assert "发布节点「年初预算」" in initial.prior_basis and initial.agrees is True
+    with pytest.raises(NotFound, match="调整预算"):
+        two_years.explain(DEPT, 2025, prior_publication="调整预算")
+
+
+def test_codes_compare_through_the_crosswalk_and_an_unmapped_code_is_reported(two_years):
+    e = two_years.explain(DEPT, 2025)
+    assert e.crosswalk.startswith("2024→2025")
+    groups = {(tuple(g.prior_codes), tuple(g.codes)): g for g in e.code_comparisons}
+    renamed = groups[(("2130599",), ("2130550",))]
+    split = groups[(("2210399",), ("2210301", "2210399"))]
+    assert renamed.mapping == "renamed" and split.mapping == "split"
+    # the renamed code's money is the same money: only the rounding of the two documents apart
+    assert abs(renamed.delta.value) < Decimal("100")
+    assert split.current.value == (cell(two_years, 2025, 5, "2210301", "合计")
+                                   + cell(two_years, 2025, 5, "2210399", "合计"))
+    assert split.prior.value == cell(two_years, 2024, 5, "2210399", "合计")
+    assert e.unmapped == ["2100799"]
+    gone = groups[(("2100799",), ())]
+    assert gone.mapping == "unmapped" and gone.current.value == 0 and gone.prior.value > 0
+    # nothing dropped: the groups add up to both years' 一般公共预算当年支出
+    assert sum(g.prior.value for g in e.code_comparisons) == e.comparison("general_public_current").prior.value
+    assert sum(g.current.value for g in e.code_comparisons) == e.comparison("general_public_current").current.value
+
+
+def test_without_a_crosswalk_a_renamed_code_is_new_and_its_old_code_unmapped(database_url, tmp_path):
+    with Ledger(database_url, crosswalks=str(tmp_path)) as ledger:  # a directory without crosswalks
+        ledger.import_document(SEED.read_bytes(), SEED.name)
+        ledger.import_document(next_year(ledger, DEPT, 2024, example_changes()).encode(), "next-year.txt")
+        e = ledger.explain(DEPT, 2025)
+    assert e.crosswalk == "无 (按同一编码比较)"
+    assert {"2130599", "2100799"} <= set(e.unmapped)
+    assert any(g.codes == ["2130550"] and g.mapping == "new" for g in e.code_comparisons)
+
+
+def test_a_budget_without_last_year_in_the_ledger_compares_with_what_its_document_states(imported):
+    e = imported.explain(DEPT, 2024)
+    assert e.comparisons and all(c.prior_source == "stated" and c.stated is None for c in e.comparisons)
+    assert e.code_comparisons == [] and e.crosswalk is None
+
+
+@pytest.mark.parametrize("text, message", [
+    ("上年编码\t本年编码\t变化\n2130599\t2130550\n", "第2行: 应为"),
+    ("上年编码\t本年编码\t变化\n213059\t2130550\trenamed\n", "第2行: 科目编码应为7位"),
+    ("上年编码\t本年编码\t变化\n2130599\t9999999\trenamed\n", "第2行: 未知的功能分类科目编码: 9999999"),
+    ("上年编码\t本年编码\t变化\n2130599\t2130550\tmoved\n", "第2行: 变化应为"),
+    ("上年编码\t本年编码\t变化\n2130599\t2130550\trenamed\n2130599\t2130501\trenamed\n", "第3行: 2130599 已在第2行"),
+])
+def test_a_malformed_crosswalk_is_refused_naming_file_and_line(tmp_path, text, message):
+    (tmp_path / "functional-2024-2025.tsv").write_text(text, encoding="utf-8")
+    with pytest.raises(crosswalk.CrosswalkError, match=message) as raised:
+        crosswalk.crosswalk(2024, 2025, str(tmp_path))
+    assert "functional-2024-2025.tsv" in str(raised.value)
