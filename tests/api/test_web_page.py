@@ -51,8 +51,10 @@ def test_the_page_shows_tables_charts_and_an_audit_timeline(server, tokens, brow
     explanation = httpx.get(f"{server.url}{BUDGET}/explanation").json()
     events = httpx.get(f"{server.url}{BUDGET}/events", params={"limit": 1000}).json()["items"]
     classes = [s for s in explanation["shares"] if s["group"] == "class" and s["amount"]["wan"] != "0.00"]
+    series = httpx.get(f"{server.url}/api/series/{DEPARTMENT}", params={"figure": "expenditure_total"}).json()
     for chart, points in (("chart-class", len(classes)), ("chart-three-public", len(explanation["three_public"])),
                           ("chart-yoy", len([c for c in explanation["comparisons"] if ":" not in c["key"]])),
+                          ("chart-series", len([p for p in series["points"] if p["amount"]])),
                           ("timeline-chart", len({e["point"] for e in events}))):  # an import is one point
         canvas = page.locator(f"#{chart} canvas").first
         box = canvas.bounding_box()

@@ -32,7 +32,7 @@ from ..tables import formats
 from ..tables.definitions import spread
 from ..tables.layouts import Layout, layout
 from ..tables.render import Context, RenderedTable, render
-from . import checkpoints, commands, documents, verify
+from . import checkpoints, commands, documents, series, verify
 
 
 class UnknownBudget(queries.NotFound):
@@ -763,6 +763,17 @@ class Ledger:
         return lineage.Diff(department=department, fiscal_year=fiscal_year, from_point=labels[0],
                             to_point=labels[1], changes=changes, total=len(changed),
                             next_offset=end if end < len(changed) else None)
+
+    def series(self, department: str, *, figure: str | None = None, table: int | None = None,
+               row: str | None = None, column: str | None = None, anchor: int | None = None) -> series.Series:
+        """A figure of the explanation (figure=…) or a table cell (table, row, column) across
+        the department's years and phases; a row named by a code follows it through the
+        crosswalks from the year `anchor` (default: the last)."""
+        if figure is not None:
+            return series.figure_series(self, department, figure)
+        if table is None or row is None or column is None:
+            raise queries.NotFound("时间序列: 请给出 figure, 或 table、row、column")
+        return series.cell_series(self, department, table, row, column, anchor)
 
     def leaf_sums(self, department: str, fiscal_year: int, point: queries.Point | None = None) -> dict[Any, Any]:
         self._catch_up()

@@ -376,6 +376,37 @@ def explain(department: Department, year: Year, output: Format = ReportFormat.te
 
 
 @app.command()
+def series(
+    department: Department,
+    figure: Annotated[Optional[str], typer.Option("--figure", help=(
+        "情况说明的数: income_total, expenditure_total, general_public_current, basic, project, personnel, "
+        "operating, three_public, operating_cost, procurement"))] = None,
+    table: Annotated[Optional[int], typer.Option("--table", "-t", help="表号 1–13 (与 --row --column 一起)")] = None,
+    row: Annotated[Optional[str], typer.Option("--row", help="行: 科目编码或行名称; 编码经科目对照表跟到各年")] = None,
+    column: Annotated[Optional[str], typer.Option("--column", help="列名称, 如 合计")] = None,
+    anchor: Annotated[Optional[int], typer.Option("--anchor", help="--row 的编码是哪一年的 (默认最后一年)")] = None,
+    output: Format = ReportFormat.text,
+) -> None:
+    """A figure (--figure) or a table cell (--table --row --column) of a department across its
+    years and phases: each publication, the latest state, and the 决算 where there is one."""
+    try:
+        with open_ledger() as ledger:
+            found = ledger.series(department, figure=figure, table=table, row=row, column=column, anchor=anchor)
+    except NotFound as exc:
+        fail(str(exc), _not_found_code(exc))
+    except AmbiguousRow as exc:
+        fail(str(exc), 2)
+    if output == "json":
+        typer.echo(found.model_dump_json(indent=2))
+        return
+    typer.echo(f"{found.department} {found.label}")
+    typer.echo("年度\t节点\t位置\t万元\t元\t说明")
+    for p in found.points:
+        amount = (p.amount.wan, p.amount.yuan) if p.amount is not None else ("", "")
+        typer.echo(f"{p.fiscal_year}\t{p.phase}\t{p.position or ''}\t{amount[0]}\t{amount[1]}\t{p.note or ''}")
+
+
+@app.command()
 def history(
     department: Department, year: Year,
     table: Annotated[int, typer.Option("--table", "-t", help="表号 1–13")],

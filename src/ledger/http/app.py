@@ -17,7 +17,7 @@ from ..application import Ledger
 from .deps import ReadAccess, Settings
 from .idempotency import IdempotencyStore
 from .limits import ENVELOPE, BodyLimit, HeaderLimit
-from .routers import audit, audits, budgets, checkpoints, commands, documents, explanations, health, tables
+from .routers import audit, audits, budgets, checkpoints, commands, documents, explanations, health, series, tables
 from .security import SecurityHeaders
 from .tablecache import TableCache
 
@@ -135,7 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.table_cache = TableCache(settings.table_cache_size) if settings.table_cache_size else None
     errors.install(app)
     reads = [ReadAccess] if settings.read_token_required else []
-    for module in (budgets, tables, explanations, audit, audits, checkpoints):
+    for module in (budgets, tables, explanations, series, audit, audits, checkpoints):
         app.include_router(module.router, dependencies=reads)
     app.include_router(commands.router)
     app.include_router(documents.router)

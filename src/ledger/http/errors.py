@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..domain.budget import RuleViolation
 from ..ingest.errors import DocumentRejected
+from ..domain.crosswalk import CrosswalkError
 from ..readmodel.lineage import AmbiguousRow
 from ..readmodel.queries import NotFound, PointInsideImport
 from ..eventstore.timelimit import TimeLimitExceeded
@@ -175,6 +176,12 @@ def _inside_import(_request: Request, exc: PointInsideImport) -> JSONResponse:
     return problem(422, str(exc), [ProblemItem(location="query.as_of", message=str(exc))])
 
 
+def _crosswalk(_request: Request, exc: CrosswalkError) -> JSONResponse:
+    """A crosswalk file of the server's (LEDGER_CROSSWALKS) that cannot be used: the server's
+    fault, named with its file and line, not a traceback."""
+    return problem(500, f"科目对照表有误, 无法比较相邻年度: {exc}")
+
+
 def _ambiguous(_request: Request, exc: AmbiguousRow) -> JSONResponse:
     items = [ProblemItem(location="query.row", message=str(exc))]
     items += [ProblemItem(location=f"query.row={key}", message=label) for key, label in exc.candidates]
@@ -217,6 +224,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(PointInsideImport, _inside_import)  # the more specific class wins
     app.add_exception_handler(AmbiguousRow, _ambiguous)
+    app.add_exception_handler(CrosswalkError, _crosswalk)
     app.add_exception_handler(TimeLimitExceeded, _time_limit)
     app.add_exception_handler(RuleViolation, _rule)
     app.add_exception_handler(DocumentRejected, _rejected)

@@ -14,7 +14,7 @@
 // Back and forward move between the points chosen.
 
 import { $, api, el, scrolling, setStatus, tip } from "./js/dom.js";
-import { chart, renderCharts, renderNarrative, resizeCharts } from "./js/explanation.js";
+import { chart, renderCharts, renderNarrative, renderSeries, resizeCharts } from "./js/explanation.js";
 import { hideFinal, renderFinal } from "./js/final.js";
 
 // The layouts a budget's tables can be shown in (its documents'); the 决算 has its own
@@ -572,10 +572,11 @@ async function refresh() {
     const params = pointParams();
     const final = FINAL_LAYOUTS.has(state.layout);
     const suffix = final ? "/final" : "";
-    const [tables, narrative, explanation] = await Promise.all([
+    const [tables, narrative, explanation, series] = await Promise.all([
       api(`${budgetPath()}/tables`, { ...params, ...layoutParams() }),
       api(`${budgetPath()}/narrative${suffix}`, params),
       api(`${budgetPath()}/explanation${suffix}`, params),
+      final ? null : api(`/api/series/${encodeURIComponent(state.budget.department)}`, { figure: "expenditure_total" }),
     ]);
     if (seq !== state.seq) return;
     state.tables = tables.tables;
@@ -585,7 +586,7 @@ async function refresh() {
     showTable();
     renderNarrative(narrative);
     if (final) renderFinal(explanation);
-    else { hideFinal(); renderCharts(explanation); }
+    else { hideFinal(); renderCharts(explanation); renderSeries(series); }
     $("narrative-section").querySelector(".figures").hidden = final;
     renderTimeline();
     setStatus(`${state.budget.department} ${state.budget.fiscal_year}年 · ${tables.point}`);

@@ -86,3 +86,26 @@ export function renderCharts(explanation) {
     ],
   }, true);
 }
+
+// A figure across the department's years and phases (/api/series): each publication, the
+// latest state, the 决算 where there is one.
+export function renderSeries(series) {
+  const points = series.points.filter((p) => p.amount !== null);
+  chart("chart-series").setOption({
+    animation: false,
+    title: points.length > 1 ? undefined : { text: "账本中只有这一个时点", left: "center", top: "middle",
+      textStyle: { color: "#888", fontSize: 13, fontWeight: "normal" } },
+    tooltip: { trigger: "axis", formatter: (ps) => {
+      const p = points[ps[0].dataIndex];
+      return tip(`${p.fiscal_year}年 ${p.phase}`, `${p.amount.wan} 万元`, p.note || "");
+    } },
+    grid: { left: 56, right: 16, top: 24, bottom: 64 },
+    xAxis: { type: "category", data: points.map((p) => `${p.fiscal_year} ${p.phase}`), axisLabel: { interval: 0, rotate: 20 } },
+    yAxis: { type: "value", name: "万元", scale: true },
+    series: [{
+      name: series.label, type: "line", symbolSize: 8, itemStyle: { color: "#1f4e79" },
+      label: { show: true, position: "top", fontSize: 10, formatter: (p) => points[p.dataIndex].amount.wan },
+      data: points.map((p) => Number(p.amount.wan)),
+    }],
+  }, true);
+}
