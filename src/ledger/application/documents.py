@@ -1,8 +1,10 @@
 """Documents written from a budget's events, in the text layouts the importer reads: a 部门决算
 (a heading, each table's title, unit line and tab-separated rows, its 「本表无数据」 note, and the
 narrative regenerated from the events), also as a PDF, which is what an audit of a recorded
-budget reads (Ledger.audit_budget); and a 部门预算公开 in the seed's layout (13 tables, 万元, the
-narrative of 第三部分), from which a department's next year is made (devtools/nextyear.py).
+budget reads (Ledger.audit_budget); a 部门预算公开 in the seed's layout (13 tables, 万元, the
+narrative of 第三部分), from which a department's next year is made (devtools/nextyear.py); and a
+部门预算 or 单位预算 in any other budget layout (budget_layout_text / _spec / _pdf: the 9 tables in
+元, with a short 情况说明 of the totals and the 机关运行经费).
 Tests and scenarios change them in one place. They reconcile by construction, since every
 figure in them is rendered from the same events.
 """
@@ -10,7 +12,7 @@ figure in them is rendered from the same events.
 from __future__ import annotations
 
 import re
-
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ..tables.layouts import layout
@@ -59,20 +61,11 @@ def final_spec(ledger: Ledger, department: str, fiscal_year: int, layout_id: str
     """The same document as a PDF's content (ingest/pdfwriter.py): a title page, each table on
     a page of its own with its merged header as printed, and the narrative. A test may change
     the spec (a row shifted, a table left out) before writing it."""
-    from ..ingest.pdfwriter import DocumentSpec, PageBreak, Paragraph, Span, TableSpec
+    from ..ingest.pdfwriter import DocumentSpec, PageBreak, Paragraph
 
     lay = layout(layout_id)
     blocks: list = [Paragraph(f"第二部分 {department}{fiscal_year}年度部门决算表", level=1)]
-    for table in ledger.tables(department, fiscal_year, layout_id=lay.id):
-        rows_of: dict[int, list] = {}
-        for cell in table.header_cells:
-            rows_of.setdefault(cell.row, []).append(cell)
-        header = [[Span(c.text, c.colspan, c.rowspan) for c in sorted(rows_of[r], key=lambda c: c.column)]
-                  for r in sorted(rows_of)]
-        rows = [list(row.cells) for row in table.rows if any(c.strip() for c in row.cells)]
-        blocks.append(TableSpec(title=table.title, header=header, rows=rows, unit=f"单位：{lay.money.unit}",
-                                landscape=len(table.rows[0].cells) > 8,
-                                note="注：本表无数据。" if table.empty else None))
+    blocks += _table_specs(ledger.tables(department, fiscal_year, layout_id=lay.id), f"单位：{lay.money.unit}")
     blocks.append(PageBreak())
     for paragraph in ledger.explain_final_text(department, fiscal_year).split("\n"):
         if paragraph.strip():
@@ -85,3 +78,95 @@ def final_pdf(ledger: Ledger, department: str, fiscal_year: int, layout_id: str 
     from ..ingest.pdfwriter import write_pdf
 
     return write_pdf(final_spec(ledger, department, fiscal_year, layout_id))
+
+
+def _table_specs(tables, unit: str) -> list:
+    """Each rendered table as a PDF table (ingest/pdfwriter.py): its merged header as printed,
+    its rows with any amount, its 「本表无数据」 note."""
+    from ..ingest.pdfwriter import Span, TableSpec
+
+    out: list = []
+    for table in tables:
+        rows_of: dict[int, list] = {}
+        for cell in table.header_cells:
+            rows_of.setdefault(cell.row, []).append(cell)
+        header = [[Span(c.text, c.colspan, c.rowspan) for c in sorted(rows_of[r], key=lambda c: c.column)]
+                  for r in sorted(rows_of)]
+        rows = [list(row.cells) for row in table.rows if any(c.strip() for c in row.cells)]
+        out.append(TableSpec(title=table.title, header=header, rows=rows, unit=unit,
+                             landscape=len(table.rows[0].cells) > 8,
+                             note="注：本表无数据。" if table.empty else None))
+    return out
+
+
+def _budget_layout_parts(ledger: Ledger, department: str, fiscal_year: int, layout_id: str):
+    """What a budget layout's document says: its layout, the heading, the line naming the
+    department (or unit), the tables and a short 情况说明 (figures of the events)."""
+    lay = layout(layout_id)
+    if lay.phase != "budget":
+        raise ValueError(f"布局 {lay.id} 不是预算布局")
+    tables = ledger.tables(department, fiscal_year, layout_id=lay.id)
+    seed = ledger.tables(department, fiscal_year)
+    name_word = "单位" if lay.scope == "unit" else "部门"
+
+    def amount(number: int, row: str, column: str) -> Decimal:
+        for table in seed:
+            if table.number == number:
+                for r in table.rows:
+                    for key, col, value in r.amounts:
+                        if key == row and col == column:
+                            return value
+        return Decimal(0)
+
+    text, unit = lay.money.text, lay.money.unit
+    operating = amount(11, "0/total", "total")
+    categories = {u.get("category") for u in ledger.budget(department, fiscal_year).budget.units}
+    narrative = [f"第三部分 {department}{fiscal_year}年{name_word}预算情况说明",
+                 f"一、收支预算总体情况：{fiscal_year}年收入预算"
+                 f"{text(amount(1, '0/income_total', 'amount'), blank_zero=False)}{unit}，"
+                 f"支出预算{text(amount(1, '1/expenditure_total', 'total'), blank_zero=False)}{unit}。"]
+    if operating:
+        kind = "，本单位参照公务员法管理" if "参公事业单位" in categories else ""
+        narrative.append(f"二、机关运行经费：{fiscal_year}年财政拨款安排机关运行经费预算"
+                         f"{text(operating, blank_zero=False)}{unit}{kind}。")
+    heading = lay.document.format(year=fiscal_year)
+    part = f"第二部分 {department}{fiscal_year}年{name_word}预算表"
+    return lay, heading, part, f"{name_word}名称：{department}", tables, narrative
+
+
+def budget_layout_text(ledger: Ledger, department: str, fiscal_year: int, layout_id: str = "budget-9-yuan") -> str:
+    """A budget as the ledger holds it now, printed in a budget layout (e.g. the 9 tables in 元):
+    the heading, each table's title, its 部门名称/单位名称 line, unit line and tab-separated rows,
+    its 「本表无数据」 note, and a short 情况说明. The text layout the importer reads."""
+    lay, heading, part, name_line, tables, narrative = _budget_layout_parts(ledger, department, fiscal_year,
+                                                                            layout_id)
+    lines = [department, heading, "", part, ""]
+    for table in tables:
+        lines += [table.title, name_line, f"单位：{lay.money.unit}"]
+        lines += ["\t".join(row) for row in table.header]
+        lines += ["\t".join(row.cells) for row in table.rows if any(c.strip() for c in row.cells)]
+        if table.empty:
+            lines.append("注：本表无数据。")
+        lines.append("")
+    return "\n".join(lines + narrative) + "\n"
+
+
+def budget_layout_spec(ledger: Ledger, department: str, fiscal_year: int, layout_id: str = "budget-9-yuan"):
+    """The same document as a PDF's content: a title page, the 部门名称/单位名称 line, each table
+    on a page of its own, then the 情况说明. A test may change the spec before writing it."""
+    from ..ingest.pdfwriter import DocumentSpec, PageBreak, Paragraph
+
+    lay, heading, part, name_line, tables, narrative = _budget_layout_parts(ledger, department, fiscal_year,
+                                                                            layout_id)
+    blocks: list = [Paragraph(part, level=1), Paragraph(name_line)]
+    blocks += _table_specs(tables, f"单位：{lay.money.unit}")
+    blocks.append(PageBreak())
+    for i, paragraph in enumerate(narrative):
+        blocks.append(Paragraph(paragraph, level=1 if i == 0 else 0))
+    return DocumentSpec(title=department, subtitle=heading, blocks=tuple(blocks))
+
+
+def budget_layout_pdf(ledger: Ledger, department: str, fiscal_year: int, layout_id: str = "budget-9-yuan") -> bytes:
+    from ..ingest.pdfwriter import write_pdf
+
+    return write_pdf(budget_layout_spec(ledger, department, fiscal_year, layout_id))

@@ -326,9 +326,11 @@ class Ledger:
                             effective=plan.effective, reason=f"导入《{name}》",
                             provenance={"document": name, "sha256": plan.sha256}, actor=actor)
         final = plan.phase == "final"
+        # The seed's layout records no layout (as before layouts existed); any other names its own.
+        other = plan.layout != layout().id
         budget.import_document(plan.sha256, name=name, tables=plan.tables, rounding=plan.rounding,
                                effective=plan.effective, reason="部门决算导入" if final else "部门预算公开导入",
-                               **({"layout": plan.layout, "phase": plan.phase} if final else {}), actor=actor)
+                               **({"layout": plan.layout, "phase": plan.phase} if other else {}), actor=actor)
         for targets, project, unit in plan.projects:
             budget.register_project(
                 project, unit=unit, category="项目支出",
@@ -359,7 +361,7 @@ class Ledger:
         if violations:
             raise RuleViolation(violations)
         budget.publish("决算" if final else "年初预算", effective=plan.effective, reason=f"《{name}》",
-                       **self._publication_anchor(budget, plan.layout if final else None), actor=actor,
+                       **self._publication_anchor(budget, plan.layout if other else None), actor=actor,
                        sign=self._signer())
 
         def result_of(ids: Sequence[int], versions: Sequence[int]) -> ImportResult:

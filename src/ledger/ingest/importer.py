@@ -15,7 +15,7 @@ from typing import Any
 from ..domain import classification
 from ..domain.money import to_wan, wan_to_yuan
 from ..domain.postings import Line, matches
-from ..domain.rules import INVARIANTS
+from ..domain.rules import INVARIANTS, Invariant
 from ..tables.definitions import cells_for, unit_context
 from ..tables.layouts import DEFAULT, Layout, layout
 from . import document as doc
@@ -83,13 +83,15 @@ class Reconciled:
 
 
 def reconcile(read: dict[int, ReadTable], lay: Layout, agency: frozenset[str], name: str, sha256: str,
-              exact: Sequence[tuple[str, dict[str, str], Decimal]] = ()) -> Reconciled:
+              exact: Sequence[tuple[str, dict[str, str], Decimal]] = (),
+              invariants: Sequence[Invariant] = INVARIANTS) -> Reconciled:
     """Solve a document's leaves (DESIGN §4): every printed cell of every table bounds the leaves
     under it, the cross-axis rules are equalities, as are `exact` amounts (元: a filter of the
     leaves and the amount they sum to, e.g. a project's 绩效目标表 total). A remainder leaf is
     what its cell holds beyond the other leaves in it (computed from the tables in descending
-    order, so that a summary table's remainder sees the detail tables' leaves). Refuses the
-    document (DocumentRejected) when no amounts exist."""
+    order, so that a summary table's remainder sees the detail tables' leaves). `invariants`
+    are the cross-axis rules applied (all, unless a layout prints one side of a rule nowhere).
+    Refuses the document (DocumentRejected) when no amounts exist."""
     money = lay.money
     tolerance = money.tolerance_fen()
     names = {t.number: t.name for t in lay.tables}
@@ -153,7 +155,7 @@ def reconcile(read: dict[int, ReadTable], lay: Layout, agency: frozenset[str], n
         bounds.append(CellBound.printed(cell_name(key), value, tolerance, members, summary))
 
     equalities = []
-    for inv in INVARIANTS:
+    for inv in invariants:
         groups: dict[tuple[str, ...], tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
         for i, leaf in enumerate(leaves):
             group = tuple(leaf.dims.get(g, "") for g in inv.group_by)
@@ -233,8 +235,12 @@ def plan_document(data: bytes, name: str) -> ImportPlan:
         from .final import plan_final
 
         return plan_final(read_doc, document.sha256)
+    if read_doc.layout.id != DEFAULT:
+        from .budget_layout import plan_budget_layout
+
+        return plan_budget_layout(read_doc, document.sha256)
     raise DocumentRejected([Problem(None, f"布局「{read_doc.layout.name}」的导入尚未实现; 能导入的: 部门预算公开 (文本), "
-                                          "部门决算 (PDF 或文本)")])
+                                          "9张表的部门预算与单位预算 (元, PDF 或文本), 部门决算 (PDF 或文本)")])
 
 
 def plan_import(data: bytes, name: str) -> ImportPlan:
