@@ -80,9 +80,10 @@ def final_pdf(ledger: Ledger, department: str, fiscal_year: int, layout_id: str 
     return write_pdf(final_spec(ledger, department, fiscal_year, layout_id))
 
 
-def _table_specs(tables, unit: str) -> list:
+def _table_specs(tables, unit: str, wide: int = 8) -> list:
     """Each rendered table as a PDF table (ingest/pdfwriter.py): its merged header as printed,
-    its rows with any amount, its 「本表无数据」 note."""
+    its rows with any amount, its 「本表无数据」 note; on a landscape page when it has more than
+    `wide` columns."""
     from ..ingest.pdfwriter import Span, TableSpec
 
     out: list = []
@@ -94,7 +95,7 @@ def _table_specs(tables, unit: str) -> list:
                   for r in sorted(rows_of)]
         rows = [list(row.cells) for row in table.rows if any(c.strip() for c in row.cells)]
         out.append(TableSpec(title=table.title, header=header, rows=rows, unit=unit,
-                             landscape=len(table.rows[0].cells) > 8,
+                             landscape=len(table.rows[0].cells) > wide,
                              note="注：本表无数据。" if table.empty else None))
     return out
 
@@ -159,7 +160,8 @@ def budget_layout_spec(ledger: Ledger, department: str, fiscal_year: int, layout
     lay, heading, part, name_line, tables, narrative = _budget_layout_parts(ledger, department, fiscal_year,
                                                                             layout_id)
     blocks: list = [Paragraph(part, level=1), Paragraph(name_line)]
-    blocks += _table_specs(tables, f"单位：{lay.money.unit}")
+    # amounts in 元 are long: a table of more than 6 columns goes on a landscape page
+    blocks += _table_specs(tables, f"单位：{lay.money.unit}", wide=6 if lay.money.unit == "元" else 8)
     blocks.append(PageBreak())
     for i, paragraph in enumerate(narrative):
         blocks.append(Paragraph(paragraph, level=1 if i == 0 else 0))
