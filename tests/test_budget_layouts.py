@@ -108,7 +108,7 @@ def test_a_document_in_yuan_imports_cell_for_cell(ledger, original, layout_id, s
     lay = layout(layout_id)
     assert result.plan.layout == layout_id and result.plan.phase == "budget"
     assert f"按「{lay.name}」布局读取 (9 张表)" in result.notes
-    assert ledger.layouts(DEPARTMENT, YEAR) == [layout_id]
+    assert ledger.layouts(DEPARTMENT, YEAR) == [layout_id, "department-budget"]  # the same events print both
     rendered = ledger.tables(DEPARTMENT, YEAR, layout_id=layout_id)
     titles = [t.title for t in rendered]
     printed = (_printed_pdf if suffix == "pdf" else _printed_text)(data, titles)

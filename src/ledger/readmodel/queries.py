@@ -315,11 +315,21 @@ def render_tables(conn: Connection, budget: BudgetRow, point: Point, sums: dict[
 
 def layouts_of(conn: Connection, budget: BudgetRow) -> list[str]:
     """The layouts of the documents a budget was imported from, in order (the default layout
-    for a budget of commands only)."""
+    for a budget of commands only). A budget imported in another budget layout (the 9 tables
+    in 元) is also shown in the 13 tables: the same events print both."""
     d = schema.documents.c
     found = [r.layout or layout().id for r in conn.execute(
         select(d.layout).where(d.budget_id == budget.budget_id).order_by(d.position))]
+    if layout().id not in found and any(_is_budget_layout(f) for f in found):
+        found.append(layout().id)
     return found or [layout().id]
+
+
+def _is_budget_layout(layout_id: str) -> bool:
+    try:
+        return layout(layout_id).phase == "budget"
+    except LookupError:
+        return False
 
 
 def context(conn: Connection, budget: BudgetRow, point: Point) -> Context:

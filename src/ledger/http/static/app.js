@@ -19,7 +19,10 @@ import { hideFinal, renderFinal } from "./js/final.js";
 
 // The layouts a budget's tables can be shown in (its documents'); the 决算 has its own
 // explanation (completion against the budget) and narrative.
-const LAYOUTS = { "department-budget": "部门预算 (13张表)", "final-accounts": "部门决算 (9张表)" };
+const LAYOUTS = {
+  "department-budget": "部门预算 (13张表)", "final-accounts": "部门决算 (9张表)",
+  "budget-9-yuan": "部门预算 (9张表, 元)", "budget-9-yuan-unit": "单位预算 (9张表, 元)",
+};
 const FINAL_LAYOUTS = new Set(["final-accounts"]);
 
 const POINT_KEYS = ["as_of", "publication", "effective"];
