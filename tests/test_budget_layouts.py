@@ -276,3 +276,13 @@ def test_a_document_of_no_layout_is_refused_listing_the_titles_it_prints(ledger,
     message = _refused(ledger, text.encode(), "unknown.txt")
     assert "文件的表格不属于任何已知的布局" in message
     assert "《2024年某某部门收支总表》" in message and "《2024年某某国有资本经营预算支出表》" in message
+
+
+def test_a_9_table_document_that_calls_itself_部门预算公开_is_read_by_its_titles(ledger, original):
+    """The seed's line reader takes a text whose head says 部门预算公开, unless its tables'
+    titles are another layout's: the layout is found from the titles."""
+    text = original["text"]["budget-9-yuan"].replace("2024年部门预算\n", "2024年度部门预算公开\n", 1)
+    assert "2024年度部门预算公开" in text[:200]
+    result = ledger.import_document(text.encode(), "公开.txt")
+    assert result.plan.layout == "budget-9-yuan"
+    assert "按「部门预算（9张表，元）」布局读取 (9 张表)" in result.notes

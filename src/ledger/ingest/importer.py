@@ -220,16 +220,23 @@ def plan_document(data: bytes, name: str) -> ImportPlan:
     """The plan of any document the ledger reads: a PDF, or the text layout, of any layout in
     projections/layouts/ (the layout is found from the tables' titles)."""
     from .pdf import looks_like_pdf, read_pdf
-    from .printed import read
+    from .printed import choose_layout, fiscal_year, read
     from .textsource import read_text
 
     if looks_like_pdf(data) or name.lower().endswith(".pdf"):
         document = read_pdf(data, name)
     else:
         head = doc.decode(data, name)[:4000]
-        if "部门预算公开" in head:
-            return plan_import(data, name)  # the seed's layout, read line by line (document.py)
         document = read_text(data, name)
+        if "部门预算公开" in head:
+            # the seed's layout, read line by line (document.py), unless its titles are another
+            # layout's (a 9-table 部门预算 may call itself 部门预算公开 too)
+            try:
+                other = choose_layout(document, fiscal_year(document)[0]).id != DEFAULT
+            except DocumentRejected:
+                other = False
+            if not other:
+                return plan_import(data, name)
     read_doc = read(document)
     if read_doc.layout.phase == "final":
         from .final import plan_final
