@@ -17,14 +17,14 @@ import pytest
 from support import SEED, new_database_url
 
 from ledger.application import Ledger
-from ledger.application.documents import budget_layout_spec, budget_layout_text
-from ledger.devtools.layout_corpus import DEPARTMENT, LAYOUTS, YEAR, documents
+from ledger.application.documents import budget_layout_spec, budget_layout_text, reprinted
+from ledger.devtools.layout_corpus import DEPARTMENT, LAYOUTS, WHOLE, YEAR, documents
 from ledger.ingest.budget_layout import UNLISTED
 from ledger.ingest.errors import DocumentRejected
 from ledger.ingest.pdf import read_pdf
 from ledger.ingest.pdfwriter import TableSpec, write_pdf
 from ledger.ingest.source import Table
-from ledger.tables.layouts import layout
+from ledger.tables.layouts import MoneyFormat, layout
 
 CORPUS = Path(__file__).parent / "corpus"
 KINDS = [(layout_id, suffix) for layout_id in LAYOUTS for suffix in ("txt", "pdf")]
@@ -175,6 +175,39 @@ def test_the_import_is_exact_in_yuan_with_fen(ledger, original):
                 Decimal(0))
     printed = next(r for r in original["tables"]["budget-9-yuan"][2].rows if r.cells[0] == "合计").cells[2]
     assert total == Decimal(printed.replace(",", ""))
+
+
+@pytest.mark.parametrize("suffix", ["txt", "pdf"])
+def test_a_document_in_whole_yuan_imports_its_cells_within_half_a_yuan(ledger, original, suffix):
+    """Whole 元 say each amount to ±0.5元: the import finds the 分 (尾差), prints every cell of
+    the document again, and each exact amount is within 1元 of the original's (both within
+    0.5元 of the printed figure); the 13 tables in 万元 then differ from the original's by at most
+    one printed place where an amount lies that close to a rounding boundary."""
+    path = CORPUS / f"{WHOLE['budget-9-yuan']}.{suffix}"
+    result = ledger.import_document(path.read_bytes(), path.name)
+    assert result.plan.layout == "budget-9-yuan"
+    assert any(note.startswith("金额印为整数元") for note in result.notes)
+    assert result.plan.inconsistencies == []  # the 情况说明's whole-元 机关运行经费 agrees with 表六
+    whole = MoneyFormat(unit="元", decimals=0, thousands=True)
+    again = ledger.tables(DEPARTMENT, YEAR, layout_id="budget-9-yuan")
+    titles = [t.title for t in again]
+    printed = (_printed_pdf if suffix == "pdf" else _printed_text)(path.read_bytes(), titles)
+    compared = 0
+    for table, before in zip(again, original["tables"]["budget-9-yuan"], strict=True):
+        rows = [_trim(r.cells) for r in reprinted(table, whole, "budget-9-yuan").rows if any(c.strip() for c in r.cells)]
+        assert printed[table.title][len(printed[table.title]) - len(rows):] == rows, table.title
+        for row_after, row_before in zip(table.rows, before.rows, strict=True):
+            for (_r, _c, amount), (_r2, _c2, was) in zip(row_after.amounts, row_before.amounts, strict=True):
+                assert abs(amount - was) <= 1, (table.title, _r, _c, amount, was)
+                compared += bool(was)
+    assert compared > 150
+    for after, before in zip(ledger.tables(DEPARTMENT, YEAR), original["seed"], strict=True):
+        if after.number == 12:
+            continue
+        for row_after, row_before in zip(after.rows, before.rows, strict=True):
+            for a, b in zip(row_after.cells, row_before.cells, strict=True):
+                if a != b:
+                    assert abs(Decimal(a or 0) - Decimal(b or 0)) == Decimal("0.01"), (after.title, a, b)
 
 
 # ----------------------------------------------------------------------------- broken documents

@@ -11,11 +11,12 @@ figure in them is rendered from the same events.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from ..tables.layouts import layout
+from ..tables.layouts import MoneyFormat, layout
 
 if TYPE_CHECKING:
     from .ledger import Ledger
@@ -100,13 +101,33 @@ def _table_specs(tables, unit: str, wide: int = 8) -> list:
     return out
 
 
-def _budget_layout_parts(ledger: Ledger, department: str, fiscal_year: int, layout_id: str):
-    """What a budget layout's document says: its layout, the heading, the line naming the
-    department (or unit), the tables and a short 情况说明 (figures of the events)."""
+def reprinted(table, money: MoneyFormat, layout_id: str):
+    """A rendered table with its amounts printed another way (e.g. whole 元 instead of 元 with 分)."""
+    definition = layout(layout_id).table(table.number)
+    rows = []
+    for row in table.rows:
+        cells, amounts, offset = list(row.cells), list(row.amounts), 0
+        for panel, (_index, key) in zip(definition.panels, row.keys, strict=True):
+            if key is not None:
+                for j in range(len(panel.columns)):
+                    cells[offset + panel.label_width + j] = money.text(amounts.pop(0)[2])
+            offset += panel.width
+        rows.append(dataclasses.replace(row, cells=cells))
+    return dataclasses.replace(table, rows=rows)
+
+
+def _budget_layout_parts(ledger: Ledger, department: str, fiscal_year: int, layout_id: str,
+                         decimals: int | None = None):
+    """What a budget layout's document says: its layout (amounts with `decimals` places if
+    given), the heading, the line naming the department (or unit), the tables and a short
+    情况说明 (figures of the events)."""
     lay = layout(layout_id)
     if lay.phase != "budget":
         raise ValueError(f"布局 {lay.id} 不是预算布局")
     tables = ledger.tables(department, fiscal_year, layout_id=lay.id)
+    if decimals is not None and decimals != lay.money.decimals:
+        lay = dataclasses.replace(lay, money=dataclasses.replace(lay.money, decimals=decimals))
+        tables = [reprinted(t, lay.money, lay.id) for t in tables]
     seed = ledger.tables(department, fiscal_year)
     name_word = "单位" if lay.scope == "unit" else "部门"
 
@@ -135,12 +156,14 @@ def _budget_layout_parts(ledger: Ledger, department: str, fiscal_year: int, layo
     return lay, heading, part, f"{name_word}名称：{department}", tables, narrative
 
 
-def budget_layout_text(ledger: Ledger, department: str, fiscal_year: int, layout_id: str = "budget-9-yuan") -> str:
+def budget_layout_text(ledger: Ledger, department: str, fiscal_year: int, layout_id: str = "budget-9-yuan",
+                          decimals: int | None = None) -> str:
     """A budget as the ledger holds it now, printed in a budget layout (e.g. the 9 tables in 元):
     the heading, each table's title, its 部门名称/单位名称 line, unit line and tab-separated rows,
-    its 「本表无数据」 note, and a short 情况说明. The text layout the importer reads."""
+    its 「本表无数据」 note, and a short 情况说明. The text layout the importer reads. `decimals=0`
+    prints whole 元 (as some documents of a 元 layout do)."""
     lay, heading, part, name_line, tables, narrative = _budget_layout_parts(ledger, department, fiscal_year,
-                                                                            layout_id)
+                                                                            layout_id, decimals)
     lines = [department, heading, "", part, ""]
     for table in tables:
         lines += [table.title, name_line, f"单位：{lay.money.unit}"]
@@ -152,13 +175,14 @@ def budget_layout_text(ledger: Ledger, department: str, fiscal_year: int, layout
     return "\n".join(lines + narrative) + "\n"
 
 
-def budget_layout_spec(ledger: Ledger, department: str, fiscal_year: int, layout_id: str = "budget-9-yuan"):
+def budget_layout_spec(ledger: Ledger, department: str, fiscal_year: int, layout_id: str = "budget-9-yuan",
+                          decimals: int | None = None):
     """The same document as a PDF's content: a title page, the 部门名称/单位名称 line, each table
     on a page of its own, then the 情况说明. A test may change the spec before writing it."""
     from ..ingest.pdfwriter import DocumentSpec, PageBreak, Paragraph
 
     lay, heading, part, name_line, tables, narrative = _budget_layout_parts(ledger, department, fiscal_year,
-                                                                            layout_id)
+                                                                            layout_id, decimals)
     blocks: list = [Paragraph(part, level=1), Paragraph(name_line)]
     # amounts in 元 are long: a table of more than 6 columns goes on a landscape page
     blocks += _table_specs(tables, f"单位：{lay.money.unit}", wide=6 if lay.money.unit == "元" else 8)
@@ -168,7 +192,8 @@ def budget_layout_spec(ledger: Ledger, department: str, fiscal_year: int, layout
     return DocumentSpec(title=department, subtitle=heading, blocks=tuple(blocks))
 
 
-def budget_layout_pdf(ledger: Ledger, department: str, fiscal_year: int, layout_id: str = "budget-9-yuan") -> bytes:
+def budget_layout_pdf(ledger: Ledger, department: str, fiscal_year: int, layout_id: str = "budget-9-yuan",
+                         decimals: int | None = None) -> bytes:
     from ..ingest.pdfwriter import write_pdf
 
-    return write_pdf(budget_layout_spec(ledger, department, fiscal_year, layout_id))
+    return write_pdf(budget_layout_spec(ledger, department, fiscal_year, layout_id, decimals))

@@ -1,6 +1,7 @@
 """The test documents of the budget layouts in 元 (issue 17), written from events: the reference
 budget (examples/changzhi-hpf-2024-budget.txt, imported into a scratch ledger) printed in each
-budget layout other than the seed's, as text and as PDF (application/documents.budget_layout_*).
+budget layout other than the seed's, as text and as PDF (application/documents.budget_layout_*),
+and the 部门 layout once more in whole 元.
 Nothing in them is typed by hand, so they reconcile by construction; tests/corpus/ keeps them,
 and tests/test_budget_layouts.py checks that the kept files are what this writes today.
 
@@ -24,11 +25,19 @@ LAYOUTS = {"budget-9-yuan": "changzhi-hpf-2024-budget-9-yuan",
            "budget-9-yuan-unit": "changzhi-hpf-2024-unit-budget-9-yuan"}
 
 
+# the same 部门 layout printed in whole 元 (no 分), as some documents print it
+WHOLE = {"budget-9-yuan": "changzhi-hpf-2024-budget-9-yuan-integer"}
+
+
 def documents(ledger: Ledger) -> Iterator[tuple[str, str, bytes]]:
     """(layout, file name, bytes) of every document, from a ledger holding the reference budget."""
     for layout_id, stem in LAYOUTS.items():
         yield layout_id, f"{stem}.txt", budget_layout_text(ledger, DEPARTMENT, YEAR, layout_id).encode("utf-8")
         yield layout_id, f"{stem}.pdf", budget_layout_pdf(ledger, DEPARTMENT, YEAR, layout_id)
+    for layout_id, stem in WHOLE.items():
+        yield layout_id, f"{stem}.txt", budget_layout_text(ledger, DEPARTMENT, YEAR, layout_id,
+                                                           decimals=0).encode("utf-8")
+        yield layout_id, f"{stem}.pdf", budget_layout_pdf(ledger, DEPARTMENT, YEAR, layout_id, decimals=0)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

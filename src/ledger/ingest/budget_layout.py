@@ -4,6 +4,9 @@ the seed's (e.g. budget-9-yuan: the national 9 tables in 元): the budget's 年�
 one 尾差 solver (importer.reconcile; in 元 with 分 every printed cell is exact, so the leaves are
 the printed amounts and every sum must hold to the 分).
 
+Amounts printed as whole 元 (integers, as some documents print a 元 layout) say each amount to
+±0.5元: the solver then finds the 分 as it does for 万元 (尾差), and the import says so.
+
 A 单位 layout (scope: unit) is one unit's budget: the unit is the name of its 「单位名称：」 line
 (or its heading), the budget is that unit's, and every posting it records carries the unit. A
 部门 layout records the department as its one unit (the 9 tables do not split by unit), as a
@@ -21,10 +24,11 @@ prior-year figures; its project spending (by code, 表五/表八/表九) is reco
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import defaultdict
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ..domain import classification
@@ -65,6 +69,13 @@ def plan_budget_layout(read_doc: ReadDocument, data_sha256: str) -> ImportPlan:
             if lay.scope == "unit" or "economic" in leaf.dims:
                 leaf.dims["unit"] = department
     agency = classification.agency_units(units)
+    # 元 printed as whole 元 (no decimal point in any amount) says each amount to ±0.5元: the
+    # solver then looks for the 分 within that (尾差), as for 万元.
+    amounts = [c.value for t in read.values() for c in t.cells.values() if c.value]
+    whole = bool(lay.money.unit == "元" and lay.money.decimals and amounts
+                 and all(v.as_tuple().exponent == 0 for v in amounts))
+    if whole:
+        lay = dataclasses.replace(lay, money=dataclasses.replace(lay.money, decimals=0))
     # The 9 tables name no project: project spending stands by code only, so the rule that ties
     # it to projects is applied after, to one project for what the document does not list.
     leaves = [leaf for table in read.values() for leaf in table.leaves]
@@ -86,16 +97,20 @@ def plan_budget_layout(read_doc: ReadDocument, data_sha256: str) -> ImportPlan:
         if unlisted:
             projects.append((None, UNLISTED, department))
     notes = list(read_doc.notes)
+    if whole:
+        notes.append("金额印为整数元: 每个印刷数表示 ±0.5元 以内的精确金额, 按尾差求解到分")
     if lay.scope == "unit":
         notes.append(f"单位预算: 记为单位「{department}」的预算, 每笔记录都带有该单位")
     notes.append(f"单位类别: {category}" + ("(情况说明列有机关运行经费)" if agency_named else "(情况说明未列机关运行经费)"))
     inconsistencies = [f"印刷数与明细相差一个印刷单位, 已按明细记录: {c}" for c in result.inconsistencies]
     if agency_named:
+        # 机关运行经费 is the agency's 公用经费 (表六), compared at the places the sentence prints
         operating = result.totals.get((6, "0/total", "operating"), Decimal(0))
-        printed_unit = "万元" if stated.group(2) == "万元" else "元"
-        step = Decimal("0.01")
-        table_value = (operating / (_WAN if printed_unit == "万元" else 1)).quantize(step)
-        if table_value != (stated_yuan / (_WAN if printed_unit == "万元" else 1)).quantize(step):
+        printed_unit = stated.group(2)
+        printed = Decimal(stated.group(1).replace(",", ""))
+        step = Decimal(1).scaleb(printed.as_tuple().exponent)
+        table_value = (operating / (_WAN if printed_unit == "万元" else 1)).quantize(step, rounding=ROUND_HALF_UP)
+        if table_value != printed:
             inconsistencies.append(f"情况说明写机关运行经费{stated.group(1)}{printed_unit}, "
                                    f"表六公用经费为{table_value}{printed_unit}")
     return ImportPlan(
