@@ -319,3 +319,21 @@ def test_a_9_table_document_that_calls_itself_部门预算公开_is_read_by_its_
     result = ledger.import_document(text.encode(), "公开.txt")
     assert result.plan.layout == "budget-9-yuan"
     assert "按「部门预算（9张表，元）」布局读取 (9 张表)" in result.notes
+
+
+def test_an_audit_of_a_9_table_document_checks_its_sums_by_the_imports_solve(original):
+    """Nothing recorded: the audit reads the document by its layout and runs the import's solve;
+    the document the events print has no 错误, the copy one 分 off has that cell's."""
+    path = _file("budget-9-yuan", "txt")
+    clean = Ledger.audit_document(path.read_bytes(), path.name)
+    assert clean.layout == "budget-9-yuan" and clean.counts.get("错误", 0) == 0
+    lines = original["text"]["budget-9-yuan"].split("\n")
+    at = next(i for i in range(lines.index(original["tables"]["budget-9-yuan"][2].title), len(lines))
+              if lines[i].startswith("2210201\t"))
+    cells = lines[at].split("\t")
+    cells[2] = f"{Decimal(cells[2].replace(',', '')) + Decimal('0.01'):,.2f}"
+    lines[at] = "\t".join(cells)
+    broken = Ledger.audit_document("\n".join(lines).encode(), "fen.txt")
+    errors = [f for f in broken.findings if f.severity == "错误"]
+    assert [f.rule for f in errors] == ["table.detail_sum"]
+    assert f"表三 第{at + 1}行第3列 2210201 住房公积金" in errors[0].message

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..ingest.errors import DocumentRejected, Problem
+from ..tables.layouts import DEFAULT
 from ..ingest.source import Document, Location, TextFlow
 from .model import SEVERITIES, AuditReport, Finding, Place, PrintedCellOut, PrintedTableOut, rule_set
 
@@ -66,9 +67,20 @@ def finding(rule: str, message: str, place: Place, *, severity: str | None = Non
                    **fields)
 
 
+def _seed_titles(document, year: int) -> bool:
+    """Whether a text that says 部门预算公开 prints the seed's tables (not another layout's)."""
+    from ..ingest.printed import choose_layout
+
+    try:
+        return choose_layout(document, year).id == DEFAULT
+    except DocumentRejected:
+        return True
+
+
 def read_for_audit(data: bytes, name: str) -> Audited:
     """Read a document as far as it can be read; what stops reading goes into `problems`."""
     from ..ingest import document as text_layout
+    from ..ingest.budget_layout import plan_budget_layout
     from ..ingest.final import plan_final
     from ..ingest.final_narrative import parse as parse_final
     from ..ingest.importer import plan_import
@@ -90,7 +102,7 @@ def read_for_audit(data: bytes, name: str) -> Audited:
         audited.problems.extend(exc.problems)
         return audited
     head = audited.flow.text[:4000]
-    if audited.document.source == "text" and "部门预算公开" in head:
+    if audited.document.source == "text" and "部门预算公开" in head and _seed_titles(audited.document, audited.year):
         audited.phase = "budget"
         try:
             disclosure = text_layout.parse(data, name)
@@ -124,6 +136,13 @@ def read_for_audit(data: bytes, name: str) -> Audited:
                 audited.plan = plan_final(audited.read, audited.sha256)
             except DocumentRejected as exc:
                 audited.problems.extend(exc.problems)
+    elif lay.id != DEFAULT:  # a budget layout of its own (the 9 tables in 元): the import's solve
+        if not audited.problems:
+            try:
+                audited.plan = plan_budget_layout(audited.read, audited.sha256)
+            except DocumentRejected as exc:
+                audited.problems.extend(exc.problems)
+        audited.notes.append(f"布局「{lay.name}」: 表间勾稽按导入的求解核对; 情况说明核对尚未实现")
     else:
         audited.notes.append(f"布局「{lay.name}」的表间勾稽与情况说明核对尚未实现; 只审校了文字规则")
     return audited
