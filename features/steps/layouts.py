@@ -48,7 +48,8 @@ def _written() -> dict[tuple[str, str], bytes]:
     """(layout, 文本|PDF) → the document the reference budget's events print in it."""
     with tempfile.TemporaryDirectory() as tmp, Ledger(f"sqlite:///{tmp}/writer.db") as writer:
         writer.import_document(SEED.read_bytes(), SEED.name)
-        return {(lay, "PDF" if name.endswith(".pdf") else "文本"): data for lay, name, data in documents(writer)}
+        return {(lay, "PDF" if name.endswith(".pdf") else "文本"): data for lay, name, data in documents(writer)
+                if name.rsplit(".", 1)[0] == LAYOUTS[lay]}  # (not the whole-元 copies)
 
 
 def _trim(cells) -> list[str]:
