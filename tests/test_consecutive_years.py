@@ -5,6 +5,7 @@ values and reported by the audit; codes compare through the year pair's crosswal
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -13,7 +14,7 @@ from support import ROOT, SEED
 from ledger.application import Ledger, commands
 from ledger.domain import crosswalk
 from ledger.readmodel.queries import NotFound, Point
-from ledger.devtools.nextyear import example_changes, next_year
+from ledger.devtools.nextyear import example_changes, next_final_year, next_year
 
 CROSSWALKS = ROOT / "examples" / "crosswalks"
 DEPT = "长治市住房公积金管理中心"
@@ -146,3 +147,40 @@ def test_a_malformed_crosswalk_is_refused_naming_file_and_line(tmp_path, text, m
     with pytest.raises(crosswalk.CrosswalkError, match=message) as raised:
         crosswalk.crosswalk(2024, 2025, str(tmp_path))
     assert "functional-2024-2025.tsv" in str(raised.value)
+
+
+PUTUO = "上海市普陀区财政局"
+FINAL_PDF = ROOT / "tests" / "corpus" / "shanghai-putuo-caizhengju-2024-final-accounts.pdf"
+
+
+def test_a_next_years_final_accounts_compare_with_last_years_own(database_url):
+    """决算 of consecutive years: 2025's 比上年 reads 2024's 决算 events; where the 2025 document
+    states another 上年数, both are shown and the audit reports it."""
+    with Ledger(database_url) as ledger:
+        ledger.import_document(FINAL_PDF.read_bytes(), FINAL_PDF.name)
+        text = next_final_year(ledger, PUTUO, 2024)
+        table5 = ledger.tables(PUTUO, 2024, layout_id="final-accounts")[4]
+        total_row = next(r.cells for r in table5.rows if "合计" in r.cells)
+        spent_2024 = Decimal(total_row[total_row.index("合计") + 1].replace(",", ""))
+        # the 2025 document's narrative says 2024 spent 100万元 less than 2024's events give
+        sentence = re.compile(r"与2024年度相比，一般公共预算财政拨款支出(?:持平|(?:增加|减少)[\d.,]+万元，(?:增长|下降)[\d.]+%)")
+        assert sentence.search(text), text
+        stated_prior = spent_2024 - 100
+        rate = (Decimal(100) * 100 / stated_prior).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
+        claimed = sentence.sub(f"与2024年度相比，一般公共预算财政拨款支出增加100.00万元，增长{rate}%", text, count=1)
+        ledger.import_document(claimed.encode(), "final-2025.txt")
+
+        e = ledger.explain_final(PUTUO, 2025)
+        total = e.comparison("income_expenditure_total")
+        assert total.prior_source == "ledger" and total.prior_year == 2024 and total.agrees is True
+        general = e.comparison("general_public_expenditure")
+        assert general.prior_source == "ledger" and Decimal(general.prior.wan) == spent_2024
+        assert Decimal(general.stated.wan) == stated_prior and general.agrees is False
+        assert general.direction == "持平" or abs(general.delta.value) < 200  # 2025 is 2024 re-read
+        narrative = ledger.explain_final_text(PUTUO, 2025)
+        assert (f"本年文件所列上年数为{stated_prior:,.2f}万元，与账本中2024年度数{spent_2024:,.2f}万元不一致"
+                in narrative), narrative
+        report = ledger.audit_budget(PUTUO, 2025)
+        found = [f for f in report.findings if f.rule == "history.prior_year"]
+        assert [f.message.split(":")[0] for f in found] == ["一般公共预算财政拨款支出"]
+        assert found[0].expected.startswith(f"{spent_2024}万元 (账本中2024年度决算")

@@ -640,20 +640,23 @@ class Ledger:
         walk = crosswalk.crosswalk(prior.fiscal_year, year, self.crosswalks) if prior is not None else None
         return figures.explain(department, year, position, sums, budget.units, stated, projects, prior, walk)
 
-    def prior_figures(self, department: str, fiscal_year: int) -> figures.PriorYear:
-        """A budget's figures as it stands, as the year after compares with them (its 上年数)."""
+    def prior_figures(self, department: str, fiscal_year: int, *, final: bool = False) -> figures.PriorYear:
+        """A budget's figures as it stands (its budget, or with final=True its 决算), as the
+        year after compares with them (its 上年数)."""
         self._catch_up()
         with self.engine.connect() as conn:
             budget = queries.find_budget(conn, department, fiscal_year)
             sums = queries.leaf_sums(conn, self.log, budget, queries.Point())
             last = queries.last_position(conn, self.log, budget, queries.Point())
-        return figures.PriorYear(fiscal_year, figures.compared_values(sums, budget.units),
-                                 f"账本中{fiscal_year}年度预算, 最新 (读到位置 {last})", last,
-                                 figures.by_code(sums, figures.GENERAL_CURRENT))
+        values = final_explain.compared_values if final else figures.compared_values
+        return figures.PriorYear(fiscal_year, values(sums, budget.units),
+                                 f"账本中{fiscal_year}年度{'决算' if final else '预算'}, 最新 (读到位置 {last})", last,
+                                 figures.by_code(sums, final_explain.GENERAL if final else figures.GENERAL_CURRENT))
 
     def explain_final(self, department: str, fiscal_year: int,
                       point: queries.Point | None = None, *,
-                      prior_publication: str | None = None) -> final_explain.FinalExplanation:
+                      prior_publication: str | None = None, prior: figures.PriorYear | None = None,
+                      as_year: int | None = None) -> final_explain.FinalExplanation:
         """The 决算 narrative's figures from events: the year's totals against last year's (last
         year's own 决算 where the ledger holds it, else what this 决算 states), the general
         budget's spending against its 年初预算 (the ledger's own, as published under
@@ -670,13 +673,15 @@ class Ledger:
                 recorded = {dims: amount for dims, amount in queries.leaf_sums(
                     conn, self.log, budget, queries.Point(publication="年初预算")).items()
                     if dict(dims).get("measure") == "budget"}
-            prior = self._prior_year(conn, department, fiscal_year, point, position, prior_publication,
-                                     "final", final_explain.compared_values)
+            if prior is None:
+                prior = self._prior_year(conn, department, fiscal_year, point, position, prior_publication,
+                                         "final", final_explain.compared_values)
         sums: dict[Any, Decimal] = defaultdict(Decimal)
         for p in rows:
             sums[p.dims] += p.amount
-        return final_explain.explain_final(department, fiscal_year, position, sums, budget.units,
-                                           _prior_statements(rows), recorded or None, prior)
+        stated = _prior_statements(rows) if as_year is None else []
+        return final_explain.explain_final(department, as_year or fiscal_year, position, sums, budget.units,
+                                           stated, recorded or None, prior)
 
     def explain_final_text(self, department: str, fiscal_year: int, point: queries.Point | None = None, *,
                            prior_publication: str | None = None) -> str:
