@@ -184,3 +184,8 @@ def test_a_next_years_final_accounts_compare_with_last_years_own(database_url):
         found = [f for f in report.findings if f.rule == "history.prior_year"]
         assert [f.message.split(":")[0] for f in found] == ["一般公共预算财政拨款支出"]
         assert found[0].expected.startswith(f"{spent_2024}万元 (账本中2024年度决算")
+
+
+def test_the_shipped_next_year_example_is_what_the_2024_events_make(imported):
+    shipped = (ROOT / "examples" / "changzhi-hpf-2025-budget-made-from-2024.txt").read_text(encoding="utf-8")
+    assert next_year(imported, DEPT, 2024, example_changes()) == shipped
