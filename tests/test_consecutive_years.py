@@ -5,6 +5,7 @@ values and reported by the audit; codes compare through the year pair's crosswal
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
 
@@ -189,3 +190,28 @@ def test_a_next_years_final_accounts_compare_with_last_years_own(database_url):
 def test_the_shipped_next_year_example_is_what_the_2024_events_make(imported):
     shipped = (ROOT / "examples" / "changzhi-hpf-2025-budget-made-from-2024.txt").read_text(encoding="utf-8")
     assert next_year(imported, DEPT, 2024, example_changes()) == shipped
+
+
+def test_an_uploaded_next_year_is_audited_against_last_years_events(two_years, cli, tmp_path):
+    """A document not imported, audited where the ledger holds its year before: each stated
+    上年数 against that year's own figures, at the sentence that states it (CLI and API)."""
+    text = next_year(two_years, DEPT, 2024, example_changes())
+    assert not [f for f in two_years.audit_document_in_ledger(text.encode(), "2025.txt").findings
+                if f.rule == "history.prior_year"]
+    two_years.adjust(DEPT, 2024, commands.Adjust(line=basic("2210201"), amount="-50000", reason="减少"))
+    report = two_years.audit_document_in_ledger(text.encode(), "2025.txt")
+    found = [f for f in report.findings if f.rule == "history.prior_year"]
+    assert {f.message.split(":")[0] for f in found} == {"预算收入总计", "预算支出总计", "一般公共预算当年支出"}
+    lines = text.split("\n")
+    for f in found:
+        assert "比上年增加" in lines[f.place.line - 1] and f.place.sentence
+        stated, ledger_figure = (Decimal(x.split("万元")[0]) for x in (f.stated, f.expected))
+        assert stated - ledger_figure == Decimal("5.00")
+    # without the ledger the document is as consistent as it was written
+    assert not [f for f in two_years.audit_document(text.encode(), "2025.txt").findings
+                if f.rule == "history.prior_year"]
+    upload = tmp_path / "next-year.txt"
+    upload.write_text(text, encoding="utf-8")
+    ran = cli("audit", str(upload), "--against-ledger", "-f", "json", check=False)
+    assert {f["message"] for f in json.loads(ran.stdout)["findings"] if f["rule"] == "history.prior_year"} \
+        == {f.message for f in found}

@@ -3,6 +3,7 @@ read model. Entrypoints (CLI, HTTP) call only this."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -14,8 +15,9 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 from sqlalchemy import Engine, select, text
 
-from ..audit import AuditReport, audit_document, audit_narrative
-from ..domain import crosswalk, names
+from ..audit import Audited, AuditReport, PriorCheck, audit_document, audit_narrative
+from ..domain import classification, crosswalk, names
+from ..domain.money import to_wan
 from ..domain.budget import Budget, RuleViolation, budget_id
 from ..domain.postings import Line
 from ..domain.rules import Violation, check_invariants
@@ -24,6 +26,7 @@ from ..eventstore.sidewrite import SideWrite
 from ..explain import figures, narrative
 from ..explain import final as final_explain
 from ..explain.model import Explanation, Money
+from ..ingest.final import PRIOR_FIGURES as FINAL_PRIOR_FIGURES
 from ..ingest.importer import ImportPlan, plan_document
 from ..readmodel import lineage, queries, schema, verifications
 from ..readmodel.chain import ChainProjector, tables_digest
@@ -112,6 +115,15 @@ def _prior_statements(rows: list[queries.PostingRow]) -> list[figures.PriorState
         reason = (p.provenance or {}).get("stated_reason", p.reason)
         out.append(figures.PriorStatement(d["figure"], d.get("three_public"), p.amount, reason, p.position))
     return out
+
+
+def _comparison_checks(comparisons: Sequence[Any]) -> list[PriorCheck]:
+    """A recorded budget's comparisons that read last year's own figures beside a stated one,
+    as the audit checks them (marked in the written narrative by its note of disagreement)."""
+    return [PriorCheck(c.label, Decimal(c.stated.wan), Decimal(c.prior.wan), c.prior_basis,
+                       "本年文件所列" + (f", 事件位置 {c.stated_at}" if c.stated_at is not None else ""),
+                       marker=re.escape(f"本年文件所列上年数为{narrative.wan(c.stated)}万元"))
+            for c in comparisons if c.prior_source == "ledger" and c.stated is not None]
 
 
 MAX_ACTOR = 200  # characters of the text that names who recorded an event
@@ -214,6 +226,46 @@ class Ledger:
         store and records nothing."""
         return audit_document(data, name, with_text)
 
+    def audit_document_in_ledger(self, data: bytes, name: str, with_text: bool = False) -> AuditReport:
+        """audit_document, and where the ledger holds the budget of the year before the
+        document's, each 上年数 the document states against that year's own figures (rule
+        history.prior_year). Records nothing."""
+        return audit_document(data, name, with_text, prior_checks=self._document_prior_checks)
+
+    def _document_prior_checks(self, a: Audited) -> list[PriorCheck]:
+        department = a.department or (a.read.department if a.read else None) or (a.plan.department if a.plan else None)
+        if not department or not a.year:
+            return []
+        final = a.phase == "final"
+        self._catch_up()
+        with self.engine.connect() as conn:
+            prior = self._prior_year(conn, department, a.year, queries.Point(), None, None,
+                                     "final" if final else "budget",
+                                     final_explain.compared_values if final else figures.compared_values)
+        if prior is None:
+            return []
+        checks = []
+        if final:
+            for s in (a.final.statements if a.final else []):
+                key = FINAL_PRIOR_FIGURES.get(s.figure)
+                if key is None or s.prior_year != a.year - 1 or key not in prior.values:
+                    continue
+                stated = s.current_wan if s.prior_wan is None else s.prior_wan
+                checks.append(PriorCheck(final_explain.COMPARED[key][0], stated, to_wan(prior.values[key]), prior.basis,
+                                         "本年文件所列, 由增减额推得", span=(s.start, s.end)))
+        else:
+            text = a.flow.text if a.flow is not None else ""
+            for p in a.priors:
+                key = p.figure if p.item is None else f"three_public:{p.item}"
+                if key not in prior.values:
+                    continue
+                label = figures.COMPARED[p.figure][0] if p.item is None else classification.THREE_PUBLIC_LABELS[p.item]
+                at = text.find(p.sentence)
+                checks.append(PriorCheck(label, p.prior_wan, to_wan(prior.values[key]), prior.basis,
+                                         f"本年文件所列, 由增减额推得 (第{p.line}行)",
+                                         span=(at, at + len(p.sentence)) if at >= 0 else None))
+        return checks
+
     def audit_budget(self, department: str, fiscal_year: int) -> AuditReport:
         """Audit a recorded budget: the documents the ledger writes from its events (its 决算,
         tables and narrative; else its budget narrative) under every rule."""
@@ -221,12 +273,13 @@ class Ledger:
         layouts = self.layouts(department, fiscal_year)
         if "final-accounts" in layouts:
             text = documents.final_text(self, department, fiscal_year)
+            checks = _comparison_checks(self.explain_final(department, fiscal_year).comparisons)
             return audit_document(text.encode(), f"{department}{fiscal_year}年度部门决算 (由账本的事件写出)",
-                                  comparisons=self.explain_final(department, fiscal_year).comparisons)
+                                  prior_checks=lambda _read: checks)
         explanation = self.explain(department, fiscal_year)
         return audit_narrative(narrative.render(explanation),
                                f"{department}{fiscal_year}年度部门预算情况说明 (由账本的事件写出)",
-                               department, fiscal_year, comparisons=explanation.comparisons)
+                               department, fiscal_year, prior_checks=_comparison_checks(explanation.comparisons))
 
     def record_audit(self, report: AuditReport, *, reason: str, department: str | None = None,
                      fiscal_year: int | None = None, expected_version: int | None = None,

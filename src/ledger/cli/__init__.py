@@ -477,11 +477,15 @@ def audit(
     record: Annotated[bool, typer.Option("--record", help="把这次审校及其发现记入该预算的历史")] = False,
     reason: Annotated[Optional[str], typer.Option("--reason", help="记录审校的原因 (与 --record 一起)")] = None,
     output: Annotated[AuditFormat, typer.Option("--format", "-f", help="text | json | csv")] = AuditFormat.text,
+    against_ledger: Annotated[bool, typer.Option(
+        "--against-ledger", help="文件所列的上年数也与账本中上一年度自己的事件比较 (需要账本)")] = False,
 ) -> None:
     """Audit a published disclosure, or a budget in the ledger (审校): every inconsistency
     found, with its place, rule and severity; differences that rounding explains are 提示 with
     the exact amounts. Records nothing unless --record (then an audit event in the budget's
-    history: the document's department and year, or -d/-y).
+    history: the document's department and year, or -d/-y). With --against-ledger (and always
+    for a budget in the ledger), the 上年数 stated are checked against last year's own events
+    where the ledger holds last year.
 
     Exits 1 when there is a finding of severity 错误, 0 otherwise."""
     from ..application import Ledger
@@ -496,7 +500,11 @@ def audit(
             data = path.read_bytes()
         except OSError as exc:
             fail(f"无法读取 {path}: {exc.strerror}", 2)
-        report = Ledger.audit_document(data, path.name)
+        if against_ledger:
+            with open_ledger() as ledger:
+                report = ledger.audit_document_in_ledger(data, path.name)
+        else:
+            report = Ledger.audit_document(data, path.name)
     else:
         try:
             with open_ledger() as ledger:
