@@ -375,6 +375,17 @@ def explain(department: Department, year: Year, output: Format = ReportFormat.te
         fail(str(exc), _not_found_code(exc))
 
 
+def _read_cells(read):  # type: ignore[no-untyped-def]
+    """A read that names cells: exit 3 for what does not exist, 2 for a row named ambiguously."""
+    try:
+        with open_ledger() as ledger:
+            return read(ledger)
+    except NotFound as exc:
+        fail(str(exc), _not_found_code(exc))
+    except AmbiguousRow as exc:
+        fail(str(exc), 2)
+
+
 @app.command()
 def series(
     department: Department,
@@ -389,13 +400,8 @@ def series(
 ) -> None:
     """A figure (--figure) or a table cell (--table --row --column) of a department across its
     years and phases: each publication, the latest state, and the 决算 where there is one."""
-    try:
-        with open_ledger() as ledger:
-            found = ledger.series(department, figure=figure, table=table, row=row, column=column, anchor=anchor)
-    except NotFound as exc:
-        fail(str(exc), _not_found_code(exc))
-    except AmbiguousRow as exc:
-        fail(str(exc), 2)
+    found = _read_cells(lambda ledger: ledger.series(department, figure=figure, table=table, row=row,
+                                                     column=column, anchor=anchor))
     if output == "json":
         typer.echo(found.model_dump_json(indent=2))
         return
@@ -417,13 +423,7 @@ def history(
 ) -> None:
     """The events behind one cell (lineage); their contributions add up to the cell."""
     point = parse_point(as_of, effective, publication)
-    try:
-        with open_ledger() as ledger:
-            lineage = ledger.history(department, year, table, row, column, point)
-    except NotFound as exc:
-        fail(str(exc), _not_found_code(exc))
-    except AmbiguousRow as exc:
-        fail(str(exc), 2)
+    lineage = _read_cells(lambda ledger: ledger.history(department, year, table, row, column, point))
     if output == "json":
         typer.echo(lineage.model_dump_json(indent=2))
         return
