@@ -138,8 +138,8 @@ def test_a_budget_without_last_year_in_the_ledger_compares_with_what_its_documen
 
 @pytest.mark.parametrize("text, message", [
     ("上年编码\t本年编码\t变化\n2130599\t2130550\n", "第2行: 应为"),
-    ("上年编码\t本年编码\t变化\n213059\t2130550\trenamed\n", "第2行: 科目编码应为7位"),
-    ("上年编码\t本年编码\t变化\n2130599\t9999999\trenamed\n", "第2行: 未知的功能分类科目编码: 9999999"),
+    ("上年编码\t本年编码\t变化\n213059\t2130550\trenamed\n", "第2行: 功能分类科目编码 \\(项级\\)应为7位"),
+    ("上年编码\t本年编码\t变化\n2130599\t9999999\trenamed\n", "第2行: 未知的功能分类科目编码 \\(项级\\): 9999999"),
     ("上年编码\t本年编码\t变化\n2130599\t2130550\tmoved\n", "第2行: 变化应为"),
     ("上年编码\t本年编码\t变化\n2130599\t2130550\trenamed\n2130599\t2130501\trenamed\n", "第3行: 2130599 已在第2行"),
 ])
@@ -215,3 +215,32 @@ def test_an_uploaded_next_year_is_audited_against_last_years_events(two_years, c
     ran = cli("audit", str(upload), "--against-ledger", "-f", "json", check=False)
     assert {f["message"] for f in json.loads(ran.stdout)["findings"] if f["rule"] == "history.prior_year"} \
         == {f.message for f in found}
+
+
+def test_economic_items_compare_through_their_own_crosswalk(database_url, tmp_path):
+    """2025 moves 住房公积金 (30113) into 其他工资福利支出 (30199); with an economic crosswalk that
+    says so, the two compare as one; without it, 30113 is reported as unmapped."""
+    def economic(code: str, economic: str) -> commands.LineSpec:
+        return commands.LineSpec(code=code, kind="basic", economic=economic, cost="personnel")
+
+    walks = tmp_path / "crosswalks"
+    walks.mkdir()
+    (walks / "economic-2024-2025.tsv").write_text("上年编码\t本年编码\t变化\n30113\t30199\tmerged\t并入\n", encoding="utf-8")
+    with Ledger(database_url, crosswalks=str(walks)) as ledger:
+        ledger.import_document(SEED.read_bytes(), SEED.name)
+        ledger.import_document(next_year(ledger, DEPT, 2024, example_changes()).encode(), "next-year.txt")
+        held = {g.codes[0]: g.current.value for g in ledger.explain(DEPT, 2025).economic_comparisons if g.codes}
+        for gov, amount in (("50103", Decimal("606600")), ("50501", held["30113"] - Decimal("606600"))):
+            ledger.transfer(DEPT, 2025, commands.Transfer(
+                from_line=economic("2210201", f"30113/{gov}"), to_line=economic("2210201", f"30199/{gov}"),
+                amount=str(amount), reason="住房公积金并入其他工资福利支出"))
+        e = ledger.explain(DEPT, 2025)
+        merged = next(g for g in e.economic_comparisons if g.prior_codes == ["30113", "30199"])
+        assert merged.mapping == "merged" and merged.codes == ["30199"]
+        before = ledger.explain(DEPT, 2024)
+        assert merged.prior.value == sum(i.amount.value for i in before.personnel_items if i.key in ("30113", "30199"))
+        assert merged.current.value == next(i.amount.value for i in e.personnel_items if i.key == "30199")
+        assert e.economic_unmapped == [] and e.economic_crosswalk.startswith("2024→2025")
+        assert sum(g.prior.value for g in e.economic_comparisons) == before.totals["general_basic"].value
+    with Ledger(database_url, crosswalks=str(tmp_path)) as ledger:  # no crosswalk for the pair
+        assert ledger.explain(DEPT, 2025).economic_unmapped == ["30113"]

@@ -117,6 +117,17 @@ def _prior_statements(rows: list[queries.PostingRow]) -> list[figures.PriorState
     return out
 
 
+def _prior_of(year: int, sums: dict[Any, Decimal], units: Sequence[dict[str, str]], basis: str,
+              last: int | None, final: bool) -> figures.PriorYear:
+    """A year's figures as the year after compares with them: its budget's (or its 决算's)."""
+    if final:
+        return figures.PriorYear(year, final_explain.compared_values(sums, units), basis, last,
+                                 figures.by_code(sums, final_explain.GENERAL))
+    return figures.PriorYear(year, figures.compared_values(sums, units), basis, last,
+                             figures.by_code(sums, figures.GENERAL_CURRENT),
+                             figures.by_code(sums, figures.ECONOMIC, "economic", 5))
+
+
 def _comparison_checks(comparisons: Sequence[Any]) -> list[PriorCheck]:
     """A recorded budget's comparisons that read last year's own figures beside a stated one,
     as the audit checks them (marked in the written narrative by its note of disagreement)."""
@@ -240,8 +251,7 @@ class Ledger:
         self._catch_up()
         with self.engine.connect() as conn:
             prior = self._prior_year(conn, department, a.year, queries.Point(), None, None,
-                                     "final" if final else "budget",
-                                     final_explain.compared_values if final else figures.compared_values)
+                                     "final" if final else "budget")
         if prior is None:
             return []
         checks = []
@@ -636,8 +646,7 @@ class Ledger:
             return queries.layouts_of(conn, queries.find_budget(conn, department, fiscal_year))
 
     def _prior_year(self, conn, department: str, fiscal_year: int, point: queries.Point, position: int | None,
-                    publication: str | None, measure: str,
-                    values: Callable[[Any, Sequence[dict[str, str]]], dict[str, Decimal]]) -> figures.PriorYear | None:
+                    publication: str | None, measure: str) -> figures.PriorYear | None:
         """Last year's own figures, where the ledger holds last year's budget with postings of
         this measure (budget: its budget as adjusted; final: its 决算): as of the named
         publication of last year, else as the ledger stood at this year's point (now: its latest)."""
@@ -661,9 +670,7 @@ class Ledger:
         last = queries.last_position(conn, self.log, prior, at)
         phase = "决算" if measure == "final" else "预算"
         basis = f"账本中{prior.fiscal_year}年度{phase}, {words}" + (f" (读到位置 {last})" if last is not None else "")
-        where = figures.GENERAL_CURRENT if measure == "budget" else final_explain.GENERAL
-        return figures.PriorYear(prior.fiscal_year, values(sums, prior.units), basis, last,
-                                 figures.by_code(sums, where))
+        return _prior_of(prior.fiscal_year, sums, prior.units, basis, last, measure == "final")
 
     def explain(self, department: str, fiscal_year: int, point: queries.Point | None = None, *,
                 prior_publication: str | None = None, prior: figures.PriorYear | None = None,
@@ -684,14 +691,17 @@ class Ledger:
             position = queries.last_position(conn, self.log, budget, point)
             if prior is None:
                 prior = self._prior_year(conn, department, fiscal_year, point, position, prior_publication,
-                                         "budget", figures.compared_values)
+                                         "budget")
         sums: dict[Any, Decimal] = defaultdict(Decimal)
         for p in rows:
             sums[p.dims] += p.amount
         year = as_year or fiscal_year
         stated = _prior_statements(rows) if as_year is None else []
-        walk = crosswalk.crosswalk(prior.fiscal_year, year, self.crosswalks) if prior is not None else None
-        return figures.explain(department, year, position, sums, budget.units, stated, projects, prior, walk)
+        walk = economic = None
+        if prior is not None:
+            walk = crosswalk.crosswalk(prior.fiscal_year, year, self.crosswalks)
+            economic = crosswalk.crosswalk(prior.fiscal_year, year, self.crosswalks, "economic")
+        return figures.explain(department, year, position, sums, budget.units, stated, projects, prior, walk, economic)
 
     def prior_figures(self, department: str, fiscal_year: int, *, final: bool = False) -> figures.PriorYear:
         """A budget's figures as it stands (its budget, or with final=True its 决算), as the
@@ -701,10 +711,8 @@ class Ledger:
             budget = queries.find_budget(conn, department, fiscal_year)
             sums = queries.leaf_sums(conn, self.log, budget, queries.Point())
             last = queries.last_position(conn, self.log, budget, queries.Point())
-        values = final_explain.compared_values if final else figures.compared_values
-        return figures.PriorYear(fiscal_year, values(sums, budget.units),
-                                 f"账本中{fiscal_year}年度{'决算' if final else '预算'}, 最新 (读到位置 {last})", last,
-                                 figures.by_code(sums, final_explain.GENERAL if final else figures.GENERAL_CURRENT))
+        return _prior_of(fiscal_year, sums, budget.units,
+                         f"账本中{fiscal_year}年度{'决算' if final else '预算'}, 最新 (读到位置 {last})", last, final)
 
     def explain_final(self, department: str, fiscal_year: int,
                       point: queries.Point | None = None, *,
@@ -728,7 +736,7 @@ class Ledger:
                     if dict(dims).get("measure") == "budget"}
             if prior is None:
                 prior = self._prior_year(conn, department, fiscal_year, point, position, prior_publication,
-                                         "final", final_explain.compared_values)
+                                         "final")
         sums: dict[Any, Decimal] = defaultdict(Decimal)
         for p in rows:
             sums[p.dims] += p.amount

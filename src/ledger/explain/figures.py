@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -49,6 +49,7 @@ class PriorYear:
     basis: str  # which budget, as of which point, in words
     position: int | None  # the last event of last year that was read
     by_code: Mapping[str, Decimal]  # 一般公共预算当年支出 by item (7-digit code), for the crosswalk
+    by_economic: Mapping[str, Decimal] = field(default_factory=dict)  # 基本支出 by 部门经济分类 款
 
 
 def compared_values(sums: Sums, units: Sequence[dict[str, str]]) -> dict[str, Decimal]:
@@ -61,13 +62,14 @@ def compared_values(sums: Sums, units: Sequence[dict[str, str]]) -> dict[str, De
     return out
 
 
-def by_code(sums: Sums, where: Mapping[str, Any]) -> dict[str, Decimal]:
-    """Σ of the postings that match, per 7-digit functional code."""
+def by_code(sums: Sums, where: Mapping[str, Any], dimension: str = "code", length: int = 7) -> dict[str, Decimal]:
+    """Σ of the postings that match, per code of a classification (7-digit functional items,
+    or with dimension="economic", length=5 the departmental economic 款)."""
     out: dict[str, Decimal] = {}
     for dims_t, amount in sums.items():
         dims = dict(dims_t)
-        code = dims.get("code")
-        if code and len(code) == 7 and matches(dims, where):
+        code = dims.get(dimension)
+        if code and len(code) == length and matches(dims, where):
             out[code] = out.get(code, Decimal("0.00")) + amount
     return out
 
@@ -117,11 +119,10 @@ def _agree(stated: Decimal, own: Decimal) -> bool:
     return abs(to_wan(stated) - to_wan(own)) <= AGREEMENT
 
 
-def code_comparisons(ledger: PriorYear, current: Mapping[str, Decimal],
-                     walk: crosswalk.Crosswalk | None) -> tuple[list[CodeComparison], list[str]]:
-    """一般公共预算当年支出 item by item against last year's, through the year pair's crosswalk."""
-    names = classification.functional().names
-    compared = crosswalk.compare(ledger.by_code, current, walk)
+def code_comparisons(prior: Mapping[str, Decimal], current: Mapping[str, Decimal],
+                     walk: crosswalk.Crosswalk | None, names: Mapping[str, str]) -> tuple[list[CodeComparison], list[str]]:
+    """Amounts by code against last year's, through the year pair's crosswalk."""
+    compared = crosswalk.compare(prior, current, walk)
     out = []
     for g in compared.groups:
         codes = g.codes if g.mapping != "unmapped" else ()
@@ -145,7 +146,8 @@ def _shares(group: str, parts: Sequence[tuple[str, str, Decimal]], whole: Decima
 
 def explain(department: str, fiscal_year: int, position: int | None, sums: Sums, units: Sequence[dict[str, str]],
             priors: Sequence[PriorStatement], projects: Sequence[dict[str, Any]],
-            ledger: PriorYear | None = None, walk: crosswalk.Crosswalk | None = None) -> Explanation:
+            ledger: PriorYear | None = None, walk: crosswalk.Crosswalk | None = None,
+            economic_walk: crosswalk.Crosswalk | None = None) -> Explanation:
     """`ledger`: last year's own figures when the ledger holds last year's budget; every
     comparison then reads them (the statements stay beside them), else the statements."""
     agency = classification.agency_units(units)
@@ -187,8 +189,14 @@ def explain(department: str, fiscal_year: int, position: int | None, sums: Sums,
                                         stated, fiscal_year, ledger))
     by_item: list[CodeComparison] = []
     unmapped: list[str] = []
+    by_economic: list[CodeComparison] = []
+    economic_unmapped: list[str] = []
     if ledger is not None:
-        by_item, unmapped = code_comparisons(ledger, by_code(sums, GENERAL_CURRENT), walk)
+        by_item, unmapped = code_comparisons(ledger.by_code, by_code(sums, GENERAL_CURRENT), walk,
+                                             classification.functional().names)
+        by_economic, economic_unmapped = code_comparisons(
+            ledger.by_economic, by_code(sums, ECONOMIC, "economic", 5), economic_walk,
+            classification.economic_departmental().names)
 
     shares = _shares("kind", [(k, classification.KIND_LABELS[k], totals[k]) for k in ("basic", "project")],
                      totals["expenditure_total"])
@@ -237,5 +245,7 @@ def explain(department: str, fiscal_year: int, position: int | None, sums: Sums,
         agency_kind="、".join(sorted({"参公单位" if c == "参公事业单位" else c for c in categories})),
         prior_basis=ledger.basis if ledger is not None else None, code_comparisons=by_item,
         crosswalk=(walk.label if walk is not None else "无 (按同一编码比较)") if ledger is not None else None,
-        unmapped=unmapped,
+        unmapped=unmapped, economic_comparisons=by_economic, economic_unmapped=economic_unmapped,
+        economic_crosswalk=(economic_walk.label if economic_walk is not None else "无 (按同一编码比较)")
+        if ledger is not None else None,
     )
