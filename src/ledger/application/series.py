@@ -61,11 +61,14 @@ def _phases(ledger: Ledger, department: str, year: int) -> list[tuple[str, Point
 
 
 def figure_series(ledger: Ledger, department: str, figure: str) -> Series:
-    if figure not in FIGURES:
-        raise NotFound(f"没有这个数「{figure}」; 可选: {', '.join(FIGURES)}")
-    label, final_key = FIGURES[figure]
+    """Any figure of the explanation's totals (FIGURES names and labels the usual ones)."""
+    years = _years(ledger, department)
+    known = ledger.explain(department, years[-1]).totals
+    if figure not in known:
+        raise NotFound(f"没有这个数「{figure}」; 可选: {', '.join(known)}")
+    label, final_key = FIGURES.get(figure, (figure, None))
     points = []
-    for year in _years(ledger, department):
+    for year in years:
         for phase, point in _phases(ledger, department, year):
             e = ledger.explain(department, year, point)
             points.append(SeriesPoint(fiscal_year=year, phase=phase, position=e.position, amount=e.totals[figure]))
