@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..application.commands import error_location
 from ..domain.budget import RuleViolation
 from ..ingest.errors import DocumentRejected
 from ..domain.crosswalk import CrosswalkError
@@ -130,7 +131,7 @@ def message_of(error: dict) -> str:
 
 
 def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-    items = [ProblemItem(location=_location(e["loc"]), message=message_of(e)) for e in exc.errors()]
+    items = [ProblemItem(location=_location(error_location(e["loc"])), message=message_of(e)) for e in exc.errors()]
     detail = "; ".join(f"{i.location}: {i.message}" for i in items)
     return problem(422, detail + _nothing_recorded(request), items)
 
