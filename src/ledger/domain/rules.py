@@ -257,7 +257,7 @@ def _describe(axis: str, key: tuple[str, ...]) -> str:
         ("kind", classification.KIND_LABELS),
         ("cost", classification.COST_LABELS),
         ("three_public", classification.THREE_PUBLIC_LABELS),
-        ("procurement", classification.PROCUREMENT_LABELS),
+        ("procurement", {k: f"政府采购{v}" for k, v in classification.PROCUREMENT_LABELS.items()}),
         ("source", classification.SOURCE_LABELS),
     ):
         if dim in parts:
