@@ -312,12 +312,15 @@ def check_limits(before: Mapping[tuple[tuple[str, str], ...], Decimal],
     for source, (part, whole) in over.items():
         if part - whole <= was[source][0] - was[source][1]:
             continue  # an excess the budget had already, not widened by this change
+        # In 万元 as printed, or in 元 when the two would print alike.
+        in_yuan = to_wan(part) == to_wan(whole)
+        shown_part, shown_whole = (f"{part} 元", f"{whole} 元") if in_yuan else (_amount_words(part), _amount_words(whole))
         if source is None:
-            rule, words = "procurement-within-expenditure", f"政府采购预算 为 {_amount_words(part)}, 超过支出合计"
+            rule, words = "procurement-within-expenditure", f"政府采购预算 为 {shown_part}, 超过支出合计"
         else:
             label = classification.SOURCE_LABELS[source]
-            rule, words = "three-public-within-expenditure", f"{label}“三公”经费 为 {_amount_words(part)}, 超过{label}支出"
-        out.append(Violation(rule, f"调整后 {words} {_amount_words(whole)}: 违反 {LIMITS[rule]}"))
+            rule, words = "three-public-within-expenditure", f"{label}“三公”经费 为 {shown_part}, 超过{label}支出"
+        out.append(Violation(rule, f"调整后 {words} {shown_whole}: 违反 {LIMITS[rule]}"))
     return out
 
 
