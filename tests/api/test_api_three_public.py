@@ -128,3 +128,16 @@ def test_the_openapi_document_names_each_kind_of_line_with_examples_that_work(lo
             assert response.status_code == 201, (resource, name, response.json())
             tried += 1
     assert tried == 4
+
+
+def test_an_idempotent_retry_of_a_procurement_command_records_once(loaded, tokens):
+    headers = {**bearer(tokens["officer"]), "Idempotency-Key": "procurement-goods-1"}
+    body = {"line": {"procurement": "goods"}, "amount": "-1000", "reason": "少购一台"}
+    first = loaded.post(f"{BUDGET}/adjustments", headers=headers, json=body)
+    position = last_position(loaded)
+    again = loaded.post(f"{BUDGET}/adjustments", headers=headers, json=body)
+    assert first.status_code == again.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true" and again.json() == first.json()
+    assert last_position(loaded) == position
+    other = loaded.post(f"{BUDGET}/adjustments", headers=headers, json={**body, "line": {"procurement": "services"}})
+    assert other.status_code == 422 and last_position(loaded) == position
