@@ -209,3 +209,28 @@ def test_the_commands_replay_alike_after_a_rebuild(imported):
     ledger.rebuild()
     assert ledger.tables(D, Y) == tables and ledger.explain(D, Y) == figures
     assert ledger.verify().ok
+
+
+def test_the_document_written_from_events_carries_the_changes_and_imports_alike(imported, tmp_path):
+    """The 部门预算公开 the ledger writes after the commands (application/documents.budget_text)
+    prints them in 表十 and in 九、政府采购情况, and imports into another store with the same
+    figures: the import reads the command's dimensions back as they were recorded."""
+    from ledger.application import Ledger
+    from ledger.application.documents import budget_text
+    from support import new_database_url
+
+    ledger = imported
+    ledger.adjust(D, Y, Adjust(line={"three_public": "vehicle_operation"}, amount="-3000", reason="压减用车"))
+    ledger.appropriate(D, Y, Appropriate(line={"three_public": "overseas"}, amount="1.5万元", reason="出访"))
+    ledger.adjust(D, Y, Adjust(line={"procurement": "services"}, amount="-1万元", reason="服务减少"))
+    text = budget_text(ledger, D, Y)
+    assert "政府采购服务预算10.07万元" in text and "因公出国（境）费1.50万元" in text
+    url, drop = new_database_url(tmp_path / "again")
+    try:
+        with Ledger(url) as again:
+            again.import_document(text.encode(), "written-from-events.txt")
+            assert again.tables(D, Y, number=10) == ledger.tables(D, Y, number=10)
+            assert procurement(again) == procurement(ledger)
+            assert three_public(again) == three_public(ledger)
+    finally:
+        drop()
