@@ -191,7 +191,7 @@ def test_the_cli_records_and_refuses_three_public_and_procurement(imported, cli)
     position = imported.last_position()
     wrong = cli("adjust", "-d", D, "-y", str(Y), "--three-public", "reception", "--code", "2210399",
                 "--amount", "1", "--reason", "x", check=False)
-    assert wrong.returncode == 2 and "line.code: 不允许的字段" in wrong.stderr
+    assert wrong.returncode == 2 and "line.code: 不允许的字段: “三公”经费行只写 three_public 与 source" in wrong.stderr
     fiscal = cli("adjust", "-d", D, "-y", str(Y), "--three-public", "reception", "--source", "unit_funds",
                  "--amount", "1", "--reason", "x", check=False)
     assert fiscal.returncode == 2 and "line.source: “三公”经费按财政拨款公开" in fiscal.stderr

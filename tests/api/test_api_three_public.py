@@ -81,10 +81,11 @@ def test_refusals_are_422_naming_the_field_or_rule_and_record_nothing(loaded, to
         ({"line": {"three_public": "reception", "source": "unit_funds"}, "amount": "1", "reason": "x"},
          "body.line.source", "“三公”经费按财政拨款公开"),
         ({"line": {"three_public": "taxi"}, "amount": "1", "reason": "x"}, "body.line.three_public", "应为以下之一"),
-        ({"line": {**RECEPTION, "code": "2210399"}, "amount": "1", "reason": "x"}, "body.line.code", "不允许的字段"),
+        ({"line": {**RECEPTION, "code": "2210399"}, "amount": "1", "reason": "x"}, "body.line.code",
+         "不允许的字段: “三公”经费行只写 three_public 与 source"),
         ({"line": {"procurement": "food"}, "amount": "1", "reason": "x"}, "body.line.procurement", "应为以下之一"),
         ({"line": {"procurement": "goods", "source": "general"}, "amount": "1", "reason": "x"},
-         "body.line.source", "不允许的字段"),
+         "body.line.source", "不允许的字段: 政府采购行只写 procurement"),
     ]
     for body, location, words in fields:
         response = loaded.post(f"{BUDGET}/adjustments", headers=officer, json=body)

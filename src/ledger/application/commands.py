@@ -201,6 +201,19 @@ def error_location(loc: tuple[Any, ...] | list[Any]) -> tuple[Any, ...]:
     return tuple(out)
 
 
+LINE_KEYS = {"three_public": "“三公”经费行只写 three_public 与 source (财政拨款来源)",
+             "procurement": "政府采购行只写 procurement (品目)"}
+
+
+def extra_field_message(loc: tuple[Any, ...] | list[Any]) -> str | None:
+    """What to say of a field a “三公”经费 or 政府采购 line does not take (its location as pydantic
+    gives it, with the kind of line), or None for any other field."""
+    for i, part in enumerate(loc[:-1]):
+        if part in LINE_KEYS and i > 0 and loc[i - 1] in LINE_FIELDS:
+            return f"不允许的字段: {LINE_KEYS[part]}; 支出本身请另以支出行 (code, kind, ...) 调整"
+    return None
+
+
 def amount_value(value: object) -> Decimal:
     """An amount given as a number of 元, or text such as '10万元' or '100000.50'."""
     if isinstance(value, float):

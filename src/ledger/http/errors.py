@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..application.commands import error_location
+from ..application.commands import error_location, extra_field_message
 from ..domain.budget import RuleViolation
 from ..ingest.errors import DocumentRejected
 from ..domain.crosswalk import CrosswalkError
@@ -120,6 +120,8 @@ MESSAGES = {
 
 def message_of(error: dict) -> str:
     """One validation error's message in Chinese (its own message if the type is not listed)."""
+    if error.get("type") == "extra_forbidden" and (special := extra_field_message(error.get("loc", ()))):
+        return special
     template = MESSAGES.get(str(error.get("type", "")))
     if template is None:
         return str(error.get("msg", "")).removeprefix("Value error, ")
