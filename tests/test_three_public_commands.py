@@ -234,3 +234,31 @@ def test_the_document_written_from_events_carries_the_changes_and_imports_alike(
             assert three_public(again) == three_public(ledger)
     finally:
         drop()
+
+
+def test_a_figure_no_table_prints_has_its_lineage_and_its_diff(imported, cli):
+    """政府采购 is in none of the 13 tables: its events are read from the explanation's figure
+    (Ledger.figure_history, the CLI's --figure), and a diff of two points lists it."""
+    ledger = imported
+    first = ledger.figure_history(D, Y, "procurement")
+    up = ledger.adjust(D, Y, Adjust(line={"procurement": "goods"}, amount="1万元", reason="增购设备"))
+    moved = ledger.transfer(D, Y, Transfer(from_line={"procurement": "services"}, to_line={"procurement": "works"},
+                                           amount="5000", reason="改为工程"))
+    now = ledger.figure_history(D, Y, "procurement")
+    assert now.amount.value == sum(procurement(ledger).values()) == first.amount.value + 10000
+    assert now.total == now.amount and now.count == first.count + 1  # the transfer nets to zero in the total
+    assert now.contributions[-1].position == up.position and now.contributions[-1].amount.value == 10000
+    works = ledger.figure_history(D, Y, "procurement:works")
+    assert works.contributions[-1].position == moved.position and works.contributions[-1].amount.value == 5000
+    assert works.amount.value == procurement(ledger)["works"]
+
+    diff = ledger.diff(D, Y, Point(publication="年初预算"), Point())
+    figures = {f.figure: f for f in diff.figures}
+    assert figures["procurement"].delta.value == 10000
+    assert [e.position for e in figures["procurement"].events] == [up.position]
+    assert figures["procurement:services"].delta.value == -5000
+    assert [e.position for e in figures["procurement:works"].events] == [moved.position]
+    assert "three_public" not in figures  # unchanged figures are not listed
+    ran = cli("history", "-d", D, "-y", str(Y), "--figure", "procurement:goods", "-f", "json")
+    assert json.loads(ran.stdout)["amount"] == ledger.figure_history(D, Y, "procurement:goods").amount.model_dump()
+    assert cli("history", "-d", D, "-y", str(Y), "--figure", "nonsense", check=False).returncode == 3

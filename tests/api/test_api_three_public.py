@@ -142,3 +142,17 @@ def test_an_idempotent_retry_of_a_procurement_command_records_once(loaded, token
     assert last_position(loaded) == position
     other = loaded.post(f"{BUDGET}/adjustments", headers=headers, json={**body, "line": {"procurement": "services"}})
     assert other.status_code == 422 and last_position(loaded) == position
+
+
+def test_a_procurement_change_has_its_lineage_and_diff_over_http(loaded, tokens):
+    done = loaded.post(f"{BUDGET}/adjustments", headers=bearer(tokens["officer"]), json={
+        "line": {"procurement": "services"}, "amount": "3000", "reason": "购买服务"})
+    assert done.status_code == 201, done.text
+    lineage = loaded.get(f"{BUDGET}/explanation/lineage", params={"figure": "procurement:services"}).json()
+    assert lineage["contributions"][-1]["position"] == done.json()["position"]
+    assert Decimal(lineage["amount"]["yuan"]) == figures(loaded, "procurement")["services"]
+    assert loaded.get(f"{BUDGET}/explanation/lineage", params={"figure": "nonsense"}).status_code == 404
+    diff = loaded.get(f"{BUDGET}/diff", params={"from_publication": "年初预算"}).json()
+    changed = {f["figure"]: f for f in diff["figures"]}
+    assert Decimal(changed["procurement:services"]["delta"]["yuan"]) == 3000
+    assert [e["position"] for e in changed["procurement"]["events"]] == [done.json()["position"]]

@@ -117,6 +117,14 @@ def _prior_statements(rows: list[queries.PostingRow]) -> list[figures.PriorState
     return out
 
 
+def _sums(rows: Sequence[queries.PostingRow]) -> dict[Any, Decimal]:
+    """Σ of postings per distinct set of dimensions."""
+    sums: dict[Any, Decimal] = defaultdict(Decimal)
+    for p in rows:
+        sums[p.dims] += p.amount
+    return sums
+
+
 def _prior_of(year: int, sums: dict[Any, Decimal], units: Sequence[dict[str, str]], basis: str,
               last: int | None, final: bool) -> figures.PriorYear:
     """A year's figures as the year after compares with them: its budget's (or its 决算's)."""
@@ -692,9 +700,7 @@ class Ledger:
             if prior is None:
                 prior = self._prior_year(conn, department, fiscal_year, point, position, prior_publication,
                                          "budget")
-        sums: dict[Any, Decimal] = defaultdict(Decimal)
-        for p in rows:
-            sums[p.dims] += p.amount
+        sums = _sums(rows)
         year = as_year or fiscal_year
         stated = _prior_statements(rows) if as_year is None else []
         walk = economic = None
@@ -737,9 +743,7 @@ class Ledger:
             if prior is None:
                 prior = self._prior_year(conn, department, fiscal_year, point, position, prior_publication,
                                          "final")
-        sums: dict[Any, Decimal] = defaultdict(Decimal)
-        for p in rows:
-            sums[p.dims] += p.amount
+        sums = _sums(rows)
         stated = _prior_statements(rows) if as_year is None else []
         return final_explain.explain_final(department, as_year or fiscal_year, position, sums, budget.units,
                                            stated, recorded or None, prior)
@@ -784,6 +788,26 @@ class Ledger:
             next_after=found.listed[-1][0].position if found.more else None,
         )
 
+    def figure_history(self, department: str, fiscal_year: int, figure: str, point: queries.Point | None = None,
+                       *, after: int = 0, limit: int | None = None) -> lineage.FigureLineage:
+        """The events behind a figure of the explanation (figures.TOTALS: 政府采购, 三公经费 and
+        its items, 机关运行经费 …, also those no table prints); they add up to it."""
+        if figure not in figures.TOTALS:
+            raise queries.NotFound(f"没有这个数「{figure}」; 可选: {', '.join(figures.TOTALS)}")
+        self._catch_up()
+        point = point or queries.Point()
+        with self.engine.connect() as conn:
+            budget = queries.find_budget(conn, department, fiscal_year)
+            rows = queries.postings(conn, self.log, budget, point)
+        agency = budget.agency_units
+        found = lineage.figure_events(rows, figures.TOTALS[figure], agency, after=after, keep=limit)
+        amount = figures.total(_sums(rows), figures.TOTALS[figure], agency)
+        return lineage.FigureLineage(
+            department=department, fiscal_year=fiscal_year, figure=figure, label=figures.TOTAL_LABELS[figure],
+            amount=Money.of(amount), contributions=[lineage.contribution(first, net) for first, net in found.listed],
+            total=Money.of(found.total), count=found.count,
+            next_after=found.listed[-1][0].position if found.more else None)
+
     def diff(self, department: str, fiscal_year: int, a: queries.Point, b: queries.Point,
              labels: tuple[str, str] = ("", ""), *, offset: int = 0, limit: int | None = None,
              events_limit: int | None = None) -> lineage.Diff:
@@ -794,8 +818,9 @@ class Ledger:
         with self.engine.connect() as conn:
             budget = queries.find_budget(conn, department, fiscal_year)
             events_a, events_b = queries.events_at(conn, self.log, budget, [a, b])
-            before = self._tables_of(conn, budget, a, events_a)
-            after = self._tables_of(conn, budget, b, events_b)
+            sums_a, sums_b = queries.sums_of(events_a), queries.sums_of(events_b)
+            before = queries.render_tables(conn, budget, a, sums_a)
+            after = queries.render_tables(conn, budget, b, sums_b)
         # The events one point includes and the other does not made the difference (a stored
         # event has the same lines whichever point reads it).
         ids_a, ids_b = {e.event_id for e in events_a}, {e.event_id for e in events_b}
@@ -828,7 +853,23 @@ class Ledger:
         end = offset + len(page)
         return lineage.Diff(department=department, fiscal_year=fiscal_year, from_point=labels[0],
                             to_point=labels[1], changes=changes, total=len(changed),
-                            next_offset=end if end < len(changed) else None)
+                            next_offset=end if end < len(changed) else None,
+                            figures=self._figure_changes(budget.agency_units, sums_a, sums_b, moved, events_limit))
+
+    @staticmethod
+    def _figure_changes(agency: frozenset[str], sums_a: dict[Any, Decimal], sums_b: dict[Any, Decimal],
+                        moved: list[queries.PostingRow], keep: int | None) -> list[lineage.FigureChange]:
+        out = []
+        for key, where in figures.TOTALS.items():
+            va, vb = figures.total(sums_a, where, agency), figures.total(sums_b, where, agency)
+            if va == vb:
+                continue
+            found = lineage.figure_events(moved, where, agency, keep=keep)
+            out.append(lineage.FigureChange(
+                figure=key, label=figures.TOTAL_LABELS[key], before=Money.of(va), after=Money.of(vb),
+                delta=Money.of(vb - va), events=[lineage.contribution(first, net) for first, net in found.listed],
+                events_count=found.count))
+        return out
 
     def series(self, department: str, *, figure: str | None = None, table: int | None = None,
                row: str | None = None, column: str | None = None, anchor: int | None = None) -> series.Series:

@@ -439,20 +439,30 @@ def series(
 @app.command()
 def history(
     department: Department, year: Year,
-    table: Annotated[int, typer.Option("--table", "-t", help="表号 1–13")],
-    row: Annotated[str, typer.Option("--row", help="行: 科目编码或行名称, 如 2210399 或 合计")],
-    column: Annotated[str, typer.Option("--column", help="列名称, 如 基本支出")],
+    table: Annotated[Optional[int], typer.Option("--table", "-t", help="表号 1–13")] = None,
+    row: Annotated[Optional[str], typer.Option("--row", help="行: 科目编码或行名称, 如 2210399 或 合计")] = None,
+    column: Annotated[Optional[str], typer.Option("--column", help="列名称, 如 基本支出")] = None,
+    figure: Annotated[Optional[str], typer.Option(
+        "--figure", help="或: 情况说明的一个数, 如 procurement (政府采购), three_public:reception")] = None,
     output: Format = ReportFormat.text, as_of: AsOf = None, effective: Effective = None,
     publication: Publication = None,
 ) -> None:
-    """The events behind one cell (lineage); their contributions add up to the cell."""
+    """The events behind one cell (--table --row --column), or behind one figure of the
+    explanation (--figure: also those no table prints, such as 政府采购); their contributions
+    add up to it."""
     point = parse_point(as_of, effective, publication)
-    lineage = _read_cells(lambda ledger: ledger.history(department, year, table, row, column, point))
+    if figure is None and (table is None or row is None or column is None):
+        fail("请给出 --table、--row 和 --column, 或 --figure", 2)
+    if figure is not None:
+        lineage = _read_cells(lambda ledger: ledger.figure_history(department, year, figure, point))
+        heading = f"{lineage.label} ({lineage.figure})"
+    else:
+        lineage = _read_cells(lambda ledger: ledger.history(department, year, table, row, column, point))
+        heading = f"{lineage.table_name} {lineage.title} / {lineage.row_label} / {lineage.column_label}"
     if output == "json":
         typer.echo(lineage.model_dump_json(indent=2))
         return
-    typer.echo(f"{lineage.table_name} {lineage.title} / {lineage.row_label} / {lineage.column_label}: "
-               f"{lineage.amount.wan} 万元 ({lineage.amount.yuan} 元)")
+    typer.echo(f"{heading}: {lineage.amount.wan} 万元 ({lineage.amount.yuan} 元)")
     typer.echo("位置\t记录时间\t生效日期\t类型\t金额(元)\t原因\t来源\t记录人")
     for c in lineage.contributions:
         source = c.provenance or {}

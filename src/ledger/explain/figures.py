@@ -31,6 +31,49 @@ COMPARED: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
+# Every figure of the explanation's totals: key → the filter of the postings it sums. Lineage
+# of a figure (readmodel/lineage.figure_events) reads the same filters.
+TOTALS: dict[str, dict[str, Any]] = {
+    "income_total": BUDGET,
+    "income_current": {**BUDGET, "period": "current"},
+    "income_carryover": {**BUDGET, "period": "carryover"},
+    "expenditure_total": BUDGET,
+    "expenditure_current": {**BUDGET, "period": "current"},
+    "expenditure_carryover": {**BUDGET, "period": "carryover"},
+    "fiscal": {**BUDGET, "source": list(FISCAL_SOURCES)},
+    "fiscal_current": {**BUDGET, "source": list(FISCAL_SOURCES), "period": "current"},
+    "fiscal_carryover": {**BUDGET, "source": list(FISCAL_SOURCES), "period": "carryover"},
+    "general_public_current": GENERAL_CURRENT,
+    "basic": {**BUDGET, "kind": "basic"},
+    "project": {**BUDGET, "kind": "project"},
+    "general_basic": {**GENERAL_CURRENT, "kind": "basic"},
+    "personnel": {**ECONOMIC, "cost": "personnel"},
+    "operating": {**ECONOMIC, "cost": "operating"},
+    "three_public": THREE_PUBLIC,
+    **{f"three_public:{item}": {**THREE_PUBLIC, "three_public": item} for item in classification.THREE_PUBLIC_LABELS},
+    "operating_cost": OPERATING_COST,
+    "procurement": {"measure": "budget", "procurement": True},
+    **{f"procurement:{kind}": {"measure": "budget", "procurement": kind} for kind in classification.PROCUREMENT_LABELS},
+    "projects": {"measure": "budget", "project": True, "period": "current"},
+    **{f"source:{source}": {**BUDGET, "source": source, "period": "current"} for source in classification.SOURCE_LABELS},
+}
+
+
+TOTAL_LABELS: dict[str, str] = {
+    "income_total": "预算收入总计", "income_current": "本年收入", "income_carryover": "上年结转收入",
+    "expenditure_total": "预算支出总计", "expenditure_current": "本年预算安排", "expenditure_carryover": "上年结转安排",
+    "fiscal": "财政拨款收支总预算", "fiscal_current": "当年财政拨款", "fiscal_carryover": "财政拨款上年结转",
+    "general_public_current": "一般公共预算当年支出", "basic": "基本支出", "project": "项目支出",
+    "general_basic": "一般公共预算基本支出", "personnel": "人员经费", "operating": "公用经费",
+    "three_public": "“三公”经费", **{f"three_public:{k}": v for k, v in classification.THREE_PUBLIC_LABELS.items()},
+    "operating_cost": "机关运行经费", "procurement": "政府采购",
+    **{f"procurement:{k}": f"政府采购{v}" for k, v in classification.PROCUREMENT_LABELS.items()},
+    "projects": "项目支出 (当年, 按项目)",
+    **{f"source:{k}": f"{v} (当年)" for k, v in classification.SOURCE_LABELS.items()},
+}
+assert set(TOTAL_LABELS) == set(TOTALS)
+
+
 @dataclass(frozen=True)
 class PriorStatement:
     figure: str
@@ -153,29 +196,7 @@ def explain(department: str, fiscal_year: int, position: int | None, sums: Sums,
     agency = classification.agency_units(units)
     categories = {u["category"] for u in units if u["name"] in agency}
     t = lambda where: total(sums, where, agency)  # noqa: E731
-    totals = {
-        "income_total": t(BUDGET),
-        "income_current": t({**BUDGET, "period": "current"}),
-        "income_carryover": t({**BUDGET, "period": "carryover"}),
-        "expenditure_total": t(BUDGET),
-        "expenditure_current": t({**BUDGET, "period": "current"}),
-        "expenditure_carryover": t({**BUDGET, "period": "carryover"}),
-        "fiscal": t({**BUDGET, "source": list(FISCAL_SOURCES)}),
-        "fiscal_current": t({**BUDGET, "source": list(FISCAL_SOURCES), "period": "current"}),
-        "fiscal_carryover": t({**BUDGET, "source": list(FISCAL_SOURCES), "period": "carryover"}),
-        "general_public_current": t(GENERAL_CURRENT),
-        "basic": t({**BUDGET, "kind": "basic"}),
-        "project": t({**BUDGET, "kind": "project"}),
-        "general_basic": t({**GENERAL_CURRENT, "kind": "basic"}),
-        "personnel": t({**ECONOMIC, "cost": "personnel"}),
-        "operating": t({**ECONOMIC, "cost": "operating"}),
-        "three_public": t(THREE_PUBLIC),
-        "operating_cost": t(OPERATING_COST),
-        "procurement": t({"measure": "budget", "procurement": True}),
-        "projects": t({"measure": "budget", "project": True, "period": "current"}),
-    }
-    for source in classification.SOURCE_LABELS:
-        totals[f"source:{source}"] = t({**BUDGET, "source": source, "period": "current"})
+    totals = {key: t(where) for key, where in TOTALS.items()}
 
     comparisons = []
     for key, (label, where) in COMPARED.items():
