@@ -45,7 +45,7 @@ def test_pdfium_reads_each_page_as_pdfminer_did(path):
                                            if reader._on_page(c, view)), key=_key)
             assert [c.text for c in ours] == [c.text for c in theirs], f"page {number}"
             for a, b in zip(ours, theirs):
-                assert abs(a.x0 - b.x0) < 0.01 and abs(a.x1 - b.x1) < 1.5, (number, a, b)
+                assert abs(a.x0 - b.x0) < 0.01 and abs(a.x1 - b.x1) < 0.01, (number, a, b)
                 assert abs(a.top - b.top) < 0.01 and abs(a.bottom - b.bottom) < 0.01, (number, a, b)
                 assert abs(a.base - b.base) < 0.01 and abs(a.size - b.size) < 0.01, (number, a, b)
             plumber = reader.pdfplumber.page.Page(structure, page_obj, page_number=number)

@@ -503,8 +503,10 @@ _UPRIGHT = 1e-6
 
 def _chars(text, view: _View, limits: PdfLimits, deadline: float) -> Iterator[_Char]:  # type: ignore[no-untyped-def]
     """PDFium's characters of the page (its text page, generated spaces and line breaks left
-    out) as pdfminer's boxes in pdfplumber's coordinates: from the origin, across the advance
-    width (PDFium's loose box), from the font's descent below the baseline up by the size."""
+    out) as pdfminer's boxes in pdfplumber's coordinates: from the origin across the font's
+    width of the character, from the font's descent below the baseline up by the size (the
+    font size scaled by the text matrix). A character not upright as displayed takes the box of
+    its glyph, its baseline at the box's foot."""
     count = pdfium.FPDFText_CountChars(text)
     if count < 0:
         raise _OutOfBounds("页面的文字层无法读取")
@@ -515,55 +517,60 @@ def _chars(text, view: _View, limits: PdfLimits, deadline: float) -> Iterator[_C
     rect = pdfium.FS_RECTF()
     prect = ctypes.byref(rect)
     left, bottom, right, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
-    fsize, descent = ctypes.c_float(), ctypes.c_float()
+    fsize, descent, width = ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
+    pwidth = ctypes.byref(width)
+    get_width = pdfium.FPDFFont_GetGlyphWidth  # its "glyph" is the character (mapped to the font's code)
     matrix = pdfium.FS_MATRIX()
-    styles: dict[int | None, tuple[Matrix, float, float]] = {}  # text object → its matrix on the page, font size, descent
+    styles: dict[int | None, tuple] = {}  # text object → its matrix on the page, font size, descent, font
     get_unicode, get_object, get_origin = pdfium.FPDFText_GetUnicode, pdfium.FPDFText_GetTextObject, pdfium.FPDFText_GetCharOrigin
     get_loose = pdfium.FPDFText_GetLooseCharBox
     for i in range(count):
         if i & 1023 == 1023 and time.monotonic() > deadline:
             raise _OutOfBounds(f"读取超时: 页面在 {limits.page_seconds:g} 秒内没有分析完, 内容过于复杂")
         code = get_unicode(text, i)
-        if code < 0x21 or code in (0xFFFE, 0xFFFF) or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
-            if code < 0x21 or code in (0xFFFE, 0xFFFF):
-                continue  # spaces, line breaks and marks PDFium generates
+        if code < 0x21 or code in (0xFFFE, 0xFFFF):
+            continue  # spaces, and the line breaks and marks PDFium generates
+        if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
             code = 0xFFFD
         char = chr(code)
         if not char.strip():
             continue
         obj = get_object(text, i)
+        if not obj:
+            continue
         key = ctypes.cast(obj, ctypes.c_void_p).value
         style = styles.get(key)
         if style is None:
             size = font_descent = 0.0
-            if obj:
-                if pdfium.FPDFTextObj_GetFontSize(obj, ctypes.byref(fsize)):
-                    size = fsize.value
-                font = pdfium.FPDFTextObj_GetFont(obj)
-                if font and pdfium.FPDFFont_GetDescent(font, size, ctypes.byref(descent)):
-                    font_descent = descent.value
+            if pdfium.FPDFTextObj_GetFontSize(obj, ctypes.byref(fsize)):
+                size = fsize.value
+            font = pdfium.FPDFTextObj_GetFont(obj)
+            if font and pdfium.FPDFFont_GetDescent(font, size, ctypes.byref(descent)):
+                font_descent = descent.value
             if not size:
                 size = float(pdfium.FPDFText_GetFontSize(text, i))
             pdfium.FPDFText_GetMatrix(text, i, ctypes.byref(matrix))
             m = (matrix.a, matrix.b, matrix.c, matrix.d, matrix.e, matrix.f)
-            style = styles[key] = (_then(m, view.matrix), size, font_descent)
-        full, size, font_descent = style
+            style = styles[key] = (_then(m, view.matrix), size, font_descent, font)
+        full, size, font_descent, font = style
         a, b, c, d = full[:4]
         get_origin(text, i, px, py)
         ox, oy = _apply(view.matrix, x.value, y.value)
         if a > 0 and d < 0 and abs(b) < _UPRIGHT * a and abs(c) < _UPRIGHT * -d:
-            # Upright as displayed: pdfminer's box from the baseline.
+            # Upright as displayed: pdfminer's box from the origin across the advance (the
+            # font's width of the character, as the file gives it: PDFium's loose box takes
+            # some from elsewhere, 500 for the digits of a CJK font where the file says 462),
+            # from the font's descent below the baseline up by the size.
             scale = -d
             height = size * scale or 1.0
             below = oy - font_descent * scale
-            if view.rotation == 0 and get_loose(text, i, prect):
-                x0 = rect.left + view.matrix[4]
-                x1 = rect.right + view.matrix[4]
-            else:  # turned by /Rotate: PDFium's loose box is not turned; the glyph's own box
-                pdfium.FPDFText_GetCharBox(text, i, ctypes.byref(left), ctypes.byref(right), ctypes.byref(bottom), ctypes.byref(top))
-                bx0, _, bx1, _ = view.box(_IDENTITY, left.value, bottom.value, right.value, top.value)
-                x0, x1 = ox, max(bx1, ox)
-            yield _Char(char, x0, x1, below - height, below, oy, height)
+            if font and get_width(font, code, size, pwidth) and width.value > 0:
+                advance = width.value * a
+            elif get_loose(text, i, prect):
+                advance = abs(rect.right - rect.left)
+            else:
+                advance = 0.0
+            yield _Char(char, ox, ox + advance, below - height, below, oy, height)
         else:
             pdfium.FPDFText_GetCharBox(text, i, ctypes.byref(left), ctypes.byref(right), ctypes.byref(bottom), ctypes.byref(top))
             bx0, btop, bx1, bbottom = view.box(_IDENTITY, left.value, bottom.value, right.value, top.value)
