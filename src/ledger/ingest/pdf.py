@@ -499,6 +499,9 @@ def _unique(chars: Iterable[_Char]) -> list[_Char]:
 
 
 _UPRIGHT = 1e-6
+# FPDFText_GetTextObject giving the object's address as an int (a key, without a cast per character)
+_OBJECT_ADDRESS = ctypes.cast(pdfium.FPDFText_GetTextObject,
+                              ctypes.CFUNCTYPE(ctypes.c_void_p, pdfium.FPDF_TEXTPAGE, ctypes.c_int))
 
 
 def _chars(text, view: _View, limits: PdfLimits, deadline: float) -> Iterator[_Char]:  # type: ignore[no-untyped-def]
@@ -524,6 +527,7 @@ def _chars(text, view: _View, limits: PdfLimits, deadline: float) -> Iterator[_C
     styles: dict[int | None, tuple] = {}  # text object → its matrix on the page, font size, descent, font
     get_unicode, get_object, get_origin = pdfium.FPDFText_GetUnicode, pdfium.FPDFText_GetTextObject, pdfium.FPDFText_GetCharOrigin
     get_loose = pdfium.FPDFText_GetLooseCharBox
+    get_address = _OBJECT_ADDRESS
     for i in range(count):
         if i & 1023 == 1023 and time.monotonic() > deadline:
             raise _OutOfBounds(f"读取超时: 页面在 {limits.page_seconds:g} 秒内没有分析完, 内容过于复杂")
@@ -535,12 +539,12 @@ def _chars(text, view: _View, limits: PdfLimits, deadline: float) -> Iterator[_C
         char = chr(code)
         if not char.strip():
             continue
-        obj = get_object(text, i)
-        if not obj:
+        key = get_address(text, i)
+        if not key:
             continue
-        key = ctypes.cast(obj, ctypes.c_void_p).value
         style = styles.get(key)
         if style is None:
+            obj = get_object(text, i)
             size = font_descent = 0.0
             if pdfium.FPDFTextObj_GetFontSize(obj, ctypes.byref(fsize)):
                 size = fsize.value
@@ -859,7 +863,13 @@ def _snap(values: Iterable[float], tolerance: float = 1.5) -> list[float]:
 
 
 def _index(edges: list[float], value: float) -> int:
-    return min(range(len(edges)), key=lambda i: abs(edges[i] - value))
+    """The nearest of the (ascending) edges; of two as near, the first."""
+    i = bisect.bisect_left(edges, value)
+    if i == 0:
+        return 0
+    if i == len(edges):
+        return len(edges) - 1
+    return i if edges[i] - value < value - edges[i - 1] else i - 1
 
 
 def _blocks(number: int, chars: list[_Char], found: list) -> list[Block]:
