@@ -63,3 +63,64 @@ def test_pdfium_reads_each_page_as_pdfminer_did(path):
     finally:
         pdf.close()
         structure.stream.close()
+
+
+def _turned_page() -> bytes:
+    """A page turned by /Rotate 90 (reportlab writes its mediabox 842 x 595: it displays 595 wide),
+    its content drawn turned the other way so that it displays upright: three lines of text and
+    a ruled table of two rows under them, as displayed."""
+    import io
+
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    out = io.BytesIO()
+    c = canvas.Canvas(out, pagesize=(595, 842), invariant=1)
+    c.setPageRotation(90)
+    c.rotate(90)  # drawing as displayed (the page turns a quarter clockwise)
+    c.translate(0, -595)
+    c.setFont("STSong-Light", 12)
+    for k, line in enumerate(["第一行：说明", "第二行：收入", "第三行：支出"]):
+        c.drawString(72, 595 - 100 - 20 * k, line)
+    xs, ys = [72, 200, 320], [595 - 200, 595 - 220, 595 - 240]
+    for x in xs:
+        c.line(x, ys[0], x, ys[-1])
+    for y in ys:
+        c.line(xs[0], y, xs[-1], y)
+    c.drawString(76, 595 - 215, "项目")
+    c.drawString(204, 595 - 215, "金额")
+    c.drawString(76, 595 - 235, "行政运行")
+    c.drawString(204, 595 - 235, "1,511.89")
+    c.showPage()
+    c.save()
+    return out.getvalue()
+
+
+def test_a_page_turned_by_rotate_reads_as_it_displays():
+    data = _turned_page()
+    assert b"/Rotate 90" in data
+    document = reader.read_pdf(data, "turned.pdf")
+    assert [b.text for b in document.lines()] == ["第一行：说明", "第二行：收入", "第三行：支出"]
+    (table,) = document.tables()
+    assert [r.texts for r in table.rows] == [["项目", "金额"], ["行政运行", "1,511.89"]]
+    line = next(document.lines())
+    assert abs(line.location.box.x0 - 72) < 0.5 and 88 < line.location.box.top < 100  # as displayed
+    # and as pdfminer read it
+    structure = reader._open(data)
+    ((number, page_obj),) = reader._pages(structure, reader.PdfLimits())
+    view = reader._View(page_obj)
+    assert (view.width, view.height) == (595, 842) == (page_obj.mediabox[3], page_obj.mediabox[2])
+    pdf = pypdfium2.PdfDocument(data)
+    page = pdf[0]
+    text = page.get_textpage()
+    ours = sorted(reader._chars(text.raw, view, reader.PdfLimits(), time.monotonic() + 10), key=_key)
+    text.close()
+    page.close()
+    pdf.close()
+    theirs = sorted((c for c in reader._pdfminer_chars(structure, page_obj, 1, reader.PdfLimits(), time.monotonic() + 10)
+                     if c.text.strip()), key=_key)
+    assert [c.text for c in ours] == [c.text for c in theirs]
+    for a, b in zip(ours, theirs):
+        assert max(abs(a.x0 - b.x0), abs(a.x1 - b.x1), abs(a.top - b.top), abs(a.base - b.base)) < 0.01, (a, b)

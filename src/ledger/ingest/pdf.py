@@ -15,7 +15,16 @@ table finder the cells.
 
 Characters are in pdfplumber's coordinates (points, origin top-left of the mediabox, a page
 turned by /Rotate as it displays), each with the box pdfminer would give it: from its origin
-and advance width, its font's descent and its size (the font size scaled by the text matrix).
+across the font's width of it, from its font's descent below the baseline up by its size (the
+font size scaled by the text matrix). On the corpus PDFium's characters equal pdfminer's, box
+for box (tests/test_pdf_pdfium.py).
+
+A page with a text object that has no box (its glyphs have none: a font not embedded and no
+font on this machine to stand in for it, e.g. STSong-Light without a CJK font installed) is
+read by pdfminer's interpretation instead, bounded as before (a deadline and caps inside it):
+PDFium's text page drops such an object when it has no width and takes it for an overprinted
+copy of another of the same text. Install a CJK font (Debian's fonts-wqy-microhei) and such
+pages read by PDFium too.
 
 Refusals raise `DocumentRejected` with one `Problem` per finding, each naming its page when it
 has one: not a PDF, damaged or cut short, encrypted, scanned pages without text, too large,
