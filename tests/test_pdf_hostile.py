@@ -165,3 +165,38 @@ def test_damaged_copies_are_refused_or_read_never_crash():
             assert refused.problems and all(p.message for p in refused.problems)
             outcomes["refused"] += 1
     assert outcomes["refused"] >= 10
+
+
+@pytest.mark.parametrize(("limits", "message"), [
+    (PdfLimits(max_page_chars=200), "页面字符超过 200 个"),
+    (PdfLimits(max_page_edges=20), "页面线条超过 20 条"),
+    (PdfLimits(max_page_objects=40), "页面对象超过 40 个"),
+], ids=["characters", "lines", "objects"])
+def test_what_a_page_draws_is_capped(limits, message):
+    """The caps on a page's characters, ruling lines and objects (PDFium's, counted after it
+    parsed the page), tightened below what the published document's table pages draw."""
+    with pytest.raises(DocumentRejected) as refused:
+        read_pdf(ORIGINAL.read_bytes(), ORIGINAL.name, limits)
+    problems = [p for p in refused.value.problems if message in p.message]
+    assert problems and all(p.page for p in problems)
+    assert 8 in [p.page for p in problems]  # 收入决算表, a page of figures
+
+
+def test_two_documents_read_at_once_take_turns_with_pdfium():
+    """PDFium is not thread-safe: a read waits while another holds it (the service reads
+    uploads in worker threads), and reads as it would alone."""
+    import threading
+
+    from ledger.ingest import pdf as reader
+
+    results = []
+    with reader._PDFIUM:  # another read, mid-way
+        worker = threading.Thread(target=lambda: results.append(read_pdf(ORIGINAL.read_bytes(), ORIGINAL.name)))
+        worker.start()
+        worker.join(1.0)  # a whole read takes a third of that here
+        assert worker.is_alive() and not results
+    worker.join(30)
+    assert not worker.is_alive()
+    (document,) = results
+    assert document.flow().text == read(ORIGINAL).flow().text
+    assert [t.texts() for t in document.tables()] == [t.texts() for t in read(ORIGINAL).tables()]
