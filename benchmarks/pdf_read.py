@@ -10,7 +10,9 @@ process, so its peak RSS is the reader's (with Python and the libraries loaded: 
 before reading is reported beside it). The reader takes each page from PDFium (pypdfium2) and
 reads with pdfminer only a page whose text PDFium's text page leaves short (a text object
 without a box: a font not embedded and no font on the machine to stand in for it, e.g. our
-writer's STSong-Light without a CJK font installed); `pdfminer_pages` counts them. Also
+writer's STSong-Light without a CJK font installed); `pdfminer_pages` counts them, and
+`reader-without-fonts` is the reader with PDFium restarted to see no system font (as on a
+machine without a CJK font, whatever this one has). Also
 measured: pdfplumber alone making the characters and lines of every page (pdfminer's
 interpretation of the page contents, the reader before PDFium), and PDFium alone giving every
 character with its box and every path's bounds (the floor under the reader).
@@ -41,6 +43,10 @@ mode, path = sys.argv[1], sys.argv[2]
 data = open(path, "rb").read()
 import pdfplumber
 from ledger.ingest.pdf import read_pdf
+if mode == "reader-without-fonts":  # PDFium as on a machine without a CJK font
+    import tempfile
+    from ledger.devtools.pdfium_fonts import restart_pdfium
+    restart_pdfium([tempfile.mkdtemp()])
 from ledger.ingest import pdf as reader
 fallback = []  # the pages read by pdfminer
 if hasattr(reader, "_pdfminer_chars"):
@@ -51,7 +57,7 @@ if hasattr(reader, "_pdfminer_chars"):
     reader._pdfminer_chars = counted
 loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 wall, cpu = time.perf_counter(), time.process_time()
-if mode == "reader":
+if mode in ("reader", "reader-without-fonts"):
     pages = read_pdf(data, path).page_count
 elif mode == "pypdfium2-floor":
     import pypdfium2
@@ -106,7 +112,7 @@ def cjk_font() -> str | None:
     """A CJK font where PDFium looks for stand-ins (its Linux font directories), if any."""
     for folder in ("/usr/share/fonts", "/usr/local/share/fonts", "/usr/share/X11/fonts"):
         for found in sorted(Path(folder).rglob("*")) if Path(folder).is_dir() else []:
-            if any(k in found.name.lower() for k in ("wqy", "cjk", "song", "hei", "ming", "droidsansfallback")):
+            if found.is_file() and any(k in found.name.lower() for k in ("wqy", "cjk", "song", "hei", "ming", "droidsansfallback")):
                 return str(found)
     return None
 
@@ -129,7 +135,7 @@ def main() -> None:
                      CORPUS / "shanghai-putuo-caizhengju-2024-final-accounts-doctored.pdf", generated]
         results = []
         for path in documents:
-            for mode in ("reader", "pdfplumber-floor", "pypdfium2-floor"):
+            for mode in ("reader", "reader-without-fonts", "pdfplumber-floor", "pypdfium2-floor"):
                 runs = [run(mode, path) for _ in range(args.repeat)]
                 median = sorted(runs, key=lambda r: r["cpu"])[len(runs) // 2]
                 result = {"document": path.name, "mode": mode, "pages": median["pages"], "bytes": path.stat().st_size,
@@ -140,7 +146,7 @@ def main() -> None:
                           "pdfminer_pages": median["pdfminer_pages"],
                           "runs_cpu_s": [round(r["cpu"], 3) for r in runs], "runs_wall_s": [round(r["wall"], 3) for r in runs]}
                 results.append(result)
-                print(f"{path.name[:48]:48} {mode:17} {result['pages']:3} pages  wall {result['wall_s']:6.2f} s "
+                print(f"{path.name[:48]:48} {mode:20} {result['pages']:3} pages  wall {result['wall_s']:6.2f} s "
                       f"({result['wall_per_page_ms']:6.1f} ms/page)  cpu {result['cpu_s']:6.2f} s "
                       f"({result['cpu_per_page_ms']:6.1f} ms/page)  RSS {result['rss_peak_mb']:6.1f} MB "
                       f"(loaded {result['rss_loaded_mb']:.1f})  pdfminer pages {result['pdfminer_pages']:2}  "

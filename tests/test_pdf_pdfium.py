@@ -124,3 +124,67 @@ def test_a_page_turned_by_rotate_reads_as_it_displays():
     assert [c.text for c in ours] == [c.text for c in theirs]
     for a, b in zip(ours, theirs):
         assert max(abs(a.x0 - b.x0), abs(a.x1 - b.x1), abs(a.top - b.top), abs(a.base - b.base)) < 0.01, (a, b)
+
+
+WITHOUT_FONTS = r"""
+import json, sys, tempfile
+from ledger.devtools.pdfium_fonts import restart_pdfium
+restart_pdfium([tempfile.mkdtemp()])  # no stand-in font for STSong-Light, which reportlab does not embed
+sys.path.insert(0, sys.argv[1])
+import time
+import pypdfium2
+import test_pdf_reader as drawn
+from ledger.ingest import pdf as reader
+
+by_pdfminer = []
+pdfminer_chars = reader._pdfminer_chars
+reader._pdfminer_chars = lambda *args, **kwargs: (by_pdfminer.append(args[2]), pdfminer_chars(*args, **kwargs))[1]
+
+
+def sentence(c, _):
+    drawn.sentence(c, 700, drawn.RUNS)
+
+
+def prose(c, _):
+    c.setFont(drawn.FONT, 12)
+    for k in range(3):
+        c.drawString(72, 760 - 18 * k, "这是一行没有表格线的正文，" * 3)
+
+
+out = {}
+for name, draw in (("sentence", sentence), ("prose", prose)):
+    data = drawn.pdf(draw)
+    by_pdfminer.clear()
+    document = reader.read_pdf(data, name)
+    pdf = pypdfium2.PdfDocument(data)
+    page = pdf[0]
+    text = page.get_textpage()
+    view = reader._View(reader._pages(reader._open(data), reader.PdfLimits())[0][1])
+    pdfium_alone = "".join(c.text for c in reader._chars(text.raw, view, reader.PdfLimits(), time.monotonic() + 10))
+    out[name] = {"lines": [b.text for b in document.lines()], "by_pdfminer": list(by_pdfminer), "pdfium_alone": pdfium_alone}
+print(json.dumps(out, ensure_ascii=False))
+"""
+
+
+def test_without_a_stand_in_font_such_pages_are_read_by_pdfminer():
+    """On a machine without a CJK font, PDFium's text page drops a lone 「。」 in the not
+    embedded STSong-Light (its glyph has no box, its object no width) and takes identical lines
+    for overprinted copies; those pages are read by pdfminer, and read whole."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tests = Path(__file__).resolve().parent
+    env = {"PYTHONPATH": str(tests.parent / "src"), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", WITHOUT_FONTS, str(tests)], check=True, capture_output=True,
+                         text=True, env=env, timeout=120)
+    found = json.loads(out.stdout)
+    from test_pdf_reader import RUNS
+
+    sentence = "".join(r for r, _ in RUNS)
+    assert found["sentence"]["lines"] == [sentence] and found["sentence"]["by_pdfminer"] == [1]
+    assert found["sentence"]["pdfium_alone"] == sentence[:-1]  # the 「。」 PDFium alone misses
+    line = "这是一行没有表格线的正文，" * 3
+    assert found["prose"]["lines"] == [line] * 3 and found["prose"]["by_pdfminer"] == [1]
+    assert found["prose"]["pdfium_alone"] == line  # one of three
