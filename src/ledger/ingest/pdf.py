@@ -534,6 +534,7 @@ def _chars(text, view: _View, limits: PdfLimits, deadline: float) -> Iterator[_C
     get_width = pdfium.FPDFFont_GetGlyphWidth  # its "glyph" is the character (mapped to the font's code)
     matrix = pdfium.FS_MATRIX()
     styles: dict[int | None, tuple] = {}  # text object → its matrix on the page, font size, descent, font
+    widths: dict[tuple[int | None, float, int], float] = {}  # (font, size, character) → its width
     get_unicode, get_object, get_origin = pdfium.FPDFText_GetUnicode, pdfium.FPDFText_GetTextObject, pdfium.FPDFText_GetCharOrigin
     get_loose = pdfium.FPDFText_GetLooseCharBox
     get_address = _OBJECT_ADDRESS
@@ -564,8 +565,9 @@ def _chars(text, view: _View, limits: PdfLimits, deadline: float) -> Iterator[_C
                 size = float(pdfium.FPDFText_GetFontSize(text, i))
             pdfium.FPDFText_GetMatrix(text, i, ctypes.byref(matrix))
             m = (matrix.a, matrix.b, matrix.c, matrix.d, matrix.e, matrix.f)
-            style = styles[key] = (_then(m, view.matrix), size, font_descent, font)
-        full, size, font_descent, font = style
+            font_id = ctypes.cast(font, ctypes.c_void_p).value if font else None
+            style = styles[key] = (_then(m, view.matrix), size, font_descent, font, font_id)
+        full, size, font_descent, font, font_id = style
         a, b, c, d = full[:4]
         get_origin(text, i, px, py)
         ox, oy = _apply(view.matrix, x.value, y.value)
@@ -577,8 +579,11 @@ def _chars(text, view: _View, limits: PdfLimits, deadline: float) -> Iterator[_C
             scale = -d
             height = size * scale or 1.0
             below = oy - font_descent * scale
-            if font and get_width(font, code, size, pwidth) and width.value > 0:
-                advance = width.value * a
+            wide = widths.get((font_id, size, code))
+            if wide is None:
+                wide = widths[(font_id, size, code)] = width.value if font and get_width(font, code, size, pwidth) else 0.0
+            if wide > 0:
+                advance = wide * a
             elif get_loose(text, i, prect):
                 advance = abs(rect.right - rect.left)
             else:
