@@ -169,10 +169,10 @@ _TEXT_LAYERS = {b"ASCII85Decode": "a85", b"A85": "a85", b"ASCIIHexDecode": "hex"
 
 
 def _check_streams(data: bytes, limits: PdfLimits, deadline: float) -> set[int]:
-    """Inflate every zlib stream of the file with a ceiling, before pdfminer decodes any
+    """Inflate every zlib stream of the file with a ceiling, before pdfminer or PDFium decodes any
     without one: a few kilobytes can inflate to gigabytes. A stream under an ASCII85 or
     hexadecimal layer (reportlab writes them so) is unwrapped as it goes. Returns the numbers
-    of the objects whose stream is broken (pdfminer would read what it can and say nothing)."""
+    of the objects whose stream is broken (pdfminer and PDFium would read what they can and say nothing)."""
     view = memoryview(data)
     total = 0
     broken: set[int] = set()
