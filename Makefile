@@ -6,6 +6,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 EXAMPLE := examples/changzhi-hpf-2024-budget.txt
+# The year after, made from the 2024 events (python -m ledger.devtools.nextyear), and the
+# crosswalk its codes compare through: two consecutive years to look at.
+NEXT_YEAR := examples/changzhi-hpf-2025-budget-made-from-2024.txt
+CROSSWALKS := examples/crosswalks
 # PostgreSQL for the second test pass (the machines run one on 127.0.0.1:5432, trust auth).
 LEDGER_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export LEDGER_TEST_POSTGRES_URL
@@ -26,7 +30,8 @@ PORT ?= 8000
 
 run: setup
 	$(BIN)/ledger import $(EXAMPLE)
-	$(BIN)/ledger serve --host $(HOST) --port $(PORT)
+	$(BIN)/ledger import $(NEXT_YEAR)
+	LEDGER_CROSSWALKS=$(CROSSWALKS) $(BIN)/ledger serve --host $(HOST) --port $(PORT)
 
 test: test-sqlite test-postgresql
 

@@ -7,11 +7,15 @@ Documents: the 2024 决算 of 上海市普陀区财政局 as published (25 pages
 (26 pages), from tests/corpus/; and a 30-page disclosure made by our writer (9 tables in 元
 over several pages each, narrative between them). Each run reads one document in a fresh
 process, so its peak RSS is the reader's (with Python and the libraries loaded: their RSS
-before reading is reported beside it). Also measured, as the floor under the reader:
-pdfplumber alone making the characters and lines of every page (pdfminer's interpretation of
-the page contents), without tables, lines or anything of ours; and, for comparison, PDFium
-(pypdfium2, which pdfplumber installs for rendering) giving every character with its box and
-every path's bounds: the floor a reader built on it would stand on.
+before reading is reported beside it). The reader takes each page from PDFium (pypdfium2) and
+reads with pdfminer only a page whose text PDFium's text page leaves short (a text object
+without a box: a font not embedded and no font on the machine to stand in for it, e.g. our
+writer's STSong-Light without a CJK font installed); `pdfminer_pages` counts them, and
+`reader-without-fonts` is the reader with PDFium restarted to see no system font (as on a
+machine without a CJK font, whatever this one has). Also
+measured: pdfplumber alone making the characters and lines of every page (pdfminer's
+interpretation of the page contents, the reader before PDFium), and PDFium alone giving every
+character with its box and every path's bounds (the floor under the reader).
 
 The figures are wall and CPU seconds (the machine is shared: CPU time is the steadier one),
 per document and per page; the median run is reported, every run beside it.
@@ -39,9 +43,21 @@ mode, path = sys.argv[1], sys.argv[2]
 data = open(path, "rb").read()
 import pdfplumber
 from ledger.ingest.pdf import read_pdf
+if mode == "reader-without-fonts":  # PDFium as on a machine without a CJK font
+    import tempfile
+    from ledger.devtools.pdfium_fonts import restart_pdfium
+    restart_pdfium([tempfile.mkdtemp()])
+from ledger.ingest import pdf as reader
+fallback = []  # the pages read by pdfminer
+if hasattr(reader, "_pdfminer_chars"):
+    by_pdfminer = reader._pdfminer_chars
+    def counted(*args, **kwargs):
+        fallback.append(args[2])
+        return by_pdfminer(*args, **kwargs)
+    reader._pdfminer_chars = counted
 loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 wall, cpu = time.perf_counter(), time.process_time()
-if mode == "reader":
+if mode in ("reader", "reader-without-fonts"):
     pages = read_pdf(data, path).page_count
 elif mode == "pypdfium2-floor":
     import pypdfium2
@@ -64,7 +80,8 @@ else:
             page.close()
 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"pages": pages, "wall": wall, "cpu": cpu, "rss_loaded_mb": loaded / 1024, "rss_peak_mb": peak / 1024}))
+print(json.dumps({"pages": pages, "wall": wall, "cpu": cpu, "rss_loaded_mb": loaded / 1024, "rss_peak_mb": peak / 1024,
+                  "pdfminer_pages": len(fallback)}))
 """
 
 
@@ -91,6 +108,15 @@ def thirty_pages() -> bytes:
     return write_pdf(DocumentSpec(title="某某局2025年度部门预算", blocks=tuple(blocks), number_font="Times-Roman"))
 
 
+def cjk_font() -> str | None:
+    """A CJK font where PDFium looks for stand-ins (its Linux font directories), if any."""
+    for folder in ("/usr/share/fonts", "/usr/local/share/fonts", "/usr/share/X11/fonts"):
+        for found in sorted(Path(folder).rglob("*")) if Path(folder).is_dir() else []:
+            if found.is_file() and any(k in found.name.lower() for k in ("wqy", "cjk", "song", "hei", "ming", "droidsansfallback")):
+                return str(found)
+    return None
+
+
 def run(mode: str, path: Path) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     out = subprocess.run([sys.executable, "-c", CHILD, mode, str(path)], check=True, capture_output=True, text=True, env=env)
@@ -109,7 +135,7 @@ def main() -> None:
                      CORPUS / "shanghai-putuo-caizhengju-2024-final-accounts-doctored.pdf", generated]
         results = []
         for path in documents:
-            for mode in ("reader", "pdfplumber-floor", "pypdfium2-floor"):
+            for mode in ("reader", "reader-without-fonts", "pdfplumber-floor", "pypdfium2-floor"):
                 runs = [run(mode, path) for _ in range(args.repeat)]
                 median = sorted(runs, key=lambda r: r["cpu"])[len(runs) // 2]
                 result = {"document": path.name, "mode": mode, "pages": median["pages"], "bytes": path.stat().st_size,
@@ -117,13 +143,16 @@ def main() -> None:
                           "wall_per_page_ms": round(1000 * median["wall"] / median["pages"], 1),
                           "cpu_per_page_ms": round(1000 * median["cpu"] / median["pages"], 1),
                           "rss_loaded_mb": round(median["rss_loaded_mb"], 1), "rss_peak_mb": round(median["rss_peak_mb"], 1),
+                          "pdfminer_pages": median["pdfminer_pages"],
                           "runs_cpu_s": [round(r["cpu"], 3) for r in runs], "runs_wall_s": [round(r["wall"], 3) for r in runs]}
                 results.append(result)
-                print(f"{path.name[:48]:48} {mode:17} {result['pages']:3} pages  wall {result['wall_s']:6.2f} s "
+                print(f"{path.name[:48]:48} {mode:20} {result['pages']:3} pages  wall {result['wall_s']:6.2f} s "
                       f"({result['wall_per_page_ms']:6.1f} ms/page)  cpu {result['cpu_s']:6.2f} s "
                       f"({result['cpu_per_page_ms']:6.1f} ms/page)  RSS {result['rss_peak_mb']:6.1f} MB "
-                      f"(loaded {result['rss_loaded_mb']:.1f})  runs cpu {result['runs_cpu_s']}", flush=True)
-    machine = {"cpus": os.cpu_count(), "load": os.getloadavg(), "python": sys.version.split()[0]}
+                      f"(loaded {result['rss_loaded_mb']:.1f})  pdfminer pages {result['pdfminer_pages']:2}  "
+                      f"runs cpu {result['runs_cpu_s']}", flush=True)
+    machine = {"cpus": os.cpu_count(), "load": os.getloadavg(), "python": sys.version.split()[0],
+               "cjk_font": cjk_font()}
     print(f"machine: {machine}")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -37,6 +37,7 @@ from steps.explanations import *  # noqa: E402,F403
 from steps.final_accounts import *  # noqa: E402,F403
 from steps.history import *  # noqa: E402,F403
 from steps.layouts import *  # noqa: E402,F403
+from steps.memo import *  # noqa: E402,F403
 from steps.projects import *  # noqa: E402,F403
 from steps.tables import *  # noqa: E402,F403
 from steps.years import *  # noqa: E402,F403

@@ -45,6 +45,7 @@ def test_a_cell_follows_its_code_through_the_crosswalk(two_years):
     by = {(p.fiscal_year, p.phase): p for p in s.points}
     earlier = by[(2024, "最新")]
     assert earlier.rows == ["0/code:2210399"] and "2210399" in earlier.note
+    assert "拆分前的整体" in earlier.note  # 2210399 of 2024 holds more than what became 2210301
     assert earlier.amount.value == two_years.history(DEPT, 2024, 5, "2210399", "合计").amount.value
     assert by[(2025, "最新")].amount.value == two_years.history(DEPT, 2025, 5, "2210301", "合计").amount.value
     assert by[(2025, "最新")].amount.value - by[(2025, "年初预算")].amount.value == Decimal("10000")

@@ -9,7 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ledger.application.commands import LineSpec
+from ledger.application.commands import LineSpec, ProcurementLine, ThreePublicLine
+from ledger.domain.classification import PROCUREMENT_LABELS, THREE_PUBLIC_LABELS
 from ledger.tables.definitions import TableDef, load_tables
 from ledger.readmodel.lineage import cell_labels, find_cell
 from ledger.readmodel.queries import Point
@@ -133,10 +134,30 @@ _SOURCES = {"一般公共预算": "general", "政府性基金预算": "governmen
             "财政专户管理资金": "special_account", "单位资金": "unit_funds"}
 
 
-def line_spec(text: str) -> LineSpec:
+_THREE_PUBLIC = {label: key for key, label in THREE_PUBLIC_LABELS.items()}
+_PROCUREMENT = {label: key for key, label in PROCUREMENT_LABELS.items()}
+
+
+def line_spec(text: str) -> LineSpec | ThreePublicLine | ProcurementLine:
     """'2210399 基本支出 基本工资/工资奖金津补贴 人员经费' or '2210302 项目支出 项目:业务费' (and
-    optionally a source such as 单位资金) as the command's line. Unknown codes are left for the
-    command's own validation to refuse."""
+    optionally a source such as 单位资金) as the command's line; '“三公”经费 公务接待费' (and
+    optionally its source) a “三公”经费 item of 表十; '政府采购 货物' a 政府采购 category.
+    Unknown codes are left for the command's own validation to refuse."""
+    words = text.split()
+    if words and words[0] == "“三公”经费":
+        fields3: dict[str, Any] = {}
+        for word in words[1:]:
+            if word in _THREE_PUBLIC:
+                fields3["three_public"] = _THREE_PUBLIC[word]
+            elif word in _SOURCES:
+                fields3["source"] = _SOURCES[word]
+            else:
+                raise ValueError(f"不认识的“三公”经费写法: {word!r} (于「{text}」)")
+        return ThreePublicLine(**fields3)
+    if words and words[0] == "政府采购":
+        if len(words) != 2 or words[1] not in _PROCUREMENT:
+            raise ValueError(f"不认识的政府采购写法: 「{text}」 (应为 政府采购 货物|工程|服务)")
+        return ProcurementLine(procurement=_PROCUREMENT[words[1]])
     fields: dict[str, Any] = {}
     for word in text.split():
         if word.isdigit():

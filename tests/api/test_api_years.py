@@ -49,3 +49,14 @@ def test_the_next_years_explanation_reads_last_year_and_names_the_point(loaded, 
     assert first["prior"] == income["prior"] and "发布节点「年初预算」" in first["prior_basis"]
     missing = loaded.get(f"{PATH}/explanation", params={"prior_publication": "调整预算"})
     assert missing.status_code == 404 and "调整预算" in missing.text
+
+
+def test_an_uploaded_document_is_audited_against_last_year_in_the_ledger(loaded, tokens, next_year_text):
+    loaded.post(f"/api/budgets/{DEPT}/2024/adjustments", headers=bearer(tokens["officer"]), json={
+        "line": {"code": "2210201", "kind": "basic", "economic": "基本工资/工资奖金津补贴", "cost": "personnel"},
+        "amount": "20000", "reason": "增加"}).raise_for_status()
+    audited = loaded.post("/api/audits", files={"file": ("2025.txt", next_year_text, "text/plain")})
+    assert audited.status_code == 200, audited.text
+    found = [f for f in audited.json()["findings"] if f["rule"] == "history.prior_year"]
+    assert {f["message"].split(":")[0] for f in found} == {"预算收入总计", "预算支出总计", "一般公共预算当年支出"}
+    assert all("账本中2024年度预算" in f["expected"] and f["place"]["line"] for f in found)

@@ -62,6 +62,14 @@ def test_the_page_shows_tables_charts_and_an_audit_timeline(server, tokens, brow
         drawn = page.evaluate(SERIES_LENGTH, chart)
         assert drawn == points, chart
         assert points > 0
+    assert page.locator("#yoy-basis").inner_text() == "上年数取自本年文件所列 (账本中没有上年预算)"
+    # another figure across the years: the chart draws what /api/series gives for it
+    three = httpx.get(f"{server.url}/api/series/{DEPARTMENT}", params={"figure": "three_public"}).json()
+    page.select_option("#series-figure", "three_public")
+    page.wait_for_function("() => echarts.getInstanceByDom(document.getElementById('chart-series'))"
+                           ".getOption().series[0].name === '“三公”经费'", timeout=10_000)
+    drawn = page.evaluate("() => echarts.getInstanceByDom(document.getElementById('chart-series')).getOption().series[0].data")
+    assert [Decimal(str(v)) for v in drawn] == [Decimal(p["amount"]["wan"]) for p in three["points"]]
     assert "一般公共预算当年拨款结构图" in page.locator("#narrative-section").inner_text()
     assert "三公经费分布图" in page.locator("#narrative-section").inner_text()
     spent = f'{Decimal(explanation["totals"]["expenditure_total"]["wan"]):,}万元'

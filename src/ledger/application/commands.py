@@ -1,22 +1,31 @@
 """Commands a budget officer gives, as validated values (pydantic v2).
 
-A line names every axis its money appears on, so that 表一–表六 and 表十二 stay reconciled:
-functional code, basic or project, funding source, and for basic expenditure the economic
-classification and personnel/operating; for project expenditure the project.
+A spending line names every axis its money appears on, so that 表一–表六 and 表十二 stay
+reconciled: functional code, basic or project, funding source, and for basic expenditure the
+economic classification and personnel/operating; for project expenditure the project.
+
+Two more kinds of line name a figure that the tables show beside the spending: a “三公”经费
+item of one fiscal source (表十, `ThreePublicLine`) and a 政府采购 category (the narrative's
+九、政府采购情况, `ProcurementLine`). They are the marginals an imported document records
+for those figures (measure, source, three_public; measure, procurement), so a command's change
+lands in the same cells and figures; the spending itself is changed by a spending line.
+Appropriate, Adjust and Transfer take any of the three (`AnyLine`: the line's keys tell which).
 """
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -24,7 +33,7 @@ from pydantic import (
 
 from ..domain import classification, names
 from ..domain.money import AMOUNT_PATTERN, AmountError, parse_amount
-from ..domain.postings import Line
+from ..domain.postings import FISCAL_SOURCES, Line
 
 # What each text field is called in a refusal (the location names the field too).
 LABELS = {"project": "项目名称", "unit": "单位名称", "name": "发布节点名称", "reason": "原因",
@@ -110,6 +119,101 @@ class LineSpec(BaseModel):
         return Line.of(amount, **dims)
 
 
+FiscalSourceName = Literal["general", "government_fund", "state_capital"]
+ThreePublicItem = Literal["overseas", "reception", "vehicle_purchase", "vehicle_operation"]
+ProcurementCategory = Literal["goods", "works", "services"]
+
+
+class ThreePublicLine(BaseModel):
+    """A “三公”经费 item of one fiscal source: the figure 表十 prints in that row and column."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    three_public: ThreePublicItem = Field(description=(
+        "“三公”经费项目: overseas 因公出国（境）费 / reception 公务接待费 / vehicle_purchase 公务用车购置费 / "
+        "vehicle_operation 公务用车运行维护费"), examples=["reception"])
+    source: FiscalSourceName = Field("general", description=(
+        "资金来源: 表十公开财政拨款安排的“三公”经费, 故只能是 general 一般公共预算、government_fund "
+        "政府性基金预算 或 state_capital 国有资本经营预算"), examples=["general"])
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _fiscal(cls, value: object) -> object:
+        if isinstance(value, str) and value not in FISCAL_SOURCES:
+            raise ValueError(
+                f"“三公”经费按财政拨款公开 (表十), 资金来源应为 general (一般公共预算)、government_fund "
+                f"(政府性基金预算) 或 state_capital (国有资本经营预算), 不能是 {value!r}")
+        return value
+
+    def to_line(self, amount: Decimal, units: list[str]) -> Line:
+        return Line.of(amount, measure="budget", source=self.source, three_public=self.three_public)
+
+
+class ProcurementLine(BaseModel):
+    """A 政府采购 category: the figure 九、政府采购情况 states (goods, works, services)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    procurement: ProcurementCategory = Field(description="政府采购品目: goods 货物 / works 工程 / services 服务",
+                                             examples=["goods"])
+
+    def to_line(self, amount: Decimal, units: list[str]) -> Line:
+        return Line.of(amount, measure="budget", procurement=self.procurement)
+
+
+# Which kind of line a command's line is, by its keys: a “三公”经费 item names three_public, a
+# 政府采购 category names procurement, anything else is a spending line (as before these kinds).
+LINE_TAGS = ("spending", "three_public", "procurement")
+
+
+def _line_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        if "three_public" in value:
+            return "three_public"
+        if "procurement" in value:
+            return "procurement"
+        return "spending"
+    if isinstance(value, ThreePublicLine):
+        return "three_public"
+    if isinstance(value, ProcurementLine):
+        return "procurement"
+    return "spending"
+
+
+AnyLine = Annotated[Union[
+    Annotated[LineSpec, Tag("spending")],
+    Annotated[ThreePublicLine, Tag("three_public")],
+    Annotated[ProcurementLine, Tag("procurement")],
+], Discriminator(_line_kind)]
+
+LINE_FIELDS = ("line", "from_line", "to_line")
+
+
+def error_location(loc: tuple[Any, ...] | list[Any]) -> tuple[Any, ...]:
+    """A validation error's location without the kind of line pydantic adds after a line field
+    (("body", "line", "three_public", "source") → ("body", "line", "source")), so that a
+    refusal names the field as it is sent."""
+    out: list[Any] = []
+    for i, part in enumerate(loc):
+        if part in LINE_TAGS and i > 0 and loc[i - 1] in LINE_FIELDS:
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+LINE_KEYS = {"three_public": "“三公”经费行只写 three_public 与 source (财政拨款来源)",
+             "procurement": "政府采购行只写 procurement (品目)"}
+
+
+def extra_field_message(loc: tuple[Any, ...] | list[Any]) -> str | None:
+    """What to say of a field a “三公”经费 or 政府采购 line does not take (its location as pydantic
+    gives it, with the kind of line), or None for any other field."""
+    for i, part in enumerate(loc[:-1]):
+        if part in LINE_KEYS and i > 0 and loc[i - 1] in LINE_FIELDS:
+            return f"不允许的字段: {LINE_KEYS[part]}; 支出本身请另以支出行 (code, kind, ...) 调整"
+    return None
+
+
 def amount_value(value: object) -> Decimal:
     """An amount given as a number of 元, or text such as '10万元' or '100000.50'."""
     if isinstance(value, float):
@@ -141,8 +245,12 @@ class CommandBase(BaseModel):
     document_no: Name | None = Field(None, description="批准文号", examples=["长财预〔2024〕12号"])
 
 
+LINE_DOC = ("预算行: 支出行 (写 code, kind, ...)、“三公”经费项目 (写 three_public 与 source) "
+            "或政府采购品目 (写 procurement)")
+
+
 class Appropriate(CommandBase):
-    line: LineSpec
+    line: AnyLine = Field(description=LINE_DOC)
     amount: Amount = Field(description="金额 (元), 或带 万元 的文字", examples=["100000.00"])
 
     @field_validator("amount", mode="before")
@@ -155,7 +263,7 @@ class Appropriate(CommandBase):
 
 
 class Adjust(CommandBase):
-    line: LineSpec
+    line: AnyLine = Field(description=LINE_DOC)
     amount: Amount = Field(description="调整金额 (元), 减少为负数", examples=["-20000.00"])
 
     @field_validator("amount", mode="before")
@@ -168,8 +276,8 @@ class Adjust(CommandBase):
 
 
 class Transfer(CommandBase):
-    from_line: LineSpec
-    to_line: LineSpec
+    from_line: AnyLine = Field(description="调出行 (与调入行同类: 支出、“三公”经费或政府采购)")
+    to_line: AnyLine = Field(description="调入行")
     amount: Amount = Field(description="调剂金额 (元), 正数", examples=["50000.00"])
 
     @field_validator("amount", mode="before")

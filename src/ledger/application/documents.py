@@ -24,17 +24,23 @@ if TYPE_CHECKING:
 _SECTION = re.compile(r"^[一二三四五六七八九十]+、")
 
 
-def final_text(ledger: Ledger, department: str, fiscal_year: int, layout_id: str = "final-accounts") -> str:
+def final_text(ledger: Ledger, department: str, fiscal_year: int, layout_id: str = "final-accounts", *,
+               as_year: int | None = None, narrative: str | None = None) -> str:
+    """The 决算 as the ledger holds it; `as_year` labels it with another year (the next year
+    made from this one), `narrative` replaces the one regenerated from the events."""
     lay = layout(layout_id)
-    lines = [department, f"{fiscal_year}年度部门决算", "", f"第二部分 {department}{fiscal_year}年度部门决算表", ""]
+    year = as_year or fiscal_year
+    relabel = (lambda text: text.replace(f"{fiscal_year}年", f"{year}年")) if year != fiscal_year else str
+    lines = [department, f"{year}年度部门决算", "", f"第二部分 {department}{year}年度部门决算表", ""]
     for table in ledger.tables(department, fiscal_year, layout_id=lay.id):
-        lines += [table.title, f"单位：{lay.money.unit}"]
-        lines += ["\t".join(row) for row in table.header]
+        lines += [relabel(table.title), f"单位：{lay.money.unit}"]
+        lines += ["\t".join(relabel(cell) for cell in row) for row in table.header]
         lines += ["\t".join(row.cells) for row in table.rows if any(c.strip() for c in row.cells)]
         if table.empty:
             lines.append("注：本表无数据。")
         lines.append("")
-    narrative = ledger.explain_final_text(department, fiscal_year)
+    if narrative is None:
+        narrative = ledger.explain_final_text(department, fiscal_year)
     return "\n".join(lines) + "\n" + narrative
 
 

@@ -3,6 +3,7 @@ read model. Entrypoints (CLI, HTTP) call only this."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -14,8 +15,9 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 from sqlalchemy import Engine, select, text
 
-from ..audit import AuditReport, audit_document, audit_narrative
-from ..domain import crosswalk, names
+from ..audit import Audited, AuditReport, PriorCheck, audit_document, audit_narrative
+from ..domain import classification, crosswalk, names
+from ..domain.money import to_wan
 from ..domain.budget import Budget, RuleViolation, budget_id
 from ..domain.postings import Line
 from ..domain.rules import Violation, check_invariants
@@ -24,6 +26,7 @@ from ..eventstore.sidewrite import SideWrite
 from ..explain import figures, narrative
 from ..explain import final as final_explain
 from ..explain.model import Explanation, Money
+from ..ingest.final import PRIOR_FIGURES as FINAL_PRIOR_FIGURES
 from ..ingest.importer import ImportPlan, plan_document
 from ..readmodel import lineage, queries, schema, verifications
 from ..readmodel.chain import ChainProjector, tables_digest
@@ -112,6 +115,34 @@ def _prior_statements(rows: list[queries.PostingRow]) -> list[figures.PriorState
         reason = (p.provenance or {}).get("stated_reason", p.reason)
         out.append(figures.PriorStatement(d["figure"], d.get("three_public"), p.amount, reason, p.position))
     return out
+
+
+def _sums(rows: Sequence[queries.PostingRow]) -> dict[Any, Decimal]:
+    """Σ of postings per distinct set of dimensions."""
+    sums: dict[Any, Decimal] = defaultdict(Decimal)
+    for p in rows:
+        sums[p.dims] += p.amount
+    return sums
+
+
+def _prior_of(year: int, sums: dict[Any, Decimal], units: Sequence[dict[str, str]], basis: str,
+              last: int | None, final: bool) -> figures.PriorYear:
+    """A year's figures as the year after compares with them: its budget's (or its 决算's)."""
+    if final:
+        return figures.PriorYear(year, final_explain.compared_values(sums, units), basis, last,
+                                 figures.by_code(sums, final_explain.GENERAL))
+    return figures.PriorYear(year, figures.compared_values(sums, units), basis, last,
+                             figures.by_code(sums, figures.GENERAL_CURRENT),
+                             figures.by_code(sums, figures.ECONOMIC, "economic", 5))
+
+
+def _comparison_checks(comparisons: Sequence[Any]) -> list[PriorCheck]:
+    """A recorded budget's comparisons that read last year's own figures beside a stated one,
+    as the audit checks them (marked in the written narrative by its note of disagreement)."""
+    return [PriorCheck(c.label, Decimal(c.stated.wan), Decimal(c.prior.wan), c.prior_basis,
+                       "本年文件所列" + (f", 事件位置 {c.stated_at}" if c.stated_at is not None else ""),
+                       marker=re.escape(f"本年文件所列上年数为{narrative.wan(c.stated)}万元"))
+            for c in comparisons if c.prior_source == "ledger" and c.stated is not None]
 
 
 MAX_ACTOR = 200  # characters of the text that names who recorded an event
@@ -214,6 +245,45 @@ class Ledger:
         store and records nothing."""
         return audit_document(data, name, with_text)
 
+    def audit_document_in_ledger(self, data: bytes, name: str, with_text: bool = False) -> AuditReport:
+        """audit_document, and where the ledger holds the budget of the year before the
+        document's, each 上年数 the document states against that year's own figures (rule
+        history.prior_year). Records nothing."""
+        return audit_document(data, name, with_text, prior_checks=self._document_prior_checks)
+
+    def _document_prior_checks(self, a: Audited) -> list[PriorCheck]:
+        department = a.department or (a.read.department if a.read else None) or (a.plan.department if a.plan else None)
+        if not department or not a.year:
+            return []
+        final = a.phase == "final"
+        self._catch_up()
+        with self.engine.connect() as conn:
+            prior = self._prior_year(conn, department, a.year, queries.Point(), None, None,
+                                     "final" if final else "budget")
+        if prior is None:
+            return []
+        checks = []
+        if final:
+            for s in (a.final.statements if a.final else []):
+                key = FINAL_PRIOR_FIGURES.get(s.figure)
+                if key is None or s.prior_year != a.year - 1 or key not in prior.values:
+                    continue
+                stated = s.current_wan if s.prior_wan is None else s.prior_wan
+                checks.append(PriorCheck(final_explain.COMPARED[key][0], stated, to_wan(prior.values[key]), prior.basis,
+                                         "本年文件所列, 由增减额推得", span=(s.start, s.end)))
+        else:
+            text = a.flow.text if a.flow is not None else ""
+            for p in a.priors:
+                key = p.figure if p.item is None else f"three_public:{p.item}"
+                if key not in prior.values:
+                    continue
+                label = figures.COMPARED[p.figure][0] if p.item is None else classification.THREE_PUBLIC_LABELS[p.item]
+                at = text.find(p.sentence)
+                checks.append(PriorCheck(label, p.prior_wan, to_wan(prior.values[key]), prior.basis,
+                                         f"本年文件所列, 由增减额推得 (第{p.line}行)",
+                                         span=(at, at + len(p.sentence)) if at >= 0 else None))
+        return checks
+
     def audit_budget(self, department: str, fiscal_year: int) -> AuditReport:
         """Audit a recorded budget: the documents the ledger writes from its events (its 决算,
         tables and narrative; else its budget narrative) under every rule."""
@@ -221,12 +291,13 @@ class Ledger:
         layouts = self.layouts(department, fiscal_year)
         if "final-accounts" in layouts:
             text = documents.final_text(self, department, fiscal_year)
+            checks = _comparison_checks(self.explain_final(department, fiscal_year).comparisons)
             return audit_document(text.encode(), f"{department}{fiscal_year}年度部门决算 (由账本的事件写出)",
-                                  comparisons=self.explain_final(department, fiscal_year).comparisons)
+                                  prior_checks=lambda _read: checks)
         explanation = self.explain(department, fiscal_year)
         return audit_narrative(narrative.render(explanation),
                                f"{department}{fiscal_year}年度部门预算情况说明 (由账本的事件写出)",
-                               department, fiscal_year, comparisons=explanation.comparisons)
+                               department, fiscal_year, prior_checks=_comparison_checks(explanation.comparisons))
 
     def record_audit(self, report: AuditReport, *, reason: str, department: str | None = None,
                      fiscal_year: int | None = None, expected_version: int | None = None,
@@ -585,8 +656,7 @@ class Ledger:
             return queries.layouts_of(conn, queries.find_budget(conn, department, fiscal_year))
 
     def _prior_year(self, conn, department: str, fiscal_year: int, point: queries.Point, position: int | None,
-                    publication: str | None, measure: str,
-                    values: Callable[[Any, Sequence[dict[str, str]]], dict[str, Decimal]]) -> figures.PriorYear | None:
+                    publication: str | None, measure: str) -> figures.PriorYear | None:
         """Last year's own figures, where the ledger holds last year's budget with postings of
         this measure (budget: its budget as adjusted; final: its 决算): as of the named
         publication of last year, else as the ledger stood at this year's point (now: its latest)."""
@@ -610,9 +680,7 @@ class Ledger:
         last = queries.last_position(conn, self.log, prior, at)
         phase = "决算" if measure == "final" else "预算"
         basis = f"账本中{prior.fiscal_year}年度{phase}, {words}" + (f" (读到位置 {last})" if last is not None else "")
-        where = figures.GENERAL_CURRENT if measure == "budget" else final_explain.GENERAL
-        return figures.PriorYear(prior.fiscal_year, values(sums, prior.units), basis, last,
-                                 figures.by_code(sums, where))
+        return _prior_of(prior.fiscal_year, sums, prior.units, basis, last, measure == "final")
 
     def explain(self, department: str, fiscal_year: int, point: queries.Point | None = None, *,
                 prior_publication: str | None = None, prior: figures.PriorYear | None = None,
@@ -633,29 +701,31 @@ class Ledger:
             position = queries.last_position(conn, self.log, budget, point)
             if prior is None:
                 prior = self._prior_year(conn, department, fiscal_year, point, position, prior_publication,
-                                         "budget", figures.compared_values)
-        sums: dict[Any, Decimal] = defaultdict(Decimal)
-        for p in rows:
-            sums[p.dims] += p.amount
+                                         "budget")
+        sums = _sums(rows)
         year = as_year or fiscal_year
         stated = _prior_statements(rows) if as_year is None else []
-        walk = crosswalk.crosswalk(prior.fiscal_year, year, self.crosswalks) if prior is not None else None
-        return figures.explain(department, year, position, sums, budget.units, stated, projects, prior, walk)
+        walk = economic = None
+        if prior is not None:
+            walk = crosswalk.crosswalk(prior.fiscal_year, year, self.crosswalks)
+            economic = crosswalk.crosswalk(prior.fiscal_year, year, self.crosswalks, "economic")
+        return figures.explain(department, year, position, sums, budget.units, stated, projects, prior, walk, economic)
 
-    def prior_figures(self, department: str, fiscal_year: int) -> figures.PriorYear:
-        """A budget's figures as it stands, as the year after compares with them (its 上年数)."""
+    def prior_figures(self, department: str, fiscal_year: int, *, final: bool = False) -> figures.PriorYear:
+        """A budget's figures as it stands (its budget, or with final=True its 决算), as the
+        year after compares with them (its 上年数)."""
         self._catch_up()
         with self.engine.connect() as conn:
             budget = queries.find_budget(conn, department, fiscal_year)
             sums = queries.leaf_sums(conn, self.log, budget, queries.Point())
             last = queries.last_position(conn, self.log, budget, queries.Point())
-        return figures.PriorYear(fiscal_year, figures.compared_values(sums, budget.units),
-                                 f"账本中{fiscal_year}年度预算, 最新 (读到位置 {last})", last,
-                                 figures.by_code(sums, figures.GENERAL_CURRENT))
+        return _prior_of(fiscal_year, sums, budget.units,
+                         f"账本中{fiscal_year}年度{'决算' if final else '预算'}, 最新 (读到位置 {last})", last, final)
 
     def explain_final(self, department: str, fiscal_year: int,
                       point: queries.Point | None = None, *,
-                      prior_publication: str | None = None) -> final_explain.FinalExplanation:
+                      prior_publication: str | None = None, prior: figures.PriorYear | None = None,
+                      as_year: int | None = None) -> final_explain.FinalExplanation:
         """The 决算 narrative's figures from events: the year's totals against last year's (last
         year's own 决算 where the ledger holds it, else what this 决算 states), the general
         budget's spending against its 年初预算 (the ledger's own, as published under
@@ -672,13 +742,13 @@ class Ledger:
                 recorded = {dims: amount for dims, amount in queries.leaf_sums(
                     conn, self.log, budget, queries.Point(publication="年初预算")).items()
                     if dict(dims).get("measure") == "budget"}
-            prior = self._prior_year(conn, department, fiscal_year, point, position, prior_publication,
-                                     "final", final_explain.compared_values)
-        sums: dict[Any, Decimal] = defaultdict(Decimal)
-        for p in rows:
-            sums[p.dims] += p.amount
-        return final_explain.explain_final(department, fiscal_year, position, sums, budget.units,
-                                           _prior_statements(rows), recorded or None, prior)
+            if prior is None:
+                prior = self._prior_year(conn, department, fiscal_year, point, position, prior_publication,
+                                         "final")
+        sums = _sums(rows)
+        stated = _prior_statements(rows) if as_year is None else []
+        return final_explain.explain_final(department, as_year or fiscal_year, position, sums, budget.units,
+                                           stated, recorded or None, prior)
 
     def explain_final_text(self, department: str, fiscal_year: int, point: queries.Point | None = None, *,
                            prior_publication: str | None = None) -> str:
@@ -720,6 +790,26 @@ class Ledger:
             next_after=found.listed[-1][0].position if found.more else None,
         )
 
+    def figure_history(self, department: str, fiscal_year: int, figure: str, point: queries.Point | None = None,
+                       *, after: int = 0, limit: int | None = None) -> lineage.FigureLineage:
+        """The events behind a figure of the explanation (figures.TOTALS: 政府采购, 三公经费 and
+        its items, 机关运行经费 …, also those no table prints); they add up to it."""
+        if figure not in figures.TOTALS:
+            raise queries.NotFound(f"没有这个数「{figure}」; 可选: {', '.join(figures.TOTALS)}")
+        self._catch_up()
+        point = point or queries.Point()
+        with self.engine.connect() as conn:
+            budget = queries.find_budget(conn, department, fiscal_year)
+            rows = queries.postings(conn, self.log, budget, point)
+        agency = budget.agency_units
+        found = lineage.figure_events(rows, figures.TOTALS[figure], agency, after=after, keep=limit)
+        amount = figures.total(_sums(rows), figures.TOTALS[figure], agency)
+        return lineage.FigureLineage(
+            department=department, fiscal_year=fiscal_year, figure=figure, label=figures.TOTAL_LABELS[figure],
+            amount=Money.of(amount), contributions=[lineage.contribution(first, net) for first, net in found.listed],
+            total=Money.of(found.total), count=found.count,
+            next_after=found.listed[-1][0].position if found.more else None)
+
     def diff(self, department: str, fiscal_year: int, a: queries.Point, b: queries.Point,
              labels: tuple[str, str] = ("", ""), *, offset: int = 0, limit: int | None = None,
              events_limit: int | None = None) -> lineage.Diff:
@@ -730,8 +820,9 @@ class Ledger:
         with self.engine.connect() as conn:
             budget = queries.find_budget(conn, department, fiscal_year)
             events_a, events_b = queries.events_at(conn, self.log, budget, [a, b])
-            before = self._tables_of(conn, budget, a, events_a)
-            after = self._tables_of(conn, budget, b, events_b)
+            sums_a, sums_b = queries.sums_of(events_a), queries.sums_of(events_b)
+            before = queries.render_tables(conn, budget, a, sums_a)
+            after = queries.render_tables(conn, budget, b, sums_b)
         # The events one point includes and the other does not made the difference (a stored
         # event has the same lines whichever point reads it).
         ids_a, ids_b = {e.event_id for e in events_a}, {e.event_id for e in events_b}
@@ -764,7 +855,23 @@ class Ledger:
         end = offset + len(page)
         return lineage.Diff(department=department, fiscal_year=fiscal_year, from_point=labels[0],
                             to_point=labels[1], changes=changes, total=len(changed),
-                            next_offset=end if end < len(changed) else None)
+                            next_offset=end if end < len(changed) else None,
+                            figures=self._figure_changes(budget.agency_units, sums_a, sums_b, moved, events_limit))
+
+    @staticmethod
+    def _figure_changes(agency: frozenset[str], sums_a: dict[Any, Decimal], sums_b: dict[Any, Decimal],
+                        moved: list[queries.PostingRow], keep: int | None) -> list[lineage.FigureChange]:
+        out = []
+        for key, where in figures.TOTALS.items():
+            va, vb = figures.total(sums_a, where, agency), figures.total(sums_b, where, agency)
+            if va == vb:
+                continue
+            found = lineage.figure_events(moved, where, agency, keep=keep)
+            out.append(lineage.FigureChange(
+                figure=key, label=figures.TOTAL_LABELS[key], before=Money.of(va), after=Money.of(vb),
+                delta=Money.of(vb - va), events=[lineage.contribution(first, net) for first, net in found.listed],
+                events_count=found.count))
+        return out
 
     def series(self, department: str, *, figure: str | None = None, table: int | None = None,
                row: str | None = None, column: str | None = None, anchor: int | None = None) -> series.Series:

@@ -61,11 +61,14 @@ def _phases(ledger: Ledger, department: str, year: int) -> list[tuple[str, Point
 
 
 def figure_series(ledger: Ledger, department: str, figure: str) -> Series:
-    if figure not in FIGURES:
-        raise NotFound(f"没有这个数「{figure}」; 可选: {', '.join(FIGURES)}")
-    label, final_key = FIGURES[figure]
+    """Any figure of the explanation's totals (FIGURES names and labels the usual ones)."""
+    years = _years(ledger, department)
+    known = ledger.explain(department, years[-1]).totals
+    if figure not in known:
+        raise NotFound(f"没有这个数「{figure}」; 可选: {', '.join(known)}")
+    label, final_key = FIGURES.get(figure, (figure, None))
     points = []
-    for year in _years(ledger, department):
+    for year in years:
         for phase, point in _phases(ledger, department, year):
             e = ledger.explain(department, year, point)
             points.append(SeriesPoint(fiscal_year=year, phase=phase, position=e.position, amount=e.totals[figure]))
@@ -87,9 +90,12 @@ def _years(ledger: Ledger, department: str) -> list[int]:
     return years
 
 
-def _codes_in(ledger: Ledger, code: str, anchor: int, year: int) -> list[str]:
-    """The codes of `year` that a code of year `anchor` is, through the crosswalks between."""
+def _codes_in(ledger: Ledger, code: str, anchor: int, year: int) -> tuple[list[str], str | None]:
+    """The codes of `year` that a code of year `anchor` is, through the crosswalks between, and
+    a caveat where they hold more than that code's money (the whole of a code split since, or
+    of the codes merged into it)."""
     codes = {code}
+    wider = False
     step = 1 if year > anchor else -1
     for y in range(anchor, year, step):
         walk = crosswalk.crosswalk(min(y, y + step), max(y, y + step), ledger.crosswalks)
@@ -97,13 +103,19 @@ def _codes_in(ledger: Ledger, code: str, anchor: int, year: int) -> list[str]:
         out: set[str] = set()
         for c in codes:
             if step == 1:
-                mapped = {e.current for e in entries if e.prior == c}
-                out |= mapped or {c}
+                used = [e for e in entries if e.prior == c]
+                out |= {e.current for e in used} or {c}
+                wider |= any(e.change == "merged" for e in used)
             else:
-                mapped = {e.prior for e in entries if e.current == c}
-                out |= mapped or ({c} if not any(e.prior == c for e in entries) else set())
+                used = [e for e in entries if e.current == c]
+                out |= {e.prior for e in used} or ({c} if not any(e.prior == c for e in entries) else set())
+                wider |= any(e.change == "split" for e in used)
         codes = out
-    return sorted(codes)
+    caveat = None
+    if wider:
+        caveat = (f"{year}年度的 {'、'.join(sorted(codes))} 是{'拆分前' if step == -1 else '合并后'}的整体, "
+                  f"含{anchor}年度其他科目的钱")
+    return sorted(codes), caveat
 
 
 def cell_series(ledger: Ledger, department: str, table: int, row: str, column: str,
@@ -116,8 +128,9 @@ def cell_series(ledger: Ledger, department: str, table: int, row: str, column: s
     label = None
     points = []
     for year in years:
-        rows = _codes_in(ledger, row.strip(), anchor, year) if is_code else [row]
+        rows, caveat = _codes_in(ledger, row.strip(), anchor, year) if is_code else ([row], None)
         mapped = f"{year}年度按科目对照表取 {'、'.join(rows)}" if is_code and rows and rows != [row.strip()] else None
+        mapped = "；".join(filter(None, [mapped, caveat])) or None
         for phase, point in _phases(ledger, department, year):
             position = ledger.budget(department, year, point).position
             if not rows:

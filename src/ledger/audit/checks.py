@@ -349,33 +349,25 @@ def comparison(a: Audited) -> Iterator[Finding]:
 
 @rule("history.prior_year")
 def prior_year(a: Audited) -> Iterator[Finding]:
-    """A stated 上年数 against last year's own events (a recorded budget whose last year the
-    ledger holds): both figures, both sources, at the sentence that says so."""
+    """A stated 上年数 against last year's own events (the ledger holds last year): both
+    figures, both sources, at the sentence that states it."""
     used: dict[str, int] = {}
-    for c in a.ledger_comparisons:
-        if c.agrees is not False or c.stated is None:
+    for c in a.prior_checks:
+        if abs(c.stated - c.ledger) <= Decimal("0.01"):  # a stated figure is implied by two rounded ones
             continue
         where = Place(sentence=c.label)
-        # the n-th comparison stating this figure is the n-th note that prints it
-        pattern = rf"本年文件所列上年数为{re.escape(_printed(c.stated.wan))}万元"
-        found = list(re.finditer(pattern, a.flow.text)) if a.flow is not None else []
-        n = used.get(pattern, 0)
-        used[pattern] = n + 1
-        marker = found[n] if n < len(found) else None
-        if marker is not None:
-            where = a.place(marker.start(), marker.end(), sentence=_sentence(a, marker.start()))
-        stated_at = f", 事件位置 {c.stated_at}" if c.stated_at is not None else ""
-        yield finding("history.prior_year",
-                      f"{c.label}: 本年文件所列上年数{c.stated.wan}万元, {c.prior_basis}为{c.prior.wan}万元",
-                      where, stated=f"{c.stated.wan}万元 (本年文件所列{stated_at})",
-                      expected=f"{c.prior.wan}万元 ({c.prior_basis})",
-                      difference=_wan(Decimal(c.stated.wan) - Decimal(c.prior.wan)))
-
-
-def _printed(wan: str) -> str:
-    """万元 as the narrative prints it (thousands separated, 0 for nothing)."""
-    value = Decimal(wan)
-    return "0" if value == 0 else f"{value:,.2f}"
+        if c.span is not None and a.flow is not None:
+            where = a.place(*c.span, sentence=_sentence(a, c.span[0]))
+        elif c.marker is not None and a.flow is not None:
+            # the n-th check marked so is the n-th place the text marks so
+            found = list(re.finditer(c.marker, a.flow.text))
+            n = used.get(c.marker, 0)
+            used[c.marker] = n + 1
+            if n < len(found):
+                where = a.place(found[n].start(), found[n].end(), sentence=_sentence(a, found[n].start()))
+        yield finding("history.prior_year", f"{c.label}: 本年文件所列上年数{c.stated}万元, {c.basis}为{c.ledger}万元",
+                      where, stated=f"{c.stated}万元 ({c.source})", expected=f"{c.ledger}万元 ({c.basis})",
+                      difference=_wan(c.stated - c.ledger))
 
 
 # --- years and text ----------------------------------------------------------------------

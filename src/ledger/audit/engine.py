@@ -6,7 +6,9 @@ reading becomes findings (with their places), and the rules run on what was read
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ..ingest.errors import DocumentRejected, Problem
@@ -20,6 +22,21 @@ if TYPE_CHECKING:
     from ..ingest.narrative import PriorFigure
     from ..ingest.printed import ReadDocument
     from ..ingest.tables import ReadTable
+
+
+@dataclass(frozen=True)
+class PriorCheck:
+    """A 上年数 a document states against last year's own figure in the ledger (the rule
+    history.prior_year): both in 万元 as printed, where each comes from, and where the stated
+    one stands (a span of the running text, or a text to find there)."""
+
+    label: str
+    stated: Decimal
+    ledger: Decimal
+    basis: str  # the ledger's: which budget, which point
+    source: str  # the document's: 本年文件所列 …
+    span: tuple[int, int] | None = None
+    marker: str | None = None  # a pattern of the running text that marks it (when no span)
 
 
 @dataclass
@@ -40,9 +57,9 @@ class Audited:
     priors: list[PriorFigure] = field(default_factory=list)  # a budget narrative's 比上年 sentences
     notes: list[str] = field(default_factory=list)
     department: str | None = None  # when known without reading tables
-    # a recorded budget's comparisons with last year's own events (explain.model.Comparison),
-    # where the ledger holds last year: the rule history.prior_year reads them
-    ledger_comparisons: list = field(default_factory=list)
+    # stated 上年数 against last year's own events, where the ledger holds last year: the rule
+    # history.prior_year reads them (Ledger.audit_budget, Ledger.audit_document_in_ledger)
+    prior_checks: list[PriorCheck] = field(default_factory=list)
 
     def place(self, start: int, end: int, **extra: object) -> Place:
         """The place of a span of the running text (page and position, or line)."""
@@ -148,17 +165,19 @@ def read_for_audit(data: bytes, name: str) -> Audited:
     return audited
 
 
-def audit_document(data: bytes, name: str, with_text: bool = False, *, comparisons: list | None = None) -> AuditReport:
+def audit_document(data: bytes, name: str, with_text: bool = False, *,
+                   prior_checks: Callable[[Audited], list[PriorCheck]] | None = None) -> AuditReport:
     """Every finding of every rule on a document (nothing recorded); with_text: the running
-    text the findings' spans point into, for showing them in place. `comparisons`: a recorded
-    budget's comparisons with last year's own figures (Ledger.audit_budget)."""
+    text the findings' spans point into, for showing them in place. `prior_checks`: what the
+    ledger holds of the year before, against what the document as read states of it."""
     audited = read_for_audit(data, name)
-    audited.ledger_comparisons = list(comparisons or [])
+    if prior_checks is not None:
+        audited.prior_checks = prior_checks(audited)
     return _report(audited, with_text)
 
 
 def audit_narrative(text: str, name: str, department: str, fiscal_year: int, *,
-                    comparisons: list | None = None) -> AuditReport:
+                    prior_checks: list[PriorCheck] | None = None) -> AuditReport:
     """The rules that read running text, on a 部门预算 narrative alone (one the ledger wrote
     from its events: an audit of a recorded budget whose tables the ledger itself rendered)."""
     from ..ingest.narrative import parse_narrative
@@ -170,7 +189,7 @@ def audit_narrative(text: str, name: str, department: str, fiscal_year: int, *,
     audited.flow = audited.document.flow()
     audited.priors = parse_narrative(text.split("\n"), 1, []).priors
     audited.department = department
-    audited.ledger_comparisons = list(comparisons or [])
+    audited.prior_checks = list(prior_checks or [])
     audited.notes.append("审校了由账本的事件写出的情况说明 (表由账本自己生成, 表间勾稽在记录时已检查)")
     return _report(audited, False)
 

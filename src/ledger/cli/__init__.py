@@ -212,8 +212,15 @@ Code = Annotated[Optional[str], typer.Option("--code", help="功能分类科目�
 Kind = Annotated[Optional[str], typer.Option("--kind", help="basic 基本支出 | project 项目支出")]
 Economic = Annotated[Optional[str], typer.Option("--economic", help="部门经济科目/政府经济科目, 如 基本工资/工资奖金津补贴")]
 Cost = Annotated[Optional[str], typer.Option("--cost", help="personnel 人员经费 | operating 公用经费")]
-Source = Annotated[str, typer.Option("--source", help="general | government_fund | state_capital | special_account | unit_funds")]
-Period = Annotated[str, typer.Option("--period", help="current 当年 | carryover 上年结转")]
+Source = Annotated[Optional[str], typer.Option("--source", help=(
+    "general | government_fund | state_capital | special_account | unit_funds (默认 general; "
+    "“三公”经费只能是前三种财政拨款, 政府采购不写)"))]
+Period = Annotated[Optional[str], typer.Option("--period", help="current 当年 | carryover 上年结转 (默认 current)")]
+ThreePublic = Annotated[Optional[str], typer.Option("--three-public", help=(
+    "改“三公”经费 (表十) 而不是支出行: overseas 因公出国（境）费 | reception 公务接待费 | "
+    "vehicle_purchase 公务用车购置费 | vehicle_operation 公务用车运行维护费; 与 --source 同用"))]
+Procurement = Annotated[Optional[str], typer.Option("--procurement", help=(
+    "改政府采购预算 (九、政府采购情况) 而不是支出行: goods 货物 | works 工程 | services 服务"))]
 ProjectOpt = Annotated[Optional[str], typer.Option("--project", help="项目名称 (项目支出)")]
 UnitOpt = Annotated[Optional[str], typer.Option("--unit", help="单位名称 (只有一个单位时可省略)")]
 Amount = Annotated[str, typer.Option("--amount", help="金额: 元 (100000.50) 或 万元 (10万元)")]
@@ -240,7 +247,8 @@ def _record(action: str, department: str, year: int, payload: dict, output: str)
     except ValidationError as exc:
         from ..http.errors import message_of  # the API's Chinese messages; imported only on error
 
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {message_of(e)}" for e in exc.errors())
+        problems = "; ".join(f"{'.'.join(str(p) for p in commands.error_location(e['loc']))}: {message_of(e)}"
+                             for e in exc.errors())
         fail(f"命令无效, 未记录任何事件: {problems}", 2)
     who = actor()
     try:
@@ -263,18 +271,27 @@ def _record(action: str, department: str, year: int, payload: dict, output: str)
             typer.echo(f"  {recorded.effective_note}")
 
 
-def _line(code, kind, economic, cost, source, period, project, unit) -> dict:
-    return {"code": code, "kind": kind, "economic": economic, "cost": cost, "source": source, "period": period,
-            "project": project, "unit": unit}
+def _line(code, kind, economic, cost, source, period, project, unit, three_public=None, procurement=None) -> dict:
+    """The command's line from the options given (an option not given is left out, so the line's
+    own default applies, and an option that does not belong to its kind of line is refused by name)."""
+    line = {"code": code, "kind": kind, "economic": economic, "cost": cost, "source": source, "period": period,
+            "project": project, "unit": unit, "three_public": three_public, "procurement": procurement}
+    return {k: v for k, v in line.items() if v is not None}
 
 
-def _parse_line(text: str, option: str, source: str, period: str) -> dict:
-    out: dict[str, str] = {"source": source, "period": period}
+def _parse_line(text: str, option: str, source: str | None, period: str | None) -> dict:
+    out: dict[str, str] = {}
     for part in text.split(","):
         if "=" not in part:
-            fail(f"{option} 应写作 key=value,...  例如 code=2210399,kind=basic,economic=基本工资/工资奖金津补贴,cost=personnel")
+            fail(f"{option} 应写作 key=value,...  例如 code=2210399,kind=basic,economic=基本工资/工资奖金津补贴,cost=personnel"
+                 " 或 three_public=reception,source=general 或 procurement=goods")
         key, value = part.split("=", 1)
         out[key.strip()] = value.strip()
+    # --source and --period apply to the lines that do not name their own.
+    if source is not None:
+        out.setdefault("source", source)
+    if period is not None:
+        out.setdefault("period", period)
     return out
 
 
@@ -282,31 +299,38 @@ def _line_command(action: str, help_text: str) -> None:
     """Register a command that records an amount on one budget line (appropriate, adjust)."""
 
     def command(department: Department, year: Year, amount: Amount, reason: Reason, code: Code = None,
-                kind: Kind = None, economic: Economic = None, cost: Cost = None, source: Source = "general",
-                period: Period = "current", project: ProjectOpt = None, unit: UnitOpt = None,
+                kind: Kind = None, economic: Economic = None, cost: Cost = None, source: Source = None,
+                period: Period = None, project: ProjectOpt = None, unit: UnitOpt = None,
+                three_public: ThreePublic = None, procurement: Procurement = None,
                 effective: EffectiveDate = None, document_no: DocumentNo = None,
                 output: Format = ReportFormat.text) -> None:
         _record(action, department, year, {
-            "line": _line(code, kind, economic, cost, source, period, project, unit), "amount": amount,
+            "line": _line(code, kind, economic, cost, source, period, project, unit, three_public, procurement),
+            "amount": amount,
             "reason": reason, "effective": effective, "document_no": document_no}, output)
 
     command.__doc__ = help_text
     app.command(action)(command)
 
 
-_line_command("appropriate", "Record a new appropriation on a budget line.")
-_line_command("adjust", "Record a budget adjustment (预算调整) of a line by an amount (negative to reduce).")
+_line_command("appropriate", "Record a new appropriation on a budget line, a “三公”经费 item (--three-public) "
+              "or a 政府采购 category (--procurement).")
+_line_command("adjust", "Record a budget adjustment (预算调整) of a line by an amount (negative to reduce): a "
+              "spending line (--code --kind ...), a “三公”经费 item of 表十 (--three-public ITEM --source SOURCE) "
+              "or a 政府采购 category (--procurement CATEGORY).")
 
 
 @app.command()
 def transfer(
     department: Department, year: Year, amount: Amount, reason: Reason,
-    from_line: Annotated[str, typer.Option("--from", help="调出行: code=...,kind=...,economic=...,cost=...")],
-    to_line: Annotated[str, typer.Option("--to", help="调入行: code=...,kind=...,economic=...,cost=...")],
-    source: Source = "general", period: Period = "current", effective: EffectiveDate = None,
+    from_line: Annotated[str, typer.Option("--from", help=(
+        "调出行: code=...,kind=...,economic=...,cost=... 或 three_public=reception,source=general 或 procurement=goods"))],
+    to_line: Annotated[str, typer.Option("--to", help="调入行, 与调出行同类: code=...,kind=... / three_public=... / procurement=...")],
+    source: Source = None, period: Period = None, effective: EffectiveDate = None,
     document_no: DocumentNo = None, output: Format = ReportFormat.text,
 ) -> None:
-    """Record a transfer (调剂) of an amount from one line to another; totals stay unchanged."""
+    """Record a transfer (调剂) of an amount from one line to another of the same kind (spending,
+    “三公”经费 items, 政府采购 categories); totals stay unchanged."""
     _record("transfer", department, year, {
         "from_line": _parse_line(from_line, "--from", source, period),
         "to_line": _parse_line(to_line, "--to", source, period), "amount": amount, "reason": reason,
@@ -375,6 +399,17 @@ def explain(department: Department, year: Year, output: Format = ReportFormat.te
         fail(str(exc), _not_found_code(exc))
 
 
+def _read_cells(read):  # type: ignore[no-untyped-def]
+    """A read that names cells: exit 3 for what does not exist, 2 for a row named ambiguously."""
+    try:
+        with open_ledger() as ledger:
+            return read(ledger)
+    except NotFound as exc:
+        fail(str(exc), _not_found_code(exc))
+    except AmbiguousRow as exc:
+        fail(str(exc), 2)
+
+
 @app.command()
 def series(
     department: Department,
@@ -389,13 +424,8 @@ def series(
 ) -> None:
     """A figure (--figure) or a table cell (--table --row --column) of a department across its
     years and phases: each publication, the latest state, and the 决算 where there is one."""
-    try:
-        with open_ledger() as ledger:
-            found = ledger.series(department, figure=figure, table=table, row=row, column=column, anchor=anchor)
-    except NotFound as exc:
-        fail(str(exc), _not_found_code(exc))
-    except AmbiguousRow as exc:
-        fail(str(exc), 2)
+    found = _read_cells(lambda ledger: ledger.series(department, figure=figure, table=table, row=row,
+                                                     column=column, anchor=anchor))
     if output == "json":
         typer.echo(found.model_dump_json(indent=2))
         return
@@ -409,26 +439,30 @@ def series(
 @app.command()
 def history(
     department: Department, year: Year,
-    table: Annotated[int, typer.Option("--table", "-t", help="表号 1–13")],
-    row: Annotated[str, typer.Option("--row", help="行: 科目编码或行名称, 如 2210399 或 合计")],
-    column: Annotated[str, typer.Option("--column", help="列名称, 如 基本支出")],
+    table: Annotated[Optional[int], typer.Option("--table", "-t", help="表号 1–13")] = None,
+    row: Annotated[Optional[str], typer.Option("--row", help="行: 科目编码或行名称, 如 2210399 或 合计")] = None,
+    column: Annotated[Optional[str], typer.Option("--column", help="列名称, 如 基本支出")] = None,
+    figure: Annotated[Optional[str], typer.Option(
+        "--figure", help="或: 情况说明的一个数, 如 procurement (政府采购), three_public:reception")] = None,
     output: Format = ReportFormat.text, as_of: AsOf = None, effective: Effective = None,
     publication: Publication = None,
 ) -> None:
-    """The events behind one cell (lineage); their contributions add up to the cell."""
+    """The events behind one cell (--table --row --column), or behind one figure of the
+    explanation (--figure: also those no table prints, such as 政府采购); their contributions
+    add up to it."""
     point = parse_point(as_of, effective, publication)
-    try:
-        with open_ledger() as ledger:
-            lineage = ledger.history(department, year, table, row, column, point)
-    except NotFound as exc:
-        fail(str(exc), _not_found_code(exc))
-    except AmbiguousRow as exc:
-        fail(str(exc), 2)
+    if figure is None and (table is None or row is None or column is None):
+        fail("请给出 --table、--row 和 --column, 或 --figure", 2)
+    if figure is not None:
+        lineage = _read_cells(lambda ledger: ledger.figure_history(department, year, figure, point))
+        heading = f"{lineage.label} ({lineage.figure})"
+    else:
+        lineage = _read_cells(lambda ledger: ledger.history(department, year, table, row, column, point))
+        heading = f"{lineage.table_name} {lineage.title} / {lineage.row_label} / {lineage.column_label}"
     if output == "json":
         typer.echo(lineage.model_dump_json(indent=2))
         return
-    typer.echo(f"{lineage.table_name} {lineage.title} / {lineage.row_label} / {lineage.column_label}: "
-               f"{lineage.amount.wan} 万元 ({lineage.amount.yuan} 元)")
+    typer.echo(f"{heading}: {lineage.amount.wan} 万元 ({lineage.amount.yuan} 元)")
     typer.echo("位置\t记录时间\t生效日期\t类型\t金额(元)\t原因\t来源\t记录人")
     for c in lineage.contributions:
         source = c.provenance or {}
@@ -477,11 +511,15 @@ def audit(
     record: Annotated[bool, typer.Option("--record", help="把这次审校及其发现记入该预算的历史")] = False,
     reason: Annotated[Optional[str], typer.Option("--reason", help="记录审校的原因 (与 --record 一起)")] = None,
     output: Annotated[AuditFormat, typer.Option("--format", "-f", help="text | json | csv")] = AuditFormat.text,
+    against_ledger: Annotated[bool, typer.Option(
+        "--against-ledger", help="文件所列的上年数也与账本中上一年度自己的事件比较 (需要账本)")] = False,
 ) -> None:
     """Audit a published disclosure, or a budget in the ledger (审校): every inconsistency
     found, with its place, rule and severity; differences that rounding explains are 提示 with
     the exact amounts. Records nothing unless --record (then an audit event in the budget's
-    history: the document's department and year, or -d/-y).
+    history: the document's department and year, or -d/-y). With --against-ledger (and always
+    for a budget in the ledger), the 上年数 stated are checked against last year's own events
+    where the ledger holds last year.
 
     Exits 1 when there is a finding of severity 错误, 0 otherwise."""
     from ..application import Ledger
@@ -496,7 +534,11 @@ def audit(
             data = path.read_bytes()
         except OSError as exc:
             fail(f"无法读取 {path}: {exc.strerror}", 2)
-        report = Ledger.audit_document(data, path.name)
+        if against_ledger:
+            with open_ledger() as ledger:
+                report = ledger.audit_document_in_ledger(data, path.name)
+        else:
+            report = Ledger.audit_document(data, path.name)
     else:
         try:
             with open_ledger() as ledger:

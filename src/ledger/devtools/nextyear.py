@@ -19,8 +19,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..application import commands
-from ..application.documents import budget_text
+from ..application.documents import budget_text, final_text
 from ..application.ledger import Ledger
+from ..explain import final as final_explain
 from ..explain import narrative
 
 Change = commands.Appropriate | commands.Adjust | commands.Transfer
@@ -49,6 +50,22 @@ def next_year(ledger: Ledger, department: str, fiscal_year: int, changes: Sequen
             explanation = scratch.explain(department, fiscal_year, prior=prior, as_year=fiscal_year + 1)
             return budget_text(scratch, department, fiscal_year, as_year=fiscal_year + 1,
                                narrative=narrative.render(explanation))
+        finally:
+            scratch.close()
+
+
+def next_final_year(ledger: Ledger, department: str, fiscal_year: int) -> str:
+    """The 部门决算 of fiscal_year + 1 with this year's figures (as a scratch ledger re-reads them
+    from the 万元 this year prints), its 比上年 against this year's 决算 as the ledger holds it."""
+    prior = ledger.prior_figures(department, fiscal_year, final=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Ledger(f"sqlite:///{tmp}/next-year.db", crosswalks=ledger.crosswalks)
+        try:
+            scratch.import_document(final_text(ledger, department, fiscal_year).encode(),
+                                    f"{department}{fiscal_year}决算.txt", actor="cli:nextyear")
+            explanation = scratch.explain_final(department, fiscal_year, prior=prior, as_year=fiscal_year + 1)
+            return final_text(scratch, department, fiscal_year, as_year=fiscal_year + 1,
+                              narrative=final_explain.render(explanation))
         finally:
             scratch.close()
 

@@ -19,7 +19,16 @@ from eventsourcing.domain import Aggregate, event
 
 from . import classification
 from .postings import Line
-from .rules import Violation, check_invariants, check_line, check_native_line, marginal_balances
+from .rules import (
+    LINE_KIND_WORDS,
+    Violation,
+    check_invariants,
+    check_limits,
+    check_line,
+    check_native_line,
+    line_kind,
+    marginal_balances,
+)
 
 NAMESPACE = uuid.UUID("6f1c3c62-8c1e-4c59-9a57-3f3d1f0b7a10")
 
@@ -250,6 +259,13 @@ class Budget(Aggregate):
             raise RuleViolation([Violation("positive-transfer", "调剂金额必须为正数")])
         if source.dims == target.dims:
             raise RuleViolation([Violation("distinct-lines", "调剂的调出行与调入行相同")])
+        if line_kind(source) != line_kind(target):
+            # “三公”经费 and 政府采购 are figures of the spending, not money beside it: moving an
+            # amount between them and a spending line would change one total and not the other.
+            raise RuleViolation([Violation("same-kind-transfer", (
+                f"调剂的调出行与调入行须同类: 调出行是{LINE_KIND_WORDS[line_kind(source)]}, "
+                f"调入行是{LINE_KIND_WORDS[line_kind(target)]}; “三公”经费与政府采购是支出的一部分, "
+                "支出变了请另以支出行调整"))])
         lines = [source.negated(), Line(target.dims, source.amount)]
         self._check(lines, native=True)
         eid = _new_id()
@@ -405,6 +421,7 @@ class Budget(Aggregate):
         problems = marginal_balances(after, lines)
         if native if invariants is None else invariants:
             problems += check_invariants(after)
+            problems += check_limits(self.balances, after, lines)
         if problems:
             raise RuleViolation(problems)
 

@@ -1,9 +1,11 @@
-"""Classification crosswalks (科目对照表): how last year's functional classification items map
-to this year's, for comparing a department's consecutive years.
+"""Classification crosswalks (科目对照表): how last year's classification items map to this
+year's, for comparing a department's consecutive years: the functional classification
+(支出功能分类, 7-digit 项) and the departmental economic classification (部门预算支出经济分类,
+5-digit 款).
 
-A crosswalk is a data file per year pair, as the catalogues are: `functional-YYYY-YYYY.tsv`
-(tab-separated, a header line, then one line per change: last year's code, this year's code,
-the change, a note):
+A crosswalk is a data file per classification and year pair, as the catalogues are:
+`functional-YYYY-YYYY.tsv` or `economic-YYYY-YYYY.tsv` (tab-separated, a header line, then one
+line per change: last year's code, this year's code, the change, a note):
 
     上年编码	本年编码	变化	说明
     2130599	2130550	renamed	…
@@ -34,6 +36,11 @@ from . import classification
 
 CHANGES = ("renamed", "split", "merged")
 SETTING = "LEDGER_CROSSWALKS"
+# classification → (its catalogue, the length of the codes compared, its name)
+KINDS = {
+    "functional": (classification.functional, 7, "功能分类科目编码 (项级)"),
+    "economic": (classification.economic_departmental, 5, "部门经济分类科目编码 (款级)"),
+}
 
 
 class CrosswalkError(ValueError):
@@ -55,6 +62,7 @@ class Crosswalk:
     to_year: int
     entries: tuple[Entry, ...]
     source: str
+    kind: str = "functional"
 
     @property
     def label(self) -> str:
@@ -78,8 +86,9 @@ class Compared:
     unmapped: list[str] = field(default_factory=list)
 
 
-def parse(text: str, source: str, from_year: int, to_year: int) -> Crosswalk:
-    functional = classification.functional()
+def parse(text: str, source: str, from_year: int, to_year: int, kind: str = "functional") -> Crosswalk:
+    catalogue_of, length, what = KINDS[kind]
+    catalogue = catalogue_of()
     entries = []
     for number, raw in enumerate(text.splitlines(), start=1):
         if number == 1 or not raw.strip() or raw.lstrip().startswith("#"):
@@ -89,10 +98,10 @@ def parse(text: str, source: str, from_year: int, to_year: int) -> Crosswalk:
             raise CrosswalkError(f"{source} 第{number}行: 应为 上年编码<TAB>本年编码<TAB>变化[<TAB>说明], 读到 {raw!r}")
         prior, current, change = cells[:3]
         for code in (prior, current):
-            if not (code.isdigit() and len(code) == 7):
-                raise CrosswalkError(f"{source} 第{number}行: 科目编码应为7位数字 (项级): {code!r}")
-            if code not in functional:
-                raise CrosswalkError(f"{source} 第{number}行: 未知的功能分类科目编码: {code}")
+            if not (code.isdigit() and len(code) == length):
+                raise CrosswalkError(f"{source} 第{number}行: {what}应为{length}位数字: {code!r}")
+            if code not in catalogue:
+                raise CrosswalkError(f"{source} 第{number}行: 未知的{what}: {code}")
         if change not in CHANGES:
             raise CrosswalkError(f"{source} 第{number}行: 变化应为 {'/'.join(CHANGES)} 之一, 读到 {change!r}")
         entries.append(Entry(prior, current, change, cells[3] if len(cells) > 3 else "", number))
@@ -104,37 +113,38 @@ def parse(text: str, source: str, from_year: int, to_year: int) -> Crosswalk:
                 if code in seen:
                     raise CrosswalkError(f"{source} 第{e.line}行: {code} 已在第{seen[code]}行{change}, 一个上年科目只能对应一次")
                 seen[code] = e.line
-    return Crosswalk(from_year, to_year, tuple(entries), source)
+    return Crosswalk(from_year, to_year, tuple(entries), source, kind)
 
 
-def _file_name(from_year: int, to_year: int) -> str:
-    return f"functional-{from_year}-{to_year}.tsv"
+def _file_name(from_year: int, to_year: int, kind: str) -> str:
+    return f"{kind}-{from_year}-{to_year}.tsv"
 
 
 @cache
-def _packaged(from_year: int, to_year: int) -> Crosswalk | None:
-    found = resources.files("ledger.reference").joinpath("crosswalks", _file_name(from_year, to_year))
+def _packaged(from_year: int, to_year: int, kind: str) -> Crosswalk | None:
+    found = resources.files("ledger.reference").joinpath("crosswalks", _file_name(from_year, to_year, kind))
     if not found.is_file():
         return None
-    return parse(found.read_text(encoding="utf-8"), f"reference/crosswalks/{found.name}", from_year, to_year)
+    return parse(found.read_text(encoding="utf-8"), f"reference/crosswalks/{found.name}", from_year, to_year, kind)
 
 
-def _from_directory(directory: str, from_year: int, to_year: int) -> Crosswalk | None:
-    path = Path(directory) / _file_name(from_year, to_year)
+def _from_directory(directory: str, from_year: int, to_year: int, kind: str) -> Crosswalk | None:
+    path = Path(directory) / _file_name(from_year, to_year, kind)
     if not path.is_file():
         return None
-    return parse(path.read_text(encoding="utf-8"), str(path), from_year, to_year)
+    return parse(path.read_text(encoding="utf-8"), str(path), from_year, to_year, kind)
 
 
-def crosswalk(from_year: int, to_year: int, directory: str | None = None) -> Crosswalk | None:
-    """The crosswalk of a year pair: the configured directory's (the argument, else the
-    setting LEDGER_CROSSWALKS), else the packaged one, else None (codes compare as they are)."""
+def crosswalk(from_year: int, to_year: int, directory: str | None = None, kind: str = "functional") -> Crosswalk | None:
+    """The crosswalk of a classification and year pair: the configured directory's (the
+    argument, else the setting LEDGER_CROSSWALKS), else the packaged one, else None (codes
+    compare as they are)."""
     directory = directory if directory is not None else os.environ.get(SETTING)
     if directory:
-        found = _from_directory(directory, from_year, to_year)
+        found = _from_directory(directory, from_year, to_year, kind)
         if found is not None:
             return found
-    return _packaged(from_year, to_year)
+    return _packaged(from_year, to_year, kind)
 
 
 def compare(prior: Mapping[str, Decimal], current: Mapping[str, Decimal], walk: Crosswalk | None) -> Compared:

@@ -16,7 +16,7 @@ from typing import Any
 
 from . import classification
 from .money import format_wan, to_wan
-from .postings import AXES, Line, axis_key, matches
+from .postings import AXES, FISCAL_SOURCES, Line, axis_key, matches
 
 
 @dataclass(frozen=True)
@@ -134,8 +134,49 @@ def check_line(line: Line) -> list[Violation]:
     return out
 
 
+def line_kind(line: Line) -> str:
+    """What a line's money is: spending (the function and economic axes, projects), or a figure
+    shown beside it: a “三公”经费 item (表十) or a 政府采购 category."""
+    d = line.d
+    if "three_public" in d:
+        return "three_public"
+    if "procurement" in d:
+        return "procurement"
+    return "spending"
+
+
+LINE_KIND_WORDS = {"spending": "支出行", "three_public": "“三公”经费", "procurement": "政府采购"}
+
+# The dimensions a command's “三公”经费 or 政府采购 line names: those of the figure as a document
+# gives it (the import's marginals), so that it lands in the same cells (表十) and figures.
+MEMO_DIMENSIONS = {"three_public": ("measure", "source", "three_public"), "procurement": ("measure", "procurement")}
+
+
+def check_memo_line(line: Line) -> list[Violation]:
+    """A “三公”经费 line names this year's budget, a fiscal source and the item; a 政府采购 line
+    this year's budget and the category; nothing else (the spending is changed by a spending line)."""
+    kind = line_kind(line)
+    d = line.d
+    out = []
+    extra = [name for name in d if name not in MEMO_DIMENSIONS[kind]]
+    if extra:
+        out.append(Violation(f"{kind.replace('_', '-')}-line", (
+            f"{LINE_KIND_WORDS[kind]}行只写明{'项目与财政拨款资金来源' if kind == 'three_public' else '采购品目'}, "
+            f"不能同时写 {'、'.join(_DIM_WORDS.get(n, n) for n in extra)}; 支出本身请以支出行调整")))
+    if d.get("measure") != "budget":
+        out.append(Violation(f"{kind.replace('_', '-')}-line", f"{LINE_KIND_WORDS[kind]}行须为本年预算数 (measure budget)"))
+    if kind == "three_public" and d.get("source") not in FISCAL_SOURCES:
+        out.append(Violation("three-public-fiscal", (
+            f"“三公”经费按财政拨款公开 (表十), 资金来源应为一般公共预算、政府性基金预算或国有资本经营预算, "
+            f"不能是 {d.get('source')!r}")))
+    return out
+
+
 def check_native_line(line: Line) -> list[Violation]:
-    """A line recorded by a command names every axis its money appears on (DESIGN §5)."""
+    """A line recorded by a command names every axis its money appears on (DESIGN §5); a
+    “三公”经费 or 政府采购 line names its figure's axis (check_memo_line)."""
+    if line_kind(line) != "spending":
+        return check_memo_line(line)
     d = line.d
     missing = [name for name in ("source", "period", "code", "kind") if name not in d]
     if d.get("kind") == "basic":
@@ -163,6 +204,9 @@ _DIM_WORDS = {
     "gov_economic": "政府经济分类",
     "cost": "人员经费/公用经费",
     "project": "项目",
+    "unit": "单位",
+    "measure": "口径",
+    "figure": "上年数项目",
 }
 
 
@@ -213,7 +257,7 @@ def _describe(axis: str, key: tuple[str, ...]) -> str:
         ("kind", classification.KIND_LABELS),
         ("cost", classification.COST_LABELS),
         ("three_public", classification.THREE_PUBLIC_LABELS),
-        ("procurement", classification.PROCUREMENT_LABELS),
+        ("procurement", {k: f"政府采购{v}" for k, v in classification.PROCUREMENT_LABELS.items()}),
         ("source", classification.SOURCE_LABELS),
     ):
         if dim in parts:
@@ -221,3 +265,67 @@ def _describe(axis: str, key: tuple[str, ...]) -> str:
     if "project" in parts:
         words.append(f"项目「{parts['project']}」")
     return " ".join(words)
+
+
+# Rules of a change, not equalities: “三公”经费 and 政府采购 are parts of the year's spending,
+# so a change may not make them larger than it (nor widen an excess a document already had).
+LIMITS: dict[str, str] = {
+    "three-public-within-expenditure": "“三公”经费不超过同一资金来源的支出 (表十 ≤ 表四)",
+    "procurement-within-expenditure": "政府采购预算不超过支出合计 (表三 合计)",
+}
+_SPENDING = {"measure": "budget", "code": True}
+
+
+def _part_and_whole(balances: Mapping[tuple[tuple[str, str], ...], Decimal]) -> dict[str | None, list[Decimal]]:
+    """[part, whole] per fiscal source (“三公”经费, spending of that source) and for None
+    (政府采购, all spending), in one pass over the balances."""
+    out: dict[str | None, list[Decimal]] = {s: [Decimal(0), Decimal(0)] for s in (*FISCAL_SOURCES, None)}
+    for dims_t, amount in balances.items():
+        dims = dict(dims_t)
+        if dims.get("measure") != "budget":
+            continue
+        source = dims.get("source")
+        if "code" in dims:
+            out[None][1] += amount
+            if source in FISCAL_SOURCES:
+                out[source][1] += amount
+        elif "three_public" in dims and source in FISCAL_SOURCES:
+            out[source][0] += amount
+        elif "procurement" in dims:
+            out[None][0] += amount
+    return out
+
+
+def check_limits(before: Mapping[tuple[tuple[str, str], ...], Decimal],
+                 after: Mapping[tuple[tuple[str, str], ...], Decimal], lines: Iterable[Line]) -> list[Violation]:
+    """“三公”经费 of each fiscal source ≤ that source's spending; 政府采购 ≤ all spending. Only a
+    change that raises the part against the whole is refused."""
+    if not any(d.get("measure") == "budget" and ("code" in d or "three_public" in d or "procurement" in d)
+               for d in (line.d for line in lines)):
+        return []
+    now = _part_and_whole(after)
+    over = {k: v for k, v in now.items() if v[0] > 0 and v[0] > v[1]}
+    if not over:
+        return []
+    was = _part_and_whole(before)
+    out = []
+    for source, (part, whole) in over.items():
+        if part - whole <= was[source][0] - was[source][1]:
+            continue  # an excess the budget had already, not widened by this change
+        # In 万元 as printed, or in 元 when the two would print alike.
+        in_yuan = to_wan(part) == to_wan(whole)
+        shown_part, shown_whole = (f"{part} 元", f"{whole} 元") if in_yuan else (_amount_words(part), _amount_words(whole))
+        if source is None:
+            rule, words = "procurement-within-expenditure", f"政府采购预算 为 {shown_part}, 超过支出合计"
+        else:
+            label = classification.SOURCE_LABELS[source]
+            rule, words = "three-public-within-expenditure", f"{label}“三公”经费 为 {shown_part}, 超过{label}支出"
+        out.append(Violation(rule, f"调整后 {words} {shown_whole}: 违反 {LIMITS[rule]}"))
+    return out
+
+
+def _amount_words(amount: Decimal) -> str:
+    """An amount in 万元, or in 元 when it would print as 0.00 万元."""
+    if amount and to_wan(amount) == 0:
+        return f"{amount} 元"
+    return f"{format_wan(amount, blank_zero=False)} 万元"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +31,49 @@ COMPARED: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
+# Every figure of the explanation's totals: key → the filter of the postings it sums. Lineage
+# of a figure (readmodel/lineage.figure_events) reads the same filters.
+TOTALS: dict[str, dict[str, Any]] = {
+    "income_total": BUDGET,
+    "income_current": {**BUDGET, "period": "current"},
+    "income_carryover": {**BUDGET, "period": "carryover"},
+    "expenditure_total": BUDGET,
+    "expenditure_current": {**BUDGET, "period": "current"},
+    "expenditure_carryover": {**BUDGET, "period": "carryover"},
+    "fiscal": {**BUDGET, "source": list(FISCAL_SOURCES)},
+    "fiscal_current": {**BUDGET, "source": list(FISCAL_SOURCES), "period": "current"},
+    "fiscal_carryover": {**BUDGET, "source": list(FISCAL_SOURCES), "period": "carryover"},
+    "general_public_current": GENERAL_CURRENT,
+    "basic": {**BUDGET, "kind": "basic"},
+    "project": {**BUDGET, "kind": "project"},
+    "general_basic": {**GENERAL_CURRENT, "kind": "basic"},
+    "personnel": {**ECONOMIC, "cost": "personnel"},
+    "operating": {**ECONOMIC, "cost": "operating"},
+    "three_public": THREE_PUBLIC,
+    **{f"three_public:{item}": {**THREE_PUBLIC, "three_public": item} for item in classification.THREE_PUBLIC_LABELS},
+    "operating_cost": OPERATING_COST,
+    "procurement": {"measure": "budget", "procurement": True},
+    **{f"procurement:{kind}": {"measure": "budget", "procurement": kind} for kind in classification.PROCUREMENT_LABELS},
+    "projects": {"measure": "budget", "project": True, "period": "current"},
+    **{f"source:{source}": {**BUDGET, "source": source, "period": "current"} for source in classification.SOURCE_LABELS},
+}
+
+
+TOTAL_LABELS: dict[str, str] = {
+    "income_total": "预算收入总计", "income_current": "本年收入", "income_carryover": "上年结转收入",
+    "expenditure_total": "预算支出总计", "expenditure_current": "本年预算安排", "expenditure_carryover": "上年结转安排",
+    "fiscal": "财政拨款收支总预算", "fiscal_current": "当年财政拨款", "fiscal_carryover": "财政拨款上年结转",
+    "general_public_current": "一般公共预算当年支出", "basic": "基本支出", "project": "项目支出",
+    "general_basic": "一般公共预算基本支出", "personnel": "人员经费", "operating": "公用经费",
+    "three_public": "“三公”经费", **{f"three_public:{k}": v for k, v in classification.THREE_PUBLIC_LABELS.items()},
+    "operating_cost": "机关运行经费", "procurement": "政府采购",
+    **{f"procurement:{k}": f"政府采购{v}" for k, v in classification.PROCUREMENT_LABELS.items()},
+    "projects": "项目支出 (当年, 按项目)",
+    **{f"source:{k}": f"{v} (当年)" for k, v in classification.SOURCE_LABELS.items()},
+}
+assert set(TOTAL_LABELS) == set(TOTALS)
+
+
 @dataclass(frozen=True)
 class PriorStatement:
     figure: str
@@ -49,6 +92,7 @@ class PriorYear:
     basis: str  # which budget, as of which point, in words
     position: int | None  # the last event of last year that was read
     by_code: Mapping[str, Decimal]  # 一般公共预算当年支出 by item (7-digit code), for the crosswalk
+    by_economic: Mapping[str, Decimal] = field(default_factory=dict)  # 基本支出 by 部门经济分类 款
 
 
 def compared_values(sums: Sums, units: Sequence[dict[str, str]]) -> dict[str, Decimal]:
@@ -61,13 +105,14 @@ def compared_values(sums: Sums, units: Sequence[dict[str, str]]) -> dict[str, De
     return out
 
 
-def by_code(sums: Sums, where: Mapping[str, Any]) -> dict[str, Decimal]:
-    """Σ of the postings that match, per 7-digit functional code."""
+def by_code(sums: Sums, where: Mapping[str, Any], dimension: str = "code", length: int = 7) -> dict[str, Decimal]:
+    """Σ of the postings that match, per code of a classification (7-digit functional items,
+    or with dimension="economic", length=5 the departmental economic 款)."""
     out: dict[str, Decimal] = {}
     for dims_t, amount in sums.items():
         dims = dict(dims_t)
-        code = dims.get("code")
-        if code and len(code) == 7 and matches(dims, where):
+        code = dims.get(dimension)
+        if code and len(code) == length and matches(dims, where):
             out[code] = out.get(code, Decimal("0.00")) + amount
     return out
 
@@ -117,11 +162,10 @@ def _agree(stated: Decimal, own: Decimal) -> bool:
     return abs(to_wan(stated) - to_wan(own)) <= AGREEMENT
 
 
-def code_comparisons(ledger: PriorYear, current: Mapping[str, Decimal],
-                     walk: crosswalk.Crosswalk | None) -> tuple[list[CodeComparison], list[str]]:
-    """一般公共预算当年支出 item by item against last year's, through the year pair's crosswalk."""
-    names = classification.functional().names
-    compared = crosswalk.compare(ledger.by_code, current, walk)
+def code_comparisons(prior: Mapping[str, Decimal], current: Mapping[str, Decimal],
+                     walk: crosswalk.Crosswalk | None, names: Mapping[str, str]) -> tuple[list[CodeComparison], list[str]]:
+    """Amounts by code against last year's, through the year pair's crosswalk."""
+    compared = crosswalk.compare(prior, current, walk)
     out = []
     for g in compared.groups:
         codes = g.codes if g.mapping != "unmapped" else ()
@@ -145,35 +189,14 @@ def _shares(group: str, parts: Sequence[tuple[str, str, Decimal]], whole: Decima
 
 def explain(department: str, fiscal_year: int, position: int | None, sums: Sums, units: Sequence[dict[str, str]],
             priors: Sequence[PriorStatement], projects: Sequence[dict[str, Any]],
-            ledger: PriorYear | None = None, walk: crosswalk.Crosswalk | None = None) -> Explanation:
+            ledger: PriorYear | None = None, walk: crosswalk.Crosswalk | None = None,
+            economic_walk: crosswalk.Crosswalk | None = None) -> Explanation:
     """`ledger`: last year's own figures when the ledger holds last year's budget; every
     comparison then reads them (the statements stay beside them), else the statements."""
     agency = classification.agency_units(units)
     categories = {u["category"] for u in units if u["name"] in agency}
     t = lambda where: total(sums, where, agency)  # noqa: E731
-    totals = {
-        "income_total": t(BUDGET),
-        "income_current": t({**BUDGET, "period": "current"}),
-        "income_carryover": t({**BUDGET, "period": "carryover"}),
-        "expenditure_total": t(BUDGET),
-        "expenditure_current": t({**BUDGET, "period": "current"}),
-        "expenditure_carryover": t({**BUDGET, "period": "carryover"}),
-        "fiscal": t({**BUDGET, "source": list(FISCAL_SOURCES)}),
-        "fiscal_current": t({**BUDGET, "source": list(FISCAL_SOURCES), "period": "current"}),
-        "fiscal_carryover": t({**BUDGET, "source": list(FISCAL_SOURCES), "period": "carryover"}),
-        "general_public_current": t(GENERAL_CURRENT),
-        "basic": t({**BUDGET, "kind": "basic"}),
-        "project": t({**BUDGET, "kind": "project"}),
-        "general_basic": t({**GENERAL_CURRENT, "kind": "basic"}),
-        "personnel": t({**ECONOMIC, "cost": "personnel"}),
-        "operating": t({**ECONOMIC, "cost": "operating"}),
-        "three_public": t(THREE_PUBLIC),
-        "operating_cost": t(OPERATING_COST),
-        "procurement": t({"measure": "budget", "procurement": True}),
-        "projects": t({"measure": "budget", "project": True, "period": "current"}),
-    }
-    for source in classification.SOURCE_LABELS:
-        totals[f"source:{source}"] = t({**BUDGET, "source": source, "period": "current"})
+    totals = {key: t(where) for key, where in TOTALS.items()}
 
     comparisons = []
     for key, (label, where) in COMPARED.items():
@@ -187,8 +210,14 @@ def explain(department: str, fiscal_year: int, position: int | None, sums: Sums,
                                         stated, fiscal_year, ledger))
     by_item: list[CodeComparison] = []
     unmapped: list[str] = []
+    by_economic: list[CodeComparison] = []
+    economic_unmapped: list[str] = []
     if ledger is not None:
-        by_item, unmapped = code_comparisons(ledger, by_code(sums, GENERAL_CURRENT), walk)
+        by_item, unmapped = code_comparisons(ledger.by_code, by_code(sums, GENERAL_CURRENT), walk,
+                                             classification.functional().names)
+        by_economic, economic_unmapped = code_comparisons(
+            ledger.by_economic, by_code(sums, ECONOMIC, "economic", 5), economic_walk,
+            classification.economic_departmental().names)
 
     shares = _shares("kind", [(k, classification.KIND_LABELS[k], totals[k]) for k in ("basic", "project")],
                      totals["expenditure_total"])
@@ -237,5 +266,7 @@ def explain(department: str, fiscal_year: int, position: int | None, sums: Sums,
         agency_kind="、".join(sorted({"参公单位" if c == "参公事业单位" else c for c in categories})),
         prior_basis=ledger.basis if ledger is not None else None, code_comparisons=by_item,
         crosswalk=(walk.label if walk is not None else "无 (按同一编码比较)") if ledger is not None else None,
-        unmapped=unmapped,
+        unmapped=unmapped, economic_comparisons=by_economic, economic_unmapped=economic_unmapped,
+        economic_crosswalk=(economic_walk.label if economic_walk is not None else "无 (按同一编码比较)")
+        if ledger is not None else None,
     )

@@ -50,8 +50,8 @@ class Comparison(BaseModel):
 
 
 class CodeComparison(BaseModel):
-    """一般公共预算当年支出 of one item (or one group of items a crosswalk ties together) against
-    last year's own figures, codes mapped from last year's classification to this year's."""
+    """The amount of one code (or one group of codes a crosswalk ties together) against last
+    year's own figure, codes mapped from last year's classification to this year's."""
 
     codes: list[str] = Field(description="本年科目编码", examples=[["2210301", "2210399"]])
     prior_codes: list[str] = Field(description="上年科目编码", examples=[["2210399"]])
@@ -107,6 +107,10 @@ class Explanation(BaseModel):
         default_factory=list, description="账本有上年预算时: 一般公共预算当年支出按科目与上年比较 (经科目对照表)")
     crosswalk: str | None = Field(None, description="所用的科目对照表 (上年→本年)")
     unmapped: list[str] = Field(default_factory=list, description="上年有金额、本年无且对照表无对应的科目 (已报告, 未丢弃)")
+    economic_comparisons: list[CodeComparison] = Field(
+        default_factory=list, description="账本有上年预算时: 一般公共预算基本支出按部门经济分类 (款) 与上年比较 (经对照表)")
+    economic_crosswalk: str | None = Field(None, description="所用的经济分类对照表 (上年→本年)")
+    economic_unmapped: list[str] = Field(default_factory=list, description="经济分类中上年有、本年无且无对应的款")
 
     def comparison(self, key: str) -> Comparison | None:
         return next((c for c in self.comparisons if c.key == key), None)

@@ -147,7 +147,6 @@ def render(e: Explanation) -> str:
             f"政府采购工程预算{wan(proc['works'].amount, thousands=False)}万元、"
             f"政府采购服务预算{wan(proc['services'].amount, thousands=False)}万元。", ""]
 
-    out += basis_note(e.comparisons)
     out += ["十、绩效管理情况", ""]
     funded = [p for p in e.projects if p.amount.value != 0]
     if funded:
@@ -157,4 +156,7 @@ def render(e: Explanation) -> str:
     for n, p in enumerate(funded, start=1):
         annual = f"，绩效目标表年度资金总额{Decimal(p.annual_amount.yuan):,.2f}元" if p.annual_amount else ""
         out.append(f"{n}. {p.name}：{wan(p.amount, thousands=False)}万元{annual}，绩效指标{p.indicators}项。")
+    note = basis_note(e.comparisons)
+    if note:
+        out += ["", *note[:1]]
     return "\n".join(out).rstrip() + "\n"

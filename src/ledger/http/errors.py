@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..application.commands import error_location, extra_field_message
 from ..domain.budget import RuleViolation
 from ..ingest.errors import DocumentRejected
 from ..domain.crosswalk import CrosswalkError
@@ -119,6 +120,8 @@ MESSAGES = {
 
 def message_of(error: dict) -> str:
     """One validation error's message in Chinese (its own message if the type is not listed)."""
+    if error.get("type") == "extra_forbidden" and (special := extra_field_message(error.get("loc", ()))):
+        return special
     template = MESSAGES.get(str(error.get("type", "")))
     if template is None:
         return str(error.get("msg", "")).removeprefix("Value error, ")
@@ -130,7 +133,7 @@ def message_of(error: dict) -> str:
 
 
 def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-    items = [ProblemItem(location=_location(e["loc"]), message=message_of(e)) for e in exc.errors()]
+    items = [ProblemItem(location=_location(error_location(e["loc"])), message=message_of(e)) for e in exc.errors()]
     detail = "; ".join(f"{i.location}: {i.message}" for i in items)
     return problem(422, detail + _nothing_recorded(request), items)
 

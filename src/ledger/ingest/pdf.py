@@ -1,40 +1,67 @@
-"""Read a PDF's text layer into a `source.Document`, with pdfplumber (and its pdfminer.six).
+"""Read a PDF's text layer into a `source.Document`: PDFium (pypdfium2) gives the characters and
+the paths of each page, pdfminer.six the file's structure for the bounds below, pdfplumber's
+table finder the cells.
 
-- Table cells come from the page's ruling lines (pdfplumber's table finder, line strategies);
-  the characters are put in the cell whose box holds their centre, so a figure set a little
-  higher or lower than its row's label still lands in its row. A page without any line falls
-  back to the words' positions (pdfplumber's text strategy) where its lines look tabular.
+- Table cells come from the page's ruling lines (the segments of its painted paths, given to
+  pdfplumber's table finder, line strategies); the characters are put in the cell whose box
+  holds their centre, so a figure set a little higher or lower than its row's label still
+  lands in its row. A page without any line is cut into columns where the lines of a run
+  leave gaps at the same places (`_unruled_blocks`).
 - Lines of text are grouped by baseline with a tolerance (the figures of a sentence are often
   set in another font whose boxes stand a few points lower), then read left to right.
 - A table at the top of a page, with nothing above it but page furniture, a unit line or
   「续表」, continues the table that ended the previous page (`Table.continues`).
 - Page numbers and running headers/footers are marked `furniture` and kept out of the flow.
 
+Characters are in pdfplumber's coordinates (points, origin top-left of the mediabox, a page
+turned by /Rotate as it displays), each with the box pdfminer would give it: from its origin
+across the font's width of it, from its font's descent below the baseline up by its size (the
+font size scaled by the text matrix). On the corpus PDFium's characters equal pdfminer's, box
+for box (tests/test_pdf_pdfium.py).
+
+A page with a text object that has no box (its glyphs have none: a font not embedded and no
+font on this machine to stand in for it, e.g. STSong-Light without a CJK font installed) is
+read by pdfminer's interpretation instead, bounded as before (a deadline and caps inside it):
+PDFium's text page drops such an object when it has no width and takes it for an overprinted
+copy of another of the same text. Install a CJK font (Debian's fonts-wqy-microhei) and such
+pages read by PDFium too.
+
 Refusals raise `DocumentRejected` with one `Problem` per finding, each naming its page when it
 has one: not a PDF, damaged or cut short, encrypted, scanned pages without text, too large,
 too many pages, a page too heavy to read within its time.
 
 Bounds (hostile input): the file size (`LEDGER_MAX_PDF_BYTES`, default 20 MiB), the page count
-(`LEDGER_MAX_PDF_PAGES`, default 300); before pdfminer sees the file, every compressed stream is
-inflated with a ceiling (a "zip bomb" is refused unexpanded); per page, the decoded content, the
-characters and the ruling lines are capped and the interpretation has a deadline, as does the
-whole document.
+(`LEDGER_MAX_PDF_PAGES`, default 300); before PDFium or pdfminer sees the file, every compressed
+stream is inflated with a ceiling (a "zip bomb" is refused unexpanded); per page, before PDFium
+parses it, the decoded content (forms included, measured by pdfminer, which reads the objects
+but interprets no page); once parsed, the page objects, the characters and the path segments
+are capped, and the page has a deadline checked between PDFium's calls, as does the whole
+document between pages. PDFium's parse of one page runs in C and cannot be stopped midway: its
+bound is the content cap checked before it.
+
+PDFium is not thread-safe: every use of it holds `_PDFIUM` (one document read at a time per
+process).
 """
 
 from __future__ import annotations
 
 import base64
 import bisect
+import ctypes
 import io
+import math
 import os
 import re
 import statistics
+import threading
 import time
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
+import pypdfium2
+import pypdfium2.raw as pdfium
 import pdfplumber
 from pdfminer.layout import LTChar, LTContainer
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
@@ -42,6 +69,7 @@ from pdfminer.pdfinterp import PDFPageInterpreter
 from pdfminer.pdfpage import PDFPage
 from pdfminer.pdftypes import PDFStream, resolve1
 from pdfplumber.page import Page, PDFPageAggregatorWithMarkedContent
+from pdfplumber.table import cells_to_tables, edges_to_intersections, intersections_to_cells, merge_edges
 from pdfplumber.utils.exceptions import PdfminerException
 
 from .errors import DocumentRejected, Problem
@@ -58,7 +86,8 @@ class PdfLimits:
     max_inflated: int = 512 * MiB  # all streams of the file together, inflated
     max_page_content: int = 1 * MiB  # decoded content of one page (forms included); real ones: < 100 KiB
     max_page_chars: int = 30_000  # a dense A4 page has 3,000
-    max_page_edges: int = 6_000  # ruling-line segments; a dense table page has a few hundred
+    max_page_edges: int = 6_000  # ruling lines (subpaths painted); a dense table page has a few hundred
+    max_page_objects: int = 50_000  # PDFium's objects of one page (texts, paths, images, forms)
     page_seconds: float = 10.0
     document_seconds: float = 60.0
 
@@ -72,30 +101,37 @@ def looks_like_pdf(data: bytes) -> bool:
     return b"%PDF-" in data[:1024]
 
 
+_PDFIUM = threading.Lock()  # PDFium may not be called from two threads at once, even on two documents
+
+
 def read_pdf(data: bytes, name: str, limits: PdfLimits | None = None) -> Document:
     limits = limits or PdfLimits.from_env()
     started = time.monotonic()
     _check_envelope(data, name, limits)
     broken = _check_streams(data, limits, started + limits.document_seconds)
-    pdf = _open(data)
-    try:
-        readings: list[_Page] = []
-        problems: list[Problem] = []
-        for number, page_obj in _pages(pdf, limits):
-            remaining = limits.document_seconds - (time.monotonic() - started)
-            if remaining <= 0:
-                problems.append(Problem(None, f"读取超过 {limits.document_seconds:g} 秒仍未完成 (停在第{number}页), "
-                                              "文件过于复杂, 不予处理", location=Location(page=number)))
-                break
-            try:
-                readings.append(_read_page(pdf, page_obj, number, limits, min(limits.page_seconds, remaining), broken))
-            except _Refused as refused:
-                problems.append(refused.problem)
-        if problems:
-            raise DocumentRejected(problems)
-    finally:
-        # Not pdf.close(): it makes every page of the file (all of a page-count bomb's) to close them.
-        pdf.stream.close()
+    structure = _open(data)
+    pages = _pages(structure, limits)
+    readings: list[_Page] = []
+    problems: list[Problem] = []
+    with _PDFIUM:
+        pdf = _open_pdfium(data, len(pages))
+        try:
+            for number, page_obj in pages:
+                remaining = limits.document_seconds - (time.monotonic() - started)
+                if remaining <= 0:
+                    problems.append(Problem(None, f"读取超过 {limits.document_seconds:g} 秒仍未完成 (停在第{number}页), "
+                                                  "文件过于复杂, 不予处理", location=Location(page=number)))
+                    break
+                try:
+                    readings.append(_read_page(pdf, structure, page_obj, number, limits, min(limits.page_seconds, remaining), broken))
+                except _Refused as refused:
+                    problems.append(refused.problem)
+        finally:
+            pdf.close()
+            # Not structure.close(): it makes every page of the file (all of a page-count bomb's) to close them.
+            structure.stream.close()
+    if problems:
+        raise DocumentRejected(problems)
     blocks, warnings = _assemble(readings)
     return Document(name=name, sha256=sha256(data), source="pdf", blocks=tuple(blocks),
                     page_count=len(readings), warnings=tuple(warnings))
@@ -133,10 +169,10 @@ _TEXT_LAYERS = {b"ASCII85Decode": "a85", b"A85": "a85", b"ASCIIHexDecode": "hex"
 
 
 def _check_streams(data: bytes, limits: PdfLimits, deadline: float) -> set[int]:
-    """Inflate every zlib stream of the file with a ceiling, before pdfminer decodes any
+    """Inflate every zlib stream of the file with a ceiling, before pdfminer or PDFium decodes any
     without one: a few kilobytes can inflate to gigabytes. A stream under an ASCII85 or
     hexadecimal layer (reportlab writes them so) is unwrapped as it goes. Returns the numbers
-    of the objects whose stream is broken (pdfminer would read what it can and say nothing)."""
+    of the objects whose stream is broken (pdfminer and PDFium would read what they can and say nothing)."""
     view = memoryview(data)
     total = 0
     broken: set[int] = set()
@@ -208,6 +244,8 @@ def _inflated_size(chunks: Iterable[bytes | memoryview], limit: int) -> tuple[in
 
 
 def _open(data: bytes) -> pdfplumber.PDF:
+    """The file's objects as pdfminer reads them (its cross-reference, catalog and page tree),
+    for the bounds that need them; no page content is interpreted here."""
     try:
         return pdfplumber.PDF(io.BytesIO(data))
     except PdfminerException as exc:
@@ -219,6 +257,24 @@ def _open(data: bytes) -> pdfplumber.PDF:
         raise _reject(f"文件已损坏或不完整, 无法读取 ({type(cause).__name__}: {str(cause)[:120]})") from None
     except Exception as exc:  # pdfminer raises many kinds on a broken file
         raise _reject(f"文件已损坏或不完整, 无法读取 ({type(exc).__name__}: {str(exc)[:120]})") from None
+
+
+def _open_pdfium(data: bytes, pages: int) -> pypdfium2.PdfDocument:
+    """The document as PDFium reads it; it must see the pages pdfminer saw (the bounds checked on
+    pdfminer's pages are the pages PDFium reads)."""
+    try:
+        pdf = pypdfium2.PdfDocument(data)
+    except pypdfium2.PdfiumError as exc:
+        if exc.err_code == pdfium.FPDF_ERR_PASSWORD:
+            raise _reject("文件有打开密码 (已加密), 无法读取; 请提供不加密的 PDF") from None
+        if exc.err_code == pdfium.FPDF_ERR_SECURITY:
+            raise _reject("文件已加密, 其加密方式无法读取; 请提供不加密的 PDF") from None
+        raise _reject(f"文件已损坏或不完整, 无法读取 ({exc})") from None
+    if len(pdf) != pages:
+        count = len(pdf)
+        pdf.close()
+        raise _reject(f"文件已损坏, 页面目录前后不一致 (读出 {pages} 页和 {count} 页), 无法确定有哪些页面")
+    return pdf
 
 
 def _pages(pdf: pdfplumber.PDF, limits: PdfLimits) -> list[tuple[int, PDFPage]]:
@@ -254,6 +310,422 @@ class _Refused(Exception):
 
 class _OutOfBounds(Exception):
     pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Char:
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    base: float  # baseline, from the top of the page
+    size: float
+
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.top + self.bottom) / 2
+
+
+@dataclass
+class _Page:
+    number: int
+    width: float
+    height: float
+    blocks: list[Block] = field(default_factory=list)
+    chars: int = 0
+    image_cover: float = 0.0  # share of the page covered by images
+    edges: int = 0
+
+    @property
+    def tables(self) -> list[Table]:
+        return [b for b in self.blocks if isinstance(b, Table)]
+
+
+Matrix = tuple[float, float, float, float, float, float]
+_IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+
+def _then(m: Matrix, n: Matrix) -> Matrix:
+    """m, then n (pdfminer's `mult_matrix(m, n)`)."""
+    a1, b1, c1, d1, e1, f1 = m
+    a0, b0, c0, d0, e0, f0 = n
+    return (a0 * a1 + c0 * b1, b0 * a1 + d0 * b1, a0 * c1 + c0 * d1, b0 * c1 + d0 * d1,
+            a0 * e1 + c0 * f1 + e0, b0 * e1 + d0 * f1 + f0)
+
+
+def _apply(m: Matrix, x: float, y: float) -> tuple[float, float]:
+    return m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]
+
+
+class _View:
+    """The page as it displays, in pdfplumber's coordinates (points, y from the top): PDF user
+    space (PDFium's coordinates) through pdfminer's page matrix (the mediabox's corner at the
+    origin, turned by /Rotate), then pdfplumber's flip and offsets (its `_normalize_box`,
+    `_invert_box` and `process_object`), so that a page reads as pdfplumber read it."""
+
+    def __init__(self, page_obj: PDFPage):
+        x0, y0, x1, y1 = (float(v) for v in page_obj.mediabox)
+        self.rotation = int(page_obj.rotate or 0) % 360
+        ctm: Matrix
+        if self.rotation == 90:
+            ctm = (0, -1, 1, 0, -y0, x1)
+        elif self.rotation == 180:
+            ctm = (-1, 0, 0, -1, x1, y1)
+        elif self.rotation == 270:
+            ctm = (0, 1, -1, 0, y1, -x0)
+        else:
+            ctm = (1, 0, 0, 1, -x0, -y0)
+        nx0, nx1 = sorted((x0, x1))
+        ny0, ny1 = sorted((y0, y1))
+        if self.rotation in (90, 270):
+            nx0, ny0, nx1, ny1 = ny0, nx0, ny1, nx1
+        self.width, self.height = nx1 - nx0, ny1 - ny0
+        top = -ny0  # pdfplumber's mediabox top, inverted
+        self.bbox = (nx0, top, nx1, top + self.height)
+        a, b, c, d, e, f = ctm
+        self.matrix: Matrix = (a, -b, c, -d, e + nx0, self.height + top - f)
+
+    def box(self, m: Matrix, x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, float, float]:
+        """A rectangle of the space m maps to user space, as (x0, top, x1, bottom) on the page."""
+        full = _then(m, self.matrix)
+        xs, ys = zip(*(_apply(full, x, y) for x, y in ((x0, y0), (x1, y0), (x1, y1), (x0, y1))))
+        return min(xs), min(ys), max(xs), max(ys)
+
+
+def _read_page(pdf: pypdfium2.PdfDocument, structure: pdfplumber.PDF, page_obj: PDFPage, number: int, limits: PdfLimits, seconds: float,
+               broken: set[int]) -> _Page:
+    """One page read within its bounds; whatever a damaged page makes PDFium or pdfminer raise
+    becomes a refusal naming the page."""
+    try:
+        return _read_bounded_page(pdf, structure, page_obj, number, limits, seconds, broken)
+    except _Refused:
+        raise
+    except _OutOfBounds as exc:
+        raise _Refused(number, str(exc)) from None
+    except Exception as exc:
+        raise _Refused(number, f"页面已损坏, 无法读取 ({type(exc).__name__}: {str(exc)[:120]})") from None
+
+
+def _read_bounded_page(pdf: pypdfium2.PdfDocument, structure: pdfplumber.PDF, page_obj: PDFPage, number: int, limits: PdfLimits, seconds: float,
+                       broken: set[int]) -> _Page:
+    deadline = time.monotonic() + seconds
+    damaged = sorted(n for n in _content_objects(page_obj) if n in broken)
+    if damaged:
+        raise _Refused(number, f"页面内容的数据流 (第 {'、'.join(map(str, damaged))} 号对象) 已损坏, 无法完整解压; 文件可能在传输中损坏")
+    size = _content_size(page_obj)
+    if size > limits.max_page_content:
+        raise _Refused(number, f"页面内容解码后有 {size} 字节, 超过 {limits.max_page_content} 字节的上限, 不予读取")
+    view = _View(page_obj)
+    reading = _Page(number, view.width, view.height)
+    page = pdf[number - 1]  # PDFium parses the page's content here (in C, bounded by the size above)
+    try:
+        text = page.get_textpage()
+        try:
+            if time.monotonic() > deadline:
+                raise _OutOfBounds(f"读取超时: 页面内容在 {limits.page_seconds:g} 秒内没有解释完, 内容过于复杂")
+            drawn = _Drawing(view, limits, deadline)
+            drawn.walk(page.raw)
+            if drawn.texts_without_box:
+                # A text object without a box (its glyphs have none: a font not embedded, and no
+                # font on this machine to stand in for it): PDFium's text page leaves it out when
+                # it has no width, and takes it for an overprinted copy of another of the same
+                # text; pdfminer reads it from the font's metrics.
+                found = _pdfminer_chars(structure, page_obj, number, limits, deadline)
+            else:
+                found = list(_chars(text.raw, view, limits, deadline))
+            chars = _unique([c for c in found if _on_page(c, view)])
+        finally:
+            text.close()
+    finally:
+        page.close()
+    reading.image_cover = min(1.0, drawn.image_area / max(view.width * view.height, 1.0))
+    reading.chars = len(chars)
+    reading.edges = drawn.segments
+    if time.monotonic() > deadline:
+        raise _OutOfBounds(f"读取超时: 页面在 {limits.page_seconds:g} 秒内没有分析完, 内容过于复杂")
+    if reading.edges:
+        reading.blocks = _blocks(number, chars, _tables(drawn.edges))
+    else:
+        reading.blocks = _unruled_blocks(number, chars)
+    return reading
+
+
+def _content_objects(page_obj: PDFPage) -> list[int]:
+    numbers = []
+    for ref in page_obj.contents:
+        number = getattr(ref, "objid", None) or getattr(resolve1(ref), "objid", None)
+        if number is not None:
+            numbers.append(number)
+    return numbers
+
+
+def _content_size(page_obj: PDFPage) -> int:
+    """Bytes of the page's decoded content streams and of the form XObjects it draws."""
+    total = 0
+    for stream in page_obj.contents:
+        stream = resolve1(stream)
+        if isinstance(stream, PDFStream):
+            total += len(stream.get_data())
+    seen: set[int] = set()
+
+    def forms(resources: object, depth: int) -> int:
+        resources = resolve1(resources)
+        if not isinstance(resources, dict) or depth > 8:
+            return 0
+        size = 0
+        for ref in (resolve1(resources.get("XObject")) or {}).values():
+            obj = resolve1(ref)
+            if not isinstance(obj, PDFStream) or id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            if getattr(resolve1(obj.get("Subtype")), "name", None) == "Form":
+                size += len(obj.get_data()) + forms(obj.get("Resources"), depth + 1)
+        return size
+
+    return total + forms(page_obj.resources, 0)
+
+
+def _on_page(c: _Char, view: _View) -> bool:
+    x0, top, x1, bottom = view.bbox
+    return x0 <= c.cx <= x1 and top <= c.cy <= bottom
+
+
+def _unique(chars: Iterable[_Char]) -> list[_Char]:
+    """Without the copies a producer overprints to fake bold (same text, same place)."""
+    seen: set[tuple[str, int, int]] = set()
+    out = []
+    for ch in chars:
+        key = (ch.text, round(ch.x0), round(ch.base))
+        if key not in seen:
+            seen.add(key)
+            out.append(ch)
+    return out
+
+
+_UPRIGHT = 1e-6
+# FPDFText_GetTextObject giving the object's address as an int (a key, without a cast per character)
+_OBJECT_ADDRESS = ctypes.cast(pdfium.FPDFText_GetTextObject,
+                              ctypes.CFUNCTYPE(ctypes.c_void_p, pdfium.FPDF_TEXTPAGE, ctypes.c_int))
+
+
+def _chars(text, view: _View, limits: PdfLimits, deadline: float) -> Iterator[_Char]:  # type: ignore[no-untyped-def]
+    """PDFium's characters of the page (its text page, generated spaces and line breaks left
+    out) as pdfminer's boxes in pdfplumber's coordinates: from the origin across the font's
+    width of the character, from the font's descent below the baseline up by the size (the
+    font size scaled by the text matrix). A character not upright as displayed takes the box of
+    its glyph, its baseline at the box's foot."""
+    count = pdfium.FPDFText_CountChars(text)
+    if count < 0:
+        raise _OutOfBounds("页面的文字层无法读取")
+    if count > limits.max_page_chars:
+        raise _OutOfBounds(f"页面字符超过 {limits.max_page_chars} 个, 不像一页公开文件")
+    x, y = ctypes.c_double(), ctypes.c_double()
+    px, py = ctypes.byref(x), ctypes.byref(y)
+    rect = pdfium.FS_RECTF()
+    prect = ctypes.byref(rect)
+    left, bottom, right, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+    fsize, descent, width = ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
+    pwidth = ctypes.byref(width)
+    get_width = pdfium.FPDFFont_GetGlyphWidth  # its "glyph" is the character (mapped to the font's code)
+    matrix = pdfium.FS_MATRIX()
+    styles: dict[int | None, tuple] = {}  # text object → its matrix on the page, font size, descent, font
+    widths: dict[tuple[int | None, float, int], float] = {}  # (font, size, character) → its width
+    get_unicode, get_object, get_origin = pdfium.FPDFText_GetUnicode, pdfium.FPDFText_GetTextObject, pdfium.FPDFText_GetCharOrigin
+    get_loose = pdfium.FPDFText_GetLooseCharBox
+    get_address = _OBJECT_ADDRESS
+    for i in range(count):
+        if i & 1023 == 1023 and time.monotonic() > deadline:
+            raise _OutOfBounds(f"读取超时: 页面在 {limits.page_seconds:g} 秒内没有分析完, 内容过于复杂")
+        code = get_unicode(text, i)
+        if code < 0x21 or code in (0xFFFE, 0xFFFF):
+            continue  # spaces, and the line breaks and marks PDFium generates
+        if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+            code = 0xFFFD
+        char = chr(code)
+        if not char.strip():
+            continue
+        key = get_address(text, i)
+        if not key:
+            continue
+        style = styles.get(key)
+        if style is None:
+            obj = get_object(text, i)
+            size = font_descent = 0.0
+            if pdfium.FPDFTextObj_GetFontSize(obj, ctypes.byref(fsize)):
+                size = fsize.value
+            font = pdfium.FPDFTextObj_GetFont(obj)
+            if font and pdfium.FPDFFont_GetDescent(font, size, ctypes.byref(descent)):
+                font_descent = descent.value
+            if not size:
+                size = float(pdfium.FPDFText_GetFontSize(text, i))
+            pdfium.FPDFText_GetMatrix(text, i, ctypes.byref(matrix))
+            m = (matrix.a, matrix.b, matrix.c, matrix.d, matrix.e, matrix.f)
+            font_id = ctypes.cast(font, ctypes.c_void_p).value if font else None
+            style = styles[key] = (_then(m, view.matrix), size, font_descent, font, font_id)
+        full, size, font_descent, font, font_id = style
+        a, b, c, d = full[:4]
+        get_origin(text, i, px, py)
+        ox, oy = _apply(view.matrix, x.value, y.value)
+        if a > 0 and d < 0 and abs(b) < _UPRIGHT * a and abs(c) < _UPRIGHT * -d:
+            # Upright as displayed: pdfminer's box from the origin across the advance (the
+            # font's width of the character, as the file gives it: PDFium's loose box takes
+            # some from elsewhere, 500 for the digits of a CJK font where the file says 462),
+            # from the font's descent below the baseline up by the size.
+            scale = -d
+            height = size * scale or 1.0
+            below = oy - font_descent * scale
+            wide = widths.get((font_id, size, code))
+            if wide is None:
+                wide = widths[(font_id, size, code)] = width.value if font and get_width(font, code, size, pwidth) else 0.0
+            if wide > 0:
+                advance = wide * a
+            elif get_loose(text, i, prect):
+                advance = abs(rect.right - rect.left)
+            else:
+                advance = 0.0
+            yield _Char(char, ox, ox + advance, below - height, below, oy, height)
+        else:
+            pdfium.FPDFText_GetCharBox(text, i, ctypes.byref(left), ctypes.byref(right), ctypes.byref(bottom), ctypes.byref(top))
+            bx0, btop, bx1, bbottom = view.box(_IDENTITY, left.value, bottom.value, right.value, top.value)
+            scale = math.sqrt(abs(a * d - b * c)) or 1.0
+            yield _Char(char, bx0, bx1, btop, bbottom, bbottom, size * scale or (bbottom - btop) or 1.0)
+
+
+class _Drawing:
+    """What a page draws besides text, from PDFium's page objects (form XObjects walked into):
+    the ruling lines its painted paths make (their horizontal and vertical segments, as
+    pdfplumber makes edges of pdfminer's lines, rects and curves) and the area of its images."""
+
+    def __init__(self, view: _View, limits: PdfLimits, deadline: float):
+        self.view, self.limits, self.deadline = view, limits, deadline
+        self.edges: list[dict] = []
+        self.image_area = 0.0
+        self.segments = 0  # painted segments, of any direction
+        self.subpaths = 0
+        self.objects = 0
+        self.texts_without_box = 0  # PDFium's text page leaves them out, or takes them for copies
+        self._matrix = pdfium.FS_MATRIX()
+        self._floats = [ctypes.c_float() for _ in range(4)]
+        self._fill, self._stroke = ctypes.c_int(), ctypes.c_int()
+
+    def walk(self, page) -> None:  # type: ignore[no-untyped-def]
+        self._walk(pdfium.FPDFPage_CountObjects(page), lambda i: pdfium.FPDFPage_GetObject(page, i), _IDENTITY, 0)
+
+    def _walk(self, count: int, get, outer: Matrix, depth: int) -> None:  # type: ignore[no-untyped-def]
+        for i in range(count):
+            self.objects += 1
+            if self.objects > self.limits.max_page_objects:
+                raise _OutOfBounds(f"页面对象超过 {self.limits.max_page_objects} 个, 不像一页公开文件")
+            if self.objects & 255 == 0 and time.monotonic() > self.deadline:
+                raise _OutOfBounds(f"读取超时: 页面内容在 {self.limits.page_seconds:g} 秒内没有解释完, 内容过于复杂")
+            obj = get(i)
+            kind = pdfium.FPDFPageObj_GetType(obj)
+            if kind == pdfium.FPDF_PAGEOBJ_TEXT:
+                l, b, r, t = self._floats
+                if pdfium.FPDFPageObj_GetBounds(obj, ctypes.byref(l), ctypes.byref(b), ctypes.byref(r), ctypes.byref(t)) \
+                        and (abs(r.value - l.value) < 0.01 or abs(t.value - b.value) < 0.01):
+                    self.texts_without_box += 1
+            elif kind == pdfium.FPDF_PAGEOBJ_PATH:
+                self._path(obj, outer)
+            elif kind == pdfium.FPDF_PAGEOBJ_IMAGE:
+                self._image(obj, outer)
+            elif kind == pdfium.FPDF_PAGEOBJ_FORM and depth < 12:
+                form = obj
+                inner = _then(self._object_matrix(form), outer)
+                self._walk(pdfium.FPDFFormObj_CountObjects(form), lambda k: pdfium.FPDFFormObj_GetObject(form, k), inner, depth + 1)
+
+    def _object_matrix(self, obj) -> Matrix:  # type: ignore[no-untyped-def]
+        m = self._matrix
+        if not pdfium.FPDFPageObj_GetMatrix(obj, ctypes.byref(m)):
+            return _IDENTITY
+        return (m.a, m.b, m.c, m.d, m.e, m.f)
+
+    def _image(self, obj, outer: Matrix) -> None:  # type: ignore[no-untyped-def]
+        l, b, r, t = self._floats
+        if not pdfium.FPDFPageObj_GetBounds(obj, ctypes.byref(l), ctypes.byref(b), ctypes.byref(r), ctypes.byref(t)):
+            return
+        x0, top, x1, bottom = self.view.box(outer, l.value, b.value, r.value, t.value)
+        px0, ptop, px1, pbottom = self.view.bbox
+        self.image_area += max(min(x1, px1) - max(x0, px0), 0) * max(min(bottom, pbottom) - max(top, ptop), 0)
+
+    def _path(self, obj, outer: Matrix) -> None:  # type: ignore[no-untyped-def]
+        if not pdfium.FPDFPath_GetDrawMode(obj, ctypes.byref(self._fill), ctypes.byref(self._stroke)):
+            return
+        if self._fill.value == pdfium.FPDF_FILLMODE_NONE and not self._stroke.value:
+            return  # ended without painting (`n`): a clip, not a line
+        count = pdfium.FPDFPath_CountSegments(obj)
+        if count <= 0:
+            return
+        if self.segments + count > 4 * self.limits.max_page_edges:
+            raise _OutOfBounds(f"页面线条超过 {self.limits.max_page_edges} 条, 不像一页公开文件")
+        full = _then(_then(self._object_matrix(obj), outer), self.view.matrix)
+        x, y = self._floats[:2]
+        px, py = ctypes.byref(x), ctypes.byref(y)
+        subpaths: list[list[tuple[float, float]]] = []
+        bezier = 0
+        for k in range(count):
+            segment = pdfium.FPDFPath_GetPathSegment(obj, k)
+            if not segment or not pdfium.FPDFPathSegment_GetPoint(segment, px, py):
+                continue
+            kind = pdfium.FPDFPathSegment_GetType(segment)
+            point = _apply(full, x.value, y.value)
+            if kind == pdfium.FPDF_SEGMENT_MOVETO or not subpaths:
+                subpaths.append([point])
+                bezier = 0
+            elif kind == pdfium.FPDF_SEGMENT_BEZIERTO:
+                bezier += 1
+                if bezier % 3 == 0:  # two control points, then where the curve ends
+                    subpaths[-1].append(point)
+            else:
+                subpaths[-1].append(point)
+            if pdfium.FPDFPathSegment_GetClose(segment) and len(subpaths[-1]) > 1:
+                subpaths[-1].append(subpaths[-1][0])
+        self.subpaths += len(subpaths)
+        if self.subpaths > self.limits.max_page_edges:
+            raise _OutOfBounds(f"页面线条超过 {self.limits.max_page_edges} 条, 不像一页公开文件")
+        for points in subpaths:
+            for (x0, y0), (x1, y1) in zip(points, points[1:]):
+                self.segments += 1
+                if abs(y1 - y0) < 0.01 and abs(x1 - x0) >= 1:
+                    left, right = sorted((x0, x1))
+                    top = (y0 + y1) / 2
+                    self.edges.append({"object_type": "line", "orientation": "h", "x0": left, "x1": right, "top": top,
+                                       "bottom": top, "doctop": top, "width": right - left, "height": 0.0})
+                elif abs(x1 - x0) < 0.01 and abs(y1 - y0) >= 1:
+                    top, bottom = sorted((y0, y1))
+                    at = (x0 + x1) / 2
+                    self.edges.append({"object_type": "line", "orientation": "v", "x0": at, "x1": at, "top": top,
+                                       "bottom": bottom, "doctop": top, "width": 0.0, "height": bottom - top})
+
+
+@dataclass(frozen=True)
+class _Found:
+    cells: list[tuple[float, float, float, float]]
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        return (min(c[0] for c in self.cells), min(c[1] for c in self.cells),
+                max(c[2] for c in self.cells), max(c[3] for c in self.cells))
+
+
+def _tables(edges: list[dict]) -> list[_Found]:
+    """pdfplumber's table finder on the page's ruling lines, with the settings of its "lines"
+    strategies (snap and join within 3 points, edges of 3 points or more, intersections within 3):
+    groups of two or more cells."""
+    if not edges:
+        return []
+    merged = merge_edges(edges, snap_x_tolerance=3, snap_y_tolerance=3, join_x_tolerance=3, join_y_tolerance=3)
+    merged = [e for e in merged if (e["height"] if e["orientation"] == "v" else e["width"]) >= 3]
+    cells = intersections_to_cells(edges_to_intersections(merged, 3, 3))
+    return [_Found(list(group)) for group in cells_to_tables(cells) if len(group) >= 2]
+
+
+# --- the characters of a page PDFium leaves short: pdfminer's interpretation -----------------
 
 
 class _BoundedDevice(PDFPageAggregatorWithMarkedContent):
@@ -296,14 +768,11 @@ class _BoundedDevice(PDFPageAggregatorWithMarkedContent):
 
 
 class _BoundedPage(Page):
-    """A pdfplumber page whose layout is made by the bounded device, and whose characters are
-    taken from pdfminer's objects as they are: pdfplumber's dictionary for each one (a third
-    of the reading time on a page of figures) is made only for the lines and boxes its table
-    finder needs."""
+    """A pdfplumber page whose layout is made by the bounded device; only its characters are
+    taken (pdfminer's objects as they are), the rest of the page comes from PDFium."""
 
     deadline: float = 0.0
     limits: PdfLimits = PdfLimits()
-    lt_chars: list[LTChar]
 
     @property
     def layout(self):  # type: ignore[no-untyped-def]
@@ -314,161 +783,29 @@ class _BoundedPage(Page):
         self._layout = device.get_result()
         return self._layout
 
-    def parse_objects(self):  # type: ignore[no-untyped-def]
-        objects: dict[str, list] = {"char": []}
-        self.lt_chars = []
+    def lt_chars(self) -> list[LTChar]:
+        chars: list[LTChar] = []
 
         def walk(items) -> None:  # type: ignore[no-untyped-def]
             for item in items:
                 if isinstance(item, LTChar):
-                    self.lt_chars.append(item)
+                    chars.append(item)
                 elif isinstance(item, LTContainer):  # a form XObject's figure: its content
                     walk(item._objs)
-                else:
-                    obj = self.process_object(item)
-                    if obj["object_type"] != "anno":
-                        objects.setdefault(obj["object_type"], []).append(obj)
 
         walk(self.layout._objs)
-        return objects
+        return chars
 
 
-@dataclass(frozen=True, slots=True)
-class _Char:
-    text: str
-    x0: float
-    x1: float
-    top: float
-    bottom: float
-    base: float  # baseline, from the top of the page
-    size: float
-
-    @property
-    def cx(self) -> float:
-        return (self.x0 + self.x1) / 2
-
-    @property
-    def cy(self) -> float:
-        return (self.top + self.bottom) / 2
-
-
-@dataclass
-class _Page:
-    number: int
-    width: float
-    height: float
-    blocks: list[Block] = field(default_factory=list)
-    chars: int = 0
-    image_cover: float = 0.0  # share of the page covered by images
-    edges: int = 0
-
-    @property
-    def tables(self) -> list[Table]:
-        return [b for b in self.blocks if isinstance(b, Table)]
-
-
-_LINES = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
-
-
-def _read_page(pdf: pdfplumber.PDF, page_obj: PDFPage, number: int, limits: PdfLimits, seconds: float,
-               broken: set[int]) -> _Page:
-    """One page read within its bounds; whatever a damaged page makes pdfminer or pdfplumber
-    raise becomes a refusal naming the page."""
-    try:
-        return _read_bounded_page(pdf, page_obj, number, limits, seconds, broken)
-    except _Refused:
-        raise
-    except _OutOfBounds as exc:
-        raise _Refused(number, str(exc)) from None
-    except Exception as exc:
-        raise _Refused(number, f"页面已损坏, 无法读取 ({type(exc).__name__}: {str(exc)[:120]})") from None
-
-
-def _read_bounded_page(pdf: pdfplumber.PDF, page_obj: PDFPage, number: int, limits: PdfLimits, seconds: float,
-                       broken: set[int]) -> _Page:
-    damaged = sorted(n for n in _content_objects(page_obj) if n in broken)
-    if damaged:
-        raise _Refused(number, f"页面内容的数据流 (第 {'、'.join(map(str, damaged))} 号对象) 已损坏, 无法完整解压; 文件可能在传输中损坏")
-    size = _content_size(page_obj)
-    if size > limits.max_page_content:
-        raise _Refused(number, f"页面内容解码后有 {size} 字节, 超过 {limits.max_page_content} 字节的上限, 不予读取")
+def _pdfminer_chars(pdf: pdfplumber.PDF, page_obj: PDFPage, number: int, limits: PdfLimits, deadline: float) -> list[_Char]:
+    """The page's characters as pdfminer interprets its content (the reader before PDFium, ten
+    times slower): for a page where PDFium's text page leaves text out."""
     page = _BoundedPage(pdf, page_obj, page_number=number)
-    page.deadline, page.limits = time.monotonic() + seconds, limits
-    objects = page.objects
-    reading = _Page(number, float(page.width), float(page.height))
-    area = max(reading.width * reading.height, 1.0)
-    reading.image_cover = min(1.0, sum(_clipped_area(i, page) for i in objects.get("image", [])) / area)
+    page.deadline, page.limits = deadline, limits
     try:
-        chars = _unique([c for c in map(_char_of(page), page.lt_chars) if c.text.strip() and _on_page(c, page)])
-        reading.chars = len(chars)
-        reading.edges = len(page.edges)
-        if time.monotonic() > page.deadline:
-            raise _OutOfBounds(f"读取超时: 页面在 {limits.page_seconds:g} 秒内没有分析完, 内容过于复杂")
-        if reading.edges:
-            reading.blocks = _blocks(number, chars, [t for t in page.find_tables(_LINES) if len(t.cells) >= 2])
-        else:
-            reading.blocks = _unruled_blocks(number, chars)
+        return [c for c in map(_char_of(page), page.lt_chars()) if c.text.strip()]
     finally:
         page.close()
-    return reading
-
-
-def _content_objects(page_obj: PDFPage) -> list[int]:
-    numbers = []
-    for ref in page_obj.contents:
-        number = getattr(ref, "objid", None) or getattr(resolve1(ref), "objid", None)
-        if number is not None:
-            numbers.append(number)
-    return numbers
-
-
-def _content_size(page_obj: PDFPage) -> int:
-    """Bytes of the page's decoded content streams and of the form XObjects it draws."""
-    total = 0
-    for stream in page_obj.contents:
-        stream = resolve1(stream)
-        if isinstance(stream, PDFStream):
-            total += len(stream.get_data())
-    seen: set[int] = set()
-
-    def forms(resources: object, depth: int) -> int:
-        resources = resolve1(resources)
-        if not isinstance(resources, dict) or depth > 8:
-            return 0
-        size = 0
-        for ref in (resolve1(resources.get("XObject")) or {}).values():
-            obj = resolve1(ref)
-            if not isinstance(obj, PDFStream) or id(obj) in seen:
-                continue
-            seen.add(id(obj))
-            if getattr(resolve1(obj.get("Subtype")), "name", None) == "Form":
-                size += len(obj.get_data()) + forms(obj.get("Resources"), depth + 1)
-        return size
-
-    return total + forms(page_obj.resources, 0)
-
-
-def _clipped_area(image: dict, page: Page) -> float:
-    x0, x1 = max(image["x0"], 0), min(image["x1"], page.width)
-    top, bottom = max(image["top"], 0), min(image["bottom"], page.height)
-    return max(x1 - x0, 0) * max(bottom - top, 0)
-
-
-def _on_page(c: _Char, page: Page) -> bool:
-    x0, top, x1, bottom = page.bbox
-    return x0 <= c.cx <= x1 and top <= c.cy <= bottom
-
-
-def _unique(chars: list[_Char]) -> list[_Char]:
-    """Without the copies a producer overprints to fake bold (same text, same place)."""
-    seen: set[tuple[str, int, int]] = set()
-    out = []
-    for ch in chars:
-        key = (ch.text, round(ch.x0), round(ch.base))
-        if key not in seen:
-            seen.add(key)
-            out.append(ch)
-    return out
 
 
 def _char_of(page: Page):  # type: ignore[no-untyped-def]
@@ -540,7 +877,13 @@ def _snap(values: Iterable[float], tolerance: float = 1.5) -> list[float]:
 
 
 def _index(edges: list[float], value: float) -> int:
-    return min(range(len(edges)), key=lambda i: abs(edges[i] - value))
+    """The nearest of the (ascending) edges; of two as near, the first."""
+    i = bisect.bisect_left(edges, value)
+    if i == 0:
+        return 0
+    if i == len(edges):
+        return len(edges) - 1
+    return i if edges[i] - value < value - edges[i - 1] else i - 1
 
 
 def _blocks(number: int, chars: list[_Char], found: list) -> list[Block]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ..domain.postings import matches as posting_matches
 from ..explain.model import Money
 from ..tables.definitions import TableDef, cells_of
 from ..tables.render import RenderedTable
@@ -64,12 +65,40 @@ class CellChange(BaseModel):
     events_count: int = Field(0, description="造成变化的事件总数; 多于所列时, 用该格的来历 (lineage) 分页读取")
 
 
+class FigureLineage(BaseModel):
+    """The events behind a figure of the explanation (情况说明的数, e.g. 政府采购, 三公经费):
+    their contributions add up to it."""
+
+    department: str
+    fiscal_year: int
+    figure: str = Field(examples=["procurement"])
+    label: str = Field(examples=["政府采购"])
+    amount: Money
+    contributions: list[Contribution] = Field(description="构成该数的事件 (按位置; 分页时为本页)")
+    total: Money = Field(description="全部事件贡献之和, 等于该数")
+    count: int = Field(0, description="构成该数的事件总数")
+    next_after: int | None = Field(None, description="下一页的游标 (传作 after)")
+
+
+class FigureChange(BaseModel):
+    figure: str
+    label: str
+    before: Money
+    after: Money
+    delta: Money
+    events: list[Contribution] = Field(description="造成变化的事件 (按位置; 至多 events_limit 个)")
+    events_count: int = 0
+
+
 class Diff(BaseModel):
     department: str
     fiscal_year: int
     from_point: str
     to_point: str
     changes: list[CellChange] = Field(description="变化的格 (按表与行的顺序; 分页时为本页)")
+    figures: list[FigureChange] = Field(default_factory=list, description=(
+        "情况说明中变化的数 (合计、三公经费及各项、机关运行经费、政府采购及各类等; 不分页): 表中没有的数 "
+        "(如政府采购) 的变化也在这里"))
     total: int = Field(0, description="变化的格的总数 (不只本页)")
     next_offset: int | None = Field(None, description="下一页的 offset; 没有更多时为空")
 
@@ -175,27 +204,45 @@ def events_by_cell(postings: Sequence[PostingRow], agency: frozenset[str], cells
             timelimit.check()
             groups = [by_leaf[dims] for dims in leaves]
             rows = groups[0] if len(groups) == 1 else heapq.merge(*groups, key=lambda p: p.position)
-            acc: dict[str, list] = {}
-            for p in rows:
-                entry = acc.get(p.event_id)
-                if entry is None:
-                    acc[p.event_id] = [p, p.amount]
-                else:
-                    entry[1] += p.amount
-            found = CellEvents()
-            for first, net in acc.values():
-                if net == 0:
-                    continue
-                found.count += 1
-                found.total += net
-                if first.position > after:
-                    if keep is None or len(found.listed) < keep:
-                        found.listed.append((first, net))
-                    else:
-                        found.more = True
-            netted[key] = found
+            netted[key] = _net(rows, after, keep)
         out[cell] = netted[key]
     return out
+
+
+def _net(rows, after: int, keep: int | None) -> CellEvents:  # type: ignore[no-untyped-def]
+    """Postings in order of position → each event's net amount (those netting to zero left out)."""
+    acc: dict[str, list] = {}
+    for p in rows:
+        entry = acc.get(p.event_id)
+        if entry is None:
+            acc[p.event_id] = [p, p.amount]
+        else:
+            entry[1] += p.amount
+    found = CellEvents()
+    for first, net in acc.values():
+        if net == 0:
+            continue
+        found.count += 1
+        found.total += net
+        if first.position > after:
+            if keep is None or len(found.listed) < keep:
+                found.listed.append((first, net))
+            else:
+                found.more = True
+    return found
+
+
+def figure_events(postings: Sequence[PostingRow], where: dict[str, Any], agency: frozenset[str], *,
+                  after: int = 0, keep: int | None = None) -> CellEvents:
+    """The events whose postings a figure of the explanation sums (its filter, figures.TOTALS),
+    with their net amount, in order of position."""
+    def included(p: PostingRow) -> bool:
+        dims = dict(p.dims)
+        if dims.get("unit") in agency:
+            dims["agency"] = "yes"
+        return posting_matches(dims, where)
+
+    return _net((p for p in postings if included(p)), after, keep)
 
 
 def contribution(first: PostingRow, net: Decimal) -> Contribution:

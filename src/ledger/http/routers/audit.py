@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from ...audit import Finding
 from ...readmodel import queries
-from ...readmodel.lineage import Diff, Lineage
+from ...readmodel.lineage import Diff, FigureLineage, Lineage
 from ..deps import (
     AS_OF_DOC,
     EFFECTIVE_DOC,
@@ -89,6 +89,15 @@ ColumnQuery = Annotated[str, Query(description="列: 标签 (基本支出) 或�
 ContributionLimit = Annotated[int, Query(description="每页列出的事件数 (至多 1000)", ge=1, le=1000)]
 ContributionAfter = Annotated[int, Query(description="游标: 只列出此通知位置之后的事件 (上一页的 next_after)",
                                          ge=0, le=MAX_POSITION)]
+
+
+@router.get(BUDGET + "/explanation/lineage", response_model=FigureLineage,
+            responses=READ_ERRORS, summary="情况说明中一个数的来历 (如 政府采购、三公经费): 构成它的事件, 分页")
+def figure_lineage(department: DepartmentPath, fiscal_year: YearPath, ledger: LedgerDep, point: PointDep,
+                   figure: Annotated[str, Query(max_length=60, description="情况说明的数 (explanation 的 totals 之键)",
+                                                examples=["procurement"])],
+                   after: ContributionAfter = 0, limit: ContributionLimit = 100) -> FigureLineage:
+    return ledger.figure_history(department, fiscal_year, figure, point, after=after, limit=limit)
 
 
 @router.get(BUDGET + "/tables/{number}/lineage", response_model=Lineage,

@@ -1,6 +1,7 @@
 """What a budget officer records: appropriations, adjustments, transfers, corrections and
 publications. Each needs an officer's token; If-Match guards against a stale read and
-Idempotency-Key makes a retry return the first result."""
+Idempotency-Key makes a retry return the first result. The line of an appropriation,
+adjustment or transfer is a spending line, a “三公”经费 item (表十) or a 政府采购 category."""
 
 from __future__ import annotations
 
@@ -44,6 +45,24 @@ EXAMPLES = {
     "publish": {"name": "调整预算", "reason": "年中调整后公开", "effective": "2024-07-01"},
     "audit": {"reason": "年度审校"},
 }
+# The other kinds of line: a “三公”经费 item of a fiscal source (表十), a 政府采购 category.
+MORE_EXAMPLES = {
+    "appropriate": {"three_public": {
+        "summary": "“三公”经费: 公务接待费 (一般公共预算) 增加", "value": {
+            "line": {"three_public": "reception", "source": "general"}, "amount": "5000",
+            "reason": "接待任务增加", "effective": "2024-06-30"}}},
+    "adjust": {
+        "three_public": {"summary": "“三公”经费: 公务用车运行维护费 (一般公共预算) 减少", "value": {
+            "line": {"three_public": "vehicle_operation", "source": "general"}, "amount": "-5000.00",
+            "reason": "压减公务用车运行维护费", "effective": "2024-06-30"}},
+        "procurement": {"summary": "政府采购: 货物预算增加", "value": {
+            "line": {"procurement": "goods"}, "amount": "1万元", "reason": "增购办公设备",
+            "effective": "2024-06-30"}}},
+    "transfer": {"three_public": {
+        "summary": "“三公”经费: 从公务用车运行维护费调剂到公务接待费", "value": {
+            "from_line": {"three_public": "vehicle_operation"}, "to_line": {"three_public": "reception"},
+            "amount": "2000.00", "reason": "调剂用于公务接待", "effective": "2024-06-30"}}},
+}
 
 
 def check_text(value: Any, location: str) -> None:
@@ -85,7 +104,8 @@ def _record(action: str, department: str, fiscal_year: int, command: BaseModel, 
 
 
 def _body(model: type[BaseModel], action: str) -> Any:
-    example = {"seed": {"summary": "长治市住房公积金管理中心 2024年", "value": EXAMPLES[action]}}
+    example = {"seed": {"summary": "长治市住房公积金管理中心 2024年", "value": EXAMPLES[action]},
+               **MORE_EXAMPLES.get(action, {})}
     return Annotated[model, Body(openapi_examples=example)]
 
 
@@ -98,7 +118,7 @@ AuditBody = _body(commands.RecordAudit, "audit")
 
 
 @router.post("/appropriations", status_code=201, response_model=RecordedOut, responses=WRITE_ERRORS,
-             summary="新增拨款")
+             summary="新增拨款 (支出行、“三公”经费或政府采购)")
 def appropriate(department: DepartmentPath, fiscal_year: YearPath, command: AppropriateBody,
                 ledger: LedgerDep, request: Request, if_match: IfMatch = None,
                 idempotency_key: IdempotencyKey = None) -> JSONResponse:
@@ -106,7 +126,7 @@ def appropriate(department: DepartmentPath, fiscal_year: YearPath, command: Appr
 
 
 @router.post("/adjustments", status_code=201, response_model=RecordedOut, responses=WRITE_ERRORS,
-             summary="预算调整 (减少为负数)")
+             summary="预算调整 (减少为负数; 支出行、“三公”经费或政府采购)")
 def adjust(department: DepartmentPath, fiscal_year: YearPath, command: AdjustBody,
            ledger: LedgerDep, request: Request, if_match: IfMatch = None,
            idempotency_key: IdempotencyKey = None) -> JSONResponse:
@@ -114,7 +134,7 @@ def adjust(department: DepartmentPath, fiscal_year: YearPath, command: AdjustBod
 
 
 @router.post("/transfers", status_code=201, response_model=RecordedOut, responses=WRITE_ERRORS,
-             summary="调剂 (总额不变)")
+             summary="调剂 (总额不变; 调出行与调入行同类)")
 def transfer(department: DepartmentPath, fiscal_year: YearPath, command: TransferBody,
              ledger: LedgerDep, request: Request, if_match: IfMatch = None,
              idempotency_key: IdempotencyKey = None) -> JSONResponse:

@@ -579,7 +579,7 @@ async function refresh() {
       api(`${budgetPath()}/tables`, { ...params, ...layoutParams() }),
       api(`${budgetPath()}/narrative${suffix}`, params),
       api(`${budgetPath()}/explanation${suffix}`, params),
-      final ? null : api(`/api/series/${encodeURIComponent(state.budget.department)}`, { figure: "expenditure_total" }),
+      final ? null : api(`/api/series/${encodeURIComponent(state.budget.department)}`, { figure: $("series-figure").value }),
     ]);
     if (seq !== state.seq) return;
     state.tables = tables.tables;
@@ -641,4 +641,12 @@ function wire() {
 }
 
 wire();
+$("series-figure").onchange = async () => {
+  try {
+    renderSeries(await api(`/api/series/${encodeURIComponent(state.budget.department)}`, { figure: $("series-figure").value }));
+  } catch (error) {
+    setStatus(`读取失败: ${error.message}`, true);
+  }
+};
+
 loadBudgets().catch((error) => setStatus(`读取失败: ${error.message}`, true));

@@ -53,6 +53,14 @@ export function renderCharts(explanation) {
   }, true);
 
   const comparisons = explanation.comparisons.filter((c) => !c.key.includes(":"));
+  // Where last year's figures come from: last year's own events, or this year's document.
+  const fromLedger = comparisons.some((c) => c.prior_source === "ledger");
+  const disagree = comparisons.filter((c) => c.agrees === false);
+  $("yoy-basis").textContent = !comparisons.length ? "" : fromLedger
+    ? `上年数取自${explanation.prior_basis}` + (disagree.length
+      ? `；${disagree.map((c) => `${c.label}: 本年文件所列 ${c.stated.wan}, 账本 ${c.prior.wan}`).join("；")} (不一致)` : "；与本年文件所列一致")
+    : "上年数取自本年文件所列 (账本中没有上年预算)";
+  $("yoy-basis").classList.toggle("warning", disagree.length > 0);
   chart("chart-yoy").setOption({
     animation: false,
     title: comparisons.length ? undefined : { text: "此时点尚未记录上年数", left: "center", top: "middle",
@@ -62,8 +70,9 @@ export function renderCharts(explanation) {
       formatter: (ps) => {
         const c = comparisons[ps[0].dataIndex];
         const change = c.percent === null ? "" : ` (${c.percent}%)`;
+        const stated = c.agrees === false ? `本年文件所列上年数 ${c.stated.wan} 万元 (与账本不一致)` : "";
         return tip(c.label, `${c.prior_year}年 ${c.prior.wan} 万元`, `${explanation.fiscal_year}年 ${c.current.wan} 万元`,
-          `${c.direction} ${c.delta.wan.replace("-", "")} 万元${change}`);
+          `${c.direction} ${c.delta.wan.replace("-", "")} 万元${change}`, ...(stated ? [stated] : []));
       },
     },
     legend: { bottom: 0 },
@@ -71,7 +80,7 @@ export function renderCharts(explanation) {
     xAxis: { type: "category", data: comparisons.map((c) => c.label), axisLabel: { interval: 0, rotate: 20 } },
     yAxis: { type: "value", name: "万元" },
     series: [
-      { name: "上年预算", type: "bar", itemStyle: { color: "#9fb3c8" }, data: comparisons.map((c) => Number(c.prior.wan)) },
+      { name: fromLedger ? "上年预算 (账本)" : "上年预算", type: "bar", itemStyle: { color: "#9fb3c8" }, data: comparisons.map((c) => Number(c.prior.wan)) },
       {
         name: "本年预算", type: "bar", itemStyle: { color: "#1f4e79" },
         label: {
@@ -97,7 +106,7 @@ export function renderSeries(series) {
       textStyle: { color: "#888", fontSize: 13, fontWeight: "normal" } },
     tooltip: { trigger: "axis", formatter: (ps) => {
       const p = points[ps[0].dataIndex];
-      return tip(`${p.fiscal_year}年 ${p.phase}`, `${p.amount.wan} 万元`, p.note || "");
+      return tip(`${p.fiscal_year}年 ${p.phase}`, `${p.amount.wan} 万元`, ...(p.note ? [p.note] : []));
     } },
     grid: { left: 56, right: 16, top: 24, bottom: 64 },
     xAxis: { type: "category", data: points.map((p) => `${p.fiscal_year} ${p.phase}`), axisLabel: { interval: 0, rotate: 20 } },
