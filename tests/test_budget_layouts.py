@@ -337,3 +337,15 @@ def test_an_audit_of_a_9_table_document_checks_its_sums_by_the_imports_solve(ori
     errors = [f for f in broken.findings if f.severity == "错误"]
     assert [f.rule for f in errors] == ["table.detail_sum"]
     assert f"表三 第{at + 1}行第3列 2210201 住房公积金" in errors[0].message
+
+
+def test_a_department_document_missing_the_tables_its_unit_variant_differs_in_is_read_as_a_department_one(
+        ledger, original):
+    """Tables 4–9 are the same in both 元 layouts: a 部门 document without its 表一–表三 ties the two,
+    and the 部门 layout (before its unit variant) names what is missing."""
+    tables = original["tables"]["budget-9-yuan"]
+    text = original["text"]["budget-9-yuan"]
+    for table in tables[:3]:
+        text = _text_without(text, table.title)
+    message = _refused(ledger, text.encode(), "no-1-3.txt")
+    assert f"缺少表一《{tables[0].title}》(按布局「部门预算（9张表，元）」" in message, message

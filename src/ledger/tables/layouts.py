@@ -131,13 +131,14 @@ def _layout(data: Mapping[str, Any], base: Path) -> Layout:
 
 @cache
 def layouts(directory: str | None = None) -> tuple[Layout, ...]:
-    """Every layout defined in projections/layouts/, the default one first."""
+    """Every layout defined in projections/layouts/, the default one first, then by file name
+    with a department's layout before its unit variant (on a tie of titles the earlier wins)."""
     base = Path(directory) if directory else projections_dir()
     found = []
     for path in sorted((base / "layouts").glob("*.yaml")):
         with path.open(encoding="utf-8") as fh:
             found.append(_layout(yaml.load(fh, Loader=SafeLoader), base))
-    found.sort(key=lambda lay: lay.id != DEFAULT)
+    found.sort(key=lambda lay: (lay.id != DEFAULT, lay.scope == "unit"))
     return tuple(found)
 
 
