@@ -4,6 +4,7 @@ the titles its table of contents lists, the titles it prints above its tables.""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from functools import cache
 from pathlib import Path
@@ -55,3 +56,13 @@ def printed_titles(document: Document, wanted: list[str]) -> list[tuple[str, Tab
             if following and isinstance(following[0], Table):
                 found.append((block.text, following[0]))
     return found
+
+
+def with_block(spec, index: int, block):  # type: ignore[no-untyped-def]
+    """A document spec (ingest/pdfwriter.py) with block `index` replaced, or left out (None)."""
+    blocks = list(spec.blocks)
+    if block is None:
+        del blocks[index]
+    else:
+        blocks[index] = block
+    return dataclasses.replace(spec, blocks=tuple(blocks))

@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from pdf_support import with_block
 from support import SEED, new_database_url
 
 from ledger.application import Ledger
@@ -231,13 +232,6 @@ def _spec_table(spec, title: str) -> tuple[int, TableSpec]:
     return next((i, b) for i, b in enumerate(spec.blocks) if isinstance(b, TableSpec) and b.title == title)
 
 
-def _spec_replace(spec, index: int, block):
-    blocks = list(spec.blocks)
-    if block is None:
-        del blocks[index]
-    else:
-        blocks[index] = block
-    return dataclasses.replace(spec, blocks=tuple(blocks))
 
 
 @pytest.mark.parametrize("layout_id", list(LAYOUTS))
@@ -249,7 +243,7 @@ def test_a_table_left_out_is_refused_naming_it_and_where_it_should_be(ledger, or
     assert re.search(r"\[第\d+行\]\[表二\]", message), message
     spec = original["spec"][layout_id]
     index, _ = _spec_table(spec, tables[1].title)
-    message = _refused(ledger, write_pdf(_spec_replace(spec, index, None)), "missing.pdf")
+    message = _refused(ledger, write_pdf(with_block(spec, index, None)), "missing.pdf")
     assert f"缺少表二《{tables[1].title}》" in message and re.search(r"\[第\d+页[^]]*\]\[表二\]", message), message
 
 
@@ -267,7 +261,7 @@ def test_a_row_shifted_one_column_right_is_refused_naming_table_and_place(ledger
     rows = [list(r) for r in table.rows]
     row = next(i for i, r in enumerate(rows) if r[0] == "2210201")
     rows[row] = [""] + rows[row][:-1]
-    message = _refused(ledger, write_pdf(_spec_replace(spec, index, dataclasses.replace(table, rows=rows))),
+    message = _refused(ledger, write_pdf(with_block(spec, index, dataclasses.replace(table, rows=rows))),
                        "shifted.pdf")
     assert re.search(r"\[第\d+页[^]]*\]\[表五\]", message), message
 
@@ -283,7 +277,7 @@ def test_a_table_printed_in_wan_instead_of_yuan_is_refused(ledger, original):
     assert f"[第{at + 1}行][表三] 金额单位应为元, 文件写的是「万元」" in message, message
     spec = original["spec"]["budget-9-yuan-unit"]
     index, table = _spec_table(spec, title)
-    message = _refused(ledger, write_pdf(_spec_replace(spec, index, dataclasses.replace(table, unit="单位：万元"))),
+    message = _refused(ledger, write_pdf(with_block(spec, index, dataclasses.replace(table, unit="单位：万元"))),
                        "wan.pdf")
     assert "金额单位应为元" in message and re.search(r"\[第\d+页[^]]*\]\[表三\]", message), message
 

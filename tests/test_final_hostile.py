@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+from pdf_support import with_block
 
 from ledger.application.documents import final_spec
 from ledger.ingest.errors import DocumentRejected
@@ -39,13 +40,6 @@ def _table(spec, title: str) -> tuple[int, TableSpec]:
     return next((i, b) for i, b in enumerate(spec.blocks) if isinstance(b, TableSpec) and b.title == title)
 
 
-def _replace(spec, index: int, block) -> object:
-    blocks = list(spec.blocks)
-    if block is None:
-        del blocks[index]
-    else:
-        blocks[index] = block
-    return dataclasses.replace(spec, blocks=tuple(blocks))
 
 
 def _import(ledger, spec, name: str):
@@ -72,14 +66,14 @@ def test_a_row_shifted_one_column_right_is_refused_naming_page_and_table(ledger,
     row = next(i for i, r in enumerate(table.rows) if "行政运行" in r)
     rows = [list(r) for r in table.rows]
     rows[row] = [""] + rows[row][:-1]
-    message = _refused(ledger, _replace(document, index, dataclasses.replace(table, rows=rows)), "shifted.pdf")
+    message = _refused(ledger, with_block(document, index, dataclasses.replace(table, rows=rows)), "shifted.pdf")
     assert re.search(r"\[第\d+页[^]]*\]\[表五\]", message), message
 
 
 def test_a_table_left_out_is_refused_naming_the_table_and_where_it_should_be(ledger, spec):
     document, tables = spec
     index, _table_spec = _table(document, tables[6].title)  # 财政拨款“三公”经费支出决算表
-    message = _refused(ledger, _replace(document, index, None), "missing.pdf")
+    message = _refused(ledger, with_block(document, index, None), "missing.pdf")
     assert "缺少表七《财政拨款“三公”经费支出决算表》" in message
     assert re.search(r"\[第\d+页[^]]*\]\[表七\].*应在表八《政府性基金预算财政拨款收入支出决算表》之前", message), message
 
@@ -87,7 +81,7 @@ def test_a_table_left_out_is_refused_naming_the_table_and_where_it_should_be(led
 def test_a_table_printed_in_yuan_instead_of_wan_is_refused(ledger, spec):
     document, tables = spec
     index, table = _table(document, tables[2].title)  # 支出决算表
-    message = _refused(ledger, _replace(document, index, dataclasses.replace(table, unit="单位：元")), "yuan.pdf")
+    message = _refused(ledger, with_block(document, index, dataclasses.replace(table, unit="单位：元")), "yuan.pdf")
     assert "金额单位应为万元" in message and "[表三]" in message and "页" in message
 
 
@@ -98,5 +92,5 @@ def test_a_cell_changed_beyond_rounding_is_refused_naming_its_page_table_and_row
     row = next(i for i, r in enumerate(rows) if "信息化建设" in r)
     column = next(j for j, c in enumerate(rows[row]) if re.fullmatch(r"[\d,]+\.\d{2}", c))
     rows[row][column] = "136.25"  # printed 135.25 in every other table
-    message = _refused(ledger, _replace(document, index, dataclasses.replace(table, rows=rows)), "changed.pdf")
+    message = _refused(ledger, with_block(document, index, dataclasses.replace(table, rows=rows)), "changed.pdf")
     assert "超出尾差" in message and re.search(r"表三 第\d+页 \(x=\d+, y=\d+\) 2010607 信息化建设", message), message

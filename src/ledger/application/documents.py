@@ -24,21 +24,34 @@ if TYPE_CHECKING:
 _SECTION = re.compile(r"^[一二三四五六七八九十]+、")
 
 
+def _relabel(fiscal_year: int, year: int):  # type: ignore[no-untyped-def]
+    """Text labelled with one year, labelled with another (titles and headers of a next year)."""
+    return (lambda text: text.replace(f"{fiscal_year}年", f"{year}年")) if year != fiscal_year else str
+
+
+def _table_lines(tables, under_title: list[str], relabel=str, title_mark: str = "") -> list[str]:  # type: ignore[no-untyped-def]
+    """Each table in the text layout: its title, the lines under it (部门名称, 单位), its header
+    and its rows with any amount as tab-separated lines, its 「本表无数据」 note, a blank line."""
+    lines: list[str] = []
+    for table in tables:
+        lines += [title_mark + relabel(table.title), *under_title]
+        lines += ["\t".join(relabel(cell) for cell in row) for row in table.header]
+        lines += ["\t".join(row.cells) for row in table.rows if any(c.strip() for c in row.cells)]
+        if table.empty:
+            lines.append("注：本表无数据。")
+        lines.append("")
+    return lines
+
+
 def final_text(ledger: Ledger, department: str, fiscal_year: int, layout_id: str = "final-accounts", *,
                as_year: int | None = None, narrative: str | None = None) -> str:
     """The 决算 as the ledger holds it; `as_year` labels it with another year (the next year
     made from this one), `narrative` replaces the one regenerated from the events."""
     lay = layout(layout_id)
     year = as_year or fiscal_year
-    relabel = (lambda text: text.replace(f"{fiscal_year}年", f"{year}年")) if year != fiscal_year else str
     lines = [department, f"{year}年度部门决算", "", f"第二部分 {department}{year}年度部门决算表", ""]
-    for table in ledger.tables(department, fiscal_year, layout_id=lay.id):
-        lines += [relabel(table.title), f"单位：{lay.money.unit}"]
-        lines += ["\t".join(relabel(cell) for cell in row) for row in table.header]
-        lines += ["\t".join(row.cells) for row in table.rows if any(c.strip() for c in row.cells)]
-        if table.empty:
-            lines.append("注：本表无数据。")
-        lines.append("")
+    lines += _table_lines(ledger.tables(department, fiscal_year, layout_id=lay.id), [f"单位：{lay.money.unit}"],
+                          _relabel(fiscal_year, year))
     if narrative is None:
         narrative = ledger.explain_final_text(department, fiscal_year)
     return "\n".join(lines) + "\n" + narrative
@@ -50,15 +63,9 @@ def budget_text(ledger: Ledger, department: str, fiscal_year: int, *, as_year: i
     narrative (regenerated from the events, or the one given). `as_year` labels the document
     (titles, headers, heading) with another year: the next year made from this one's figures."""
     year = as_year or fiscal_year
-    relabel = (lambda text: text.replace(f"{fiscal_year}年", f"{year}年")) if year != fiscal_year else str
     lines = [department, "", f"{year}年度部门预算公开", "", f"## 第二部分 {year}年部门预算报表", ""]
-    for table in ledger.tables(department, fiscal_year):
-        lines += [f"### {relabel(table.title)}", f"部门名称：{department}", "单位：万元"]
-        lines += ["\t".join(relabel(cell) for cell in row) for row in table.header]
-        lines += ["\t".join(row.cells) for row in table.rows if any(c.strip() for c in row.cells)]
-        if table.empty:
-            lines.append("注：本表无数据。")
-        lines.append("")
+    lines += _table_lines(ledger.tables(department, fiscal_year), [f"部门名称：{department}", "单位：万元"],
+                          _relabel(fiscal_year, year), title_mark="### ")
     text = narrative if narrative is not None else ledger.explain_text(department, fiscal_year)
     lines += ["## " + text.lstrip(), "", "## 第四部分 名词解释", ""]
     return "\n".join(lines)
@@ -171,13 +178,7 @@ def budget_layout_text(ledger: Ledger, department: str, fiscal_year: int, layout
     lay, heading, part, name_line, tables, narrative = _budget_layout_parts(ledger, department, fiscal_year,
                                                                             layout_id, decimals)
     lines = [department, heading, "", part, ""]
-    for table in tables:
-        lines += [table.title, name_line, f"单位：{lay.money.unit}"]
-        lines += ["\t".join(row) for row in table.header]
-        lines += ["\t".join(row.cells) for row in table.rows if any(c.strip() for c in row.cells)]
-        if table.empty:
-            lines.append("注：本表无数据。")
-        lines.append("")
+    lines += _table_lines(tables, [name_line, f"单位：{lay.money.unit}"])
     return "\n".join(lines + narrative) + "\n"
 
 

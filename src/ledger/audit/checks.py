@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 
+from ..explain.figures import AGREEMENT
 from ..ingest.source import Location
 from . import ratios
 from .engine import Audited, finding, place_of
@@ -353,7 +354,7 @@ def prior_year(a: Audited) -> Iterator[Finding]:
     figures, both sources, at the sentence that states it."""
     used: dict[str, int] = {}
     for c in a.prior_checks:
-        if abs(c.stated - c.ledger) <= Decimal("0.01"):  # a stated figure is implied by two rounded ones
+        if abs(c.stated - c.ledger) <= AGREEMENT:  # a stated figure is implied by two rounded ones
             continue
         where = Place(sentence=c.label)
         if c.span is not None and a.flow is not None:

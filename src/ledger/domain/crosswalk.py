@@ -28,7 +28,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -130,9 +130,18 @@ def _packaged(from_year: int, to_year: int, kind: str) -> Crosswalk | None:
 
 def _from_directory(directory: str, from_year: int, to_year: int, kind: str) -> Crosswalk | None:
     path = Path(directory) / _file_name(from_year, to_year, kind)
-    if not path.is_file():
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
         return None
-    return parse(path.read_text(encoding="utf-8"), str(path), from_year, to_year, kind)
+    return _read_file(str(path), stamp, from_year, to_year, kind)
+
+
+@lru_cache(maxsize=64)
+def _read_file(path: str, _stamp: int, from_year: int, to_year: int, kind: str) -> Crosswalk:
+    """A configured crosswalk file, read once per version of it (its modification time): every
+    explanation of a year whose year before is in the ledger looks for two of them."""
+    return parse(Path(path).read_text(encoding="utf-8"), path, from_year, to_year, kind)
 
 
 def crosswalk(from_year: int, to_year: int, directory: str | None = None, kind: str = "functional") -> Crosswalk | None:

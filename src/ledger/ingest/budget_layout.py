@@ -29,15 +29,12 @@ import re
 from collections import defaultdict
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
-from ..domain import classification
 from ..domain.postings import Line, matches
 from ..domain.rules import INVARIANTS
-from .errors import DocumentRejected, Problem
 from .importer import ImportPlan, PlannedLine, reconcile
 from .printed import ReadDocument, normal
-from .tables import ReadTable, read_table
+from .tables import read_as_one_unit
 
 # 「机关运行经费预算1,862,100.00元」 or 「机关运行经费186.21万元」 in the running text
 _OPERATING = re.compile(r"机关运行经费[^。；;]*?(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(万元|元)")
@@ -56,19 +53,7 @@ def plan_budget_layout(read_doc: ReadDocument, data_sha256: str) -> ImportPlan:
         stated_yuan = Decimal(stated.group(1).replace(",", "")) * (_WAN if stated.group(2) == "万元" else 1)
     agency_named = stated_yuan is not None and stated_yuan > 0
     category = ("参公事业单位" if "参照公务员法管理" in flow else "行政单位") if agency_named else "事业单位"
-    units = [{"name": department, "category": category}]
-    ctx: dict[str, Any] = {"department": department, "year": year, "units": [department]}
-    problems: list[Problem] = []
-    read: dict[int, ReadTable] = {}
-    for number, printed in read_doc.tables.items():
-        read[number] = read_table(printed, ctx, problems, lay.money)
-    if problems:
-        raise DocumentRejected(problems)
-    for table in read.values():
-        for leaf in table.leaves:
-            if lay.scope == "unit" or "economic" in leaf.dims:
-                leaf.dims["unit"] = department
-    agency = classification.agency_units(units)
+    read, units, agency = read_as_one_unit(read_doc, category, every_leaf=lay.scope == "unit")
     # 元 printed as whole 元 (no decimal point in any amount) says each amount to ±0.5元: the
     # solver then looks for the 分 within that (尾差), as for 万元.
     amounts = [c.value for t in read.values() for c in t.cells.values() if c.value]

@@ -16,14 +16,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from ..domain import classification
 from ..domain.postings import Line
 from .errors import DocumentRejected, Problem
 from .final_narrative import Stated, parse
 from .importer import ImportPlan, PlannedLine, reconcile
 from .printed import ReadDocument
 from .rounding import CellBound, solve
-from .tables import ReadTable, read_table
+from .tables import read_as_one_unit
 
 # Where the narrative's figures stand in the 决算 tables: (table, row key, column key).
 FIGURE_CELLS = {
@@ -52,24 +51,12 @@ def plan_final(read_doc: ReadDocument, data_sha256: str) -> ImportPlan:
     lay = read_doc.layout
     name, year, department = read_doc.name, read_doc.fiscal_year, read_doc.department
     narrative = parse(read_doc.flow)
-    problems: list[Problem] = []
     # One unit (the department): a 决算's tables are the department's; a multi-unit 决算 lists
     # its units in 第一部分 but prints no table by unit. 机关运行经费 is reported only by
     # administrative (and 参公) units, so a narrative that states it names an agency.
     agency_named = any(s.figure == "operating_cost" for s in narrative.statements)
     category = "行政单位" if agency_named else "事业单位"
-    units = [{"name": department, "category": category}]
-    ctx: dict[str, Any] = {"department": department, "year": year, "units": [department]}
-    read: dict[int, ReadTable] = {}
-    for number, printed in read_doc.tables.items():
-        read[number] = read_table(printed, ctx, problems, lay.money)
-    if problems:
-        raise DocumentRejected(problems)
-    for table in read.values():
-        for leaf in table.leaves:
-            if "economic" in leaf.dims:
-                leaf.dims["unit"] = department
-    agency = classification.agency_units(units)
+    read, units, agency = read_as_one_unit(read_doc, category)
     result = reconcile(read, lay, agency, name, data_sha256)
     notes = list(read_doc.notes)
     if category == "行政单位":

@@ -14,7 +14,7 @@ from ..tables.definitions import Panel, RowSpec, TableDef, class_codes, class_la
 from ..tables.layouts import MoneyFormat
 from ..tables.render import WAN
 from .document import PrintedRow, PrintedTable, label_problem, trimmed
-from .errors import Problem
+from .errors import DocumentRejected, Problem
 from .source import Location
 
 # ASCII digits only: \d would also take full-width and other scripts' digits.
@@ -346,3 +346,24 @@ def _reads(readers: list[_PanelReader], table: TableDef, cells: list[str], row: 
         if found is not None:
             return True
     return False
+
+
+def read_as_one_unit(read_doc: Any, category: str, *, every_leaf: bool = False
+                     ) -> tuple[dict[int, ReadTable], list[dict[str, str]], frozenset[str]]:
+    """The tables of a document that are one unit's (the document's department or unit, of this
+    category): each table read in its layout's money, the leaves on the economic axis (every
+    leaf, for a unit's own document) carrying the unit; every problem found refuses it. Returns
+    the tables, the units and the agency units among them."""
+    department = read_doc.department
+    units = [{"name": department, "category": category}]
+    ctx: dict[str, Any] = {"department": department, "year": read_doc.fiscal_year, "units": [department]}
+    problems: list[Problem] = []
+    read = {number: read_table(printed, ctx, problems, read_doc.layout.money)
+            for number, printed in read_doc.tables.items()}
+    if problems:
+        raise DocumentRejected(problems)
+    for table in read.values():
+        for leaf in table.leaves:
+            if every_leaf or "economic" in leaf.dims:
+                leaf.dims["unit"] = department
+    return read, units, classification.agency_units(units)
