@@ -66,3 +66,47 @@ def with_block(spec, index: int, block):  # type: ignore[no-untyped-def]
     else:
         blocks[index] = block
     return dataclasses.replace(spec, blocks=tuple(blocks))
+
+
+def trim(cells) -> list[str]:
+    out = [c.strip() for c in cells]
+    while out and out[-1] == "":
+        out.pop()
+    return out
+
+
+def printed_text(data: bytes, titles: list[str]) -> dict[str, list[list[str]]]:
+    """Each table's tab-separated lines as the text document prints them, by title."""
+    out: dict[str, list[list[str]]] = {}
+    current = None
+    for line in data.decode("utf-8").split("\n"):
+        if line.strip() in titles:
+            current = line.strip()
+            out[current] = []
+        elif "\t" in line and current is not None:
+            out[current].append(trim(line.split("\t")))
+        elif line.strip() and not re.match(r"^(单位名称|部门名称|单位|注)：", line):
+            current = None if out.get(current) else current
+    return out
+
+
+def printed_pdf(data: bytes, titles: list[str]) -> dict[str, list[list[str]]]:
+    """Each table's rows as the PDF's own grid gives them (every grid column), by title."""
+    document = read_pdf(data, "x.pdf")
+    out: dict[str, list[list[str]]] = {}
+    current = None
+    for block in document.blocks:
+        if not isinstance(block, Table):
+            if block.text.strip() in titles:
+                current = block.text.strip()
+                out[current] = []
+            continue
+        if current is None:
+            continue
+        for row in block.rows:
+            texts = [""] * block.column_count
+            for cell in row.cells:
+                texts[cell.column] = cell.text
+            if any(t.strip() for t in texts):
+                out[current].append(trim(texts))
+    return out

@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from pdf_support import with_block
+from pdf_support import printed_pdf, printed_text, trim, with_block
 from support import SEED, new_database_url
 
 from ledger.application import Ledger
@@ -22,9 +22,7 @@ from ledger.application.documents import budget_layout_spec, budget_layout_text,
 from ledger.devtools.layout_corpus import DEPARTMENT, LAYOUTS, WHOLE, YEAR, documents
 from ledger.ingest.budget_layout import UNLISTED
 from ledger.ingest.errors import DocumentRejected
-from ledger.ingest.pdf import read_pdf
 from ledger.ingest.pdfwriter import TableSpec, write_pdf
-from ledger.ingest.source import Table
 from ledger.tables.layouts import MoneyFormat, layout
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -53,50 +51,6 @@ def _file(layout_id: str, suffix: str) -> Path:
     return CORPUS / f"{LAYOUTS[layout_id]}.{suffix}"
 
 
-def _trim(cells) -> list[str]:
-    out = [c.strip() for c in cells]
-    while out and out[-1] == "":
-        out.pop()
-    return out
-
-
-def _printed_text(data: bytes, titles: list[str]) -> dict[str, list[list[str]]]:
-    """Each table's tab-separated lines as the text document prints them, by title."""
-    out: dict[str, list[list[str]]] = {}
-    current = None
-    for line in data.decode("utf-8").split("\n"):
-        if line.strip() in titles:
-            current = line.strip()
-            out[current] = []
-        elif "\t" in line and current is not None:
-            out[current].append(_trim(line.split("\t")))
-        elif line.strip() and not re.match(r"^(单位名称|部门名称|单位|注)：", line):
-            current = None if out.get(current) else current
-    return out
-
-
-def _printed_pdf(data: bytes, titles: list[str]) -> dict[str, list[list[str]]]:
-    """Each table's rows as the PDF's own grid gives them (every grid column), by title."""
-    document = read_pdf(data, "x.pdf")
-    out: dict[str, list[list[str]]] = {}
-    current = None
-    for block in document.blocks:
-        if not isinstance(block, Table):
-            if block.text.strip() in titles:
-                current = block.text.strip()
-                out[current] = []
-            continue
-        if current is None:
-            continue
-        for row in block.rows:
-            texts = [""] * block.column_count
-            for cell in row.cells:
-                texts[cell.column] = cell.text
-            if any(t.strip() for t in texts):
-                out[current].append(_trim(texts))
-    return out
-
-
 def test_the_kept_documents_are_those_the_events_print_today(original):
     for name, data in original["documents"].items():
         assert (CORPUS / name).read_bytes() == data, f"{name}: python -m ledger.devtools.layout_corpus tests/corpus"
@@ -112,14 +66,14 @@ def test_a_document_in_yuan_imports_cell_for_cell(ledger, original, layout_id, s
     assert ledger.layouts(DEPARTMENT, YEAR) == [layout_id, "department-budget"]  # the same events print both
     rendered = ledger.tables(DEPARTMENT, YEAR, layout_id=layout_id)
     titles = [t.title for t in rendered]
-    printed = (_printed_pdf if suffix == "pdf" else _printed_text)(data, titles)
+    printed = (printed_pdf if suffix == "pdf" else printed_text)(data, titles)
     assert sorted(printed) == sorted(titles)
     compared = 0
     for table in rendered:
-        rows = [_trim(r.cells) for r in table.rows if any(c.strip() for c in r.cells)]
+        rows = [trim(r.cells) for r in table.rows if any(c.strip() for c in r.cells)]
         grid = printed[table.title]
         if suffix == "txt":
-            assert grid == [_trim(h) for h in table.header] + rows, table.title
+            assert grid == [trim(h) for h in table.header] + rows, table.title
         else:  # the header's merged cells as the PDF's ruling gives them: compare the data rows
             assert grid[len(grid) - len(rows):] == rows, table.title
         compared += sum(1 for r in rows for c in r if re.fullmatch(r"[\d,]+\.\d{2}", c))
@@ -192,10 +146,10 @@ def test_a_document_in_whole_yuan_imports_its_cells_within_half_a_yuan(ledger, o
     whole = MoneyFormat(unit="元", decimals=0, thousands=True)
     again = ledger.tables(DEPARTMENT, YEAR, layout_id="budget-9-yuan")
     titles = [t.title for t in again]
-    printed = (_printed_pdf if suffix == "pdf" else _printed_text)(path.read_bytes(), titles)
+    printed = (printed_pdf if suffix == "pdf" else printed_text)(path.read_bytes(), titles)
     compared = 0
     for table, before in zip(again, original["tables"]["budget-9-yuan"], strict=True):
-        rows = [_trim(r.cells) for r in reprinted(table, whole, "budget-9-yuan").rows if any(c.strip() for c in r.cells)]
+        rows = [trim(r.cells) for r in reprinted(table, whole, "budget-9-yuan").rows if any(c.strip() for c in r.cells)]
         assert printed[table.title][len(printed[table.title]) - len(rows):] == rows, table.title
         for row_after, row_before in zip(table.rows, before.rows, strict=True):
             for (_r, _c, amount), (_r2, _c2, was) in zip(row_after.amounts, row_before.amounts, strict=True):

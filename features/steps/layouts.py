@@ -17,9 +17,9 @@ from ledger.application.ledger import Ledger
 from ledger.devtools.layout_corpus import LAYOUTS, documents
 from ledger.domain.postings import matches
 from ledger.ingest.budget_layout import UNLISTED
-from ledger.ingest.pdf import read_pdf
-from ledger.ingest.source import Table
 from ledger.tables.layouts import MoneyFormat, layouts
+
+from pdf_support import printed_pdf, printed_text, trim
 
 from .budget import DEPARTMENT, SEED, YEAR, Story
 from .documents import _import
@@ -52,39 +52,10 @@ def _written() -> dict[tuple[str, str], bytes]:
                 if name.rsplit(".", 1)[0] == LAYOUTS[lay]}  # (not the whole-元 copies)
 
 
-def _trim(cells) -> list[str]:
-    out = [c.strip() for c in cells]
-    while out and out[-1] == "":
-        out.pop()
-    return out
-
-
 def _grid(data: bytes, kind: str, titles: list[str]) -> dict[str, list[list[str]]]:
     """Each table's rows as the document prints them (its lines, or the PDF's grid), by title:
-    read without the importer's layout layer."""
-    out: dict[str, list[list[str]]] = {}
-    current = None
-    if kind == "文本":
-        for line in data.decode("utf-8").split("\n"):
-            if line.strip() in titles:
-                current = line.strip()
-                out[current] = []
-            elif "\t" in line and current is not None:
-                out[current].append(_trim(line.split("\t")))
-        return out
-    for block in read_pdf(data, "x.pdf").blocks:
-        if not isinstance(block, Table):
-            if block.text.strip() in titles:
-                current = block.text.strip()
-                out[current] = []
-            continue
-        for row in block.rows if current is not None else ():
-            texts = [""] * block.column_count
-            for cell in row.cells:
-                texts[cell.column] = cell.text
-            if any(t.strip() for t in texts):
-                out[current].append(_trim(texts))
-    return out
+    read without the importer's layout layer (tests/pdf_support.py)."""
+    return (printed_text if kind == "文本" else printed_pdf)(data, titles)
 
 
 @then(step("九张表「{name:L}」的金额以元印出, 保留两位小数, 千分位分隔, 零印为空"))
@@ -157,10 +128,10 @@ def _(story: Story):
     grid = _grid(story.marks["data"], story.marks["kind"], [t.title for t in tables])
     assert sorted(grid) == sorted(t.title for t in tables)
     for table in tables:
-        rows = [_trim(r.cells) for r in table.rows if any(c.strip() for c in r.cells)]
+        rows = [trim(r.cells) for r in table.rows if any(c.strip() for c in r.cells)]
         printed = grid[table.title]
         if story.marks["kind"] == "文本":
-            assert printed == [_trim(h) for h in table.header] + rows, table.title
+            assert printed == [trim(h) for h in table.header] + rows, table.title
         else:  # the PDF's header is merged cells: the data rows, every cell
             assert printed[len(printed) - len(rows):] == rows, table.title
 
